@@ -1,0 +1,67 @@
+-- Uproar's store. All times are UTC (TIMESTAMP without zone, always UTC).
+-- Each stage owns its section; Store.open() runs this whole file (idempotent).
+
+-- listen: one row per post, whatever the platform; (platform, id) is the identity.
+CREATE TABLE IF NOT EXISTS posts (
+    platform          VARCHAR   NOT NULL,  -- x | mastodon | bluesky | csv | http
+    id                VARCHAR   NOT NULL,  -- the platform's own id (Bluesky: at:// URI)
+    created_at        TIMESTAMP NOT NULL,  -- UTC
+    text              VARCHAR   NOT NULL,  -- plain text: HTML stripped, entities decoded
+    author_id         VARCHAR   NOT NULL,
+    author_handle     VARCHAR,
+    author_name       VARCHAR,
+    author_followers  BIGINT,
+    lang              VARCHAR,
+    reply_to_id       VARCHAR,
+    conversation_id   VARCHAR,
+    quoted_id         VARCHAR,
+    reposted_id       VARCHAR,
+    urls              VARCHAR[],           -- expanded where the source gives them
+    place             VARCHAR,             -- the source's place name
+    region            VARCHAR,             -- ISO country code where known
+    like_count        BIGINT,
+    repost_count      BIGINT,
+    reply_count       BIGINT,
+    brands            VARCHAR[],           -- ids of the brands the post mentions
+    own_brand         VARCHAR,             -- brand id when a brand's own handle wrote it
+    source_file       VARCHAR,
+    source_line       BIGINT,
+    ingested_at       TIMESTAMP NOT NULL,
+    raw               JSON,                -- the source record, verbatim
+    PRIMARY KEY (platform, id)
+);
+
+-- listen: input that could not become a post, kept with where it came from and why.
+CREATE TABLE IF NOT EXISTS quarantine (
+    source_file    VARCHAR   NOT NULL,
+    line           BIGINT    NOT NULL,     -- 1-based line (CSV: 1 is the header)
+    item           INTEGER   NOT NULL,     -- index inside a multi-post line, 0 otherwise
+    field          VARCHAR,                -- the offending field, where one is to blame
+    reason         VARCHAR   NOT NULL,
+    content        BLOB      NOT NULL,     -- the bad line or record as read (bytes)
+    quarantined_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (source_file, line, item)
+);
+
+-- understand: labels per post (one row per post, latest model wins).
+CREATE TABLE IF NOT EXISTS labels (
+    platform   VARCHAR NOT NULL,
+    id         VARCHAR NOT NULL,
+    complaint  BOOLEAN NOT NULL,
+    sentiment  VARCHAR NOT NULL,           -- negative | neutral | positive
+    topics     VARCHAR[],
+    question   BOOLEAN,
+    urgency    BOOLEAN,
+    language   VARCHAR,
+    sarcasm    BOOLEAN,
+    reach      DOUBLE,
+    model      VARCHAR,
+    PRIMARY KEY (platform, id)
+);
+
+-- brands as last loaded, so later commands can run without --brands.
+CREATE TABLE IF NOT EXISTS brands (
+    id      VARCHAR PRIMARY KEY,
+    name    VARCHAR NOT NULL,
+    config  JSON    NOT NULL
+);

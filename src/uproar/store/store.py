@@ -1,0 +1,233 @@
+"""``Store`` owns the DuckDB connection; every query binds its parameters.
+
+Stage-specific queries live beside this file (``store/<stage>.py``) as functions that take
+a ``Store``; their tables are declared in ``schema.sql``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from uproar.config import Brand
+from uproar.errors import StoreError
+from uproar.records import Post
+
+POST_COLUMNS: tuple[str, ...] = (
+    "platform", "id", "created_at", "text", "author_id", "author_handle", "author_name",
+    "author_followers", "lang", "reply_to_id", "conversation_id", "quoted_id", "reposted_id",
+    "urls", "place", "region", "like_count", "repost_count", "reply_count", "brands",
+    "own_brand", "source_file", "source_line", "ingested_at", "raw",
+)  # fmt: skip
+
+QUARANTINE_COLUMNS: tuple[str, ...] = (
+    "source_file", "line", "item", "field", "reason", "content", "quarantined_at",
+)  # fmt: skip
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """Stored times are naive UTC; hand them out tz-aware."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def naive_utc(value: datetime | None) -> datetime | None:
+    """Bind parameter form of a time: naive UTC."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
+class Store:
+    """An Uproar database: a DuckDB file (or ``:memory:``) with the schema applied."""
+
+    def __init__(self, path: str | Path = ":memory:", *, read_only: bool = False) -> None:
+        self.path = str(path)
+        try:
+            self._con = duckdb.connect(self.path, read_only=read_only)
+        except duckdb.Error as exc:
+            raise StoreError(f"{self.path}: cannot open store: {exc}", file=self.path) from exc
+        if not read_only:
+            schema = resources.files("uproar.store").joinpath("schema.sql").read_text()
+            self._con.execute(schema)
+
+    # -- connection ----------------------------------------------------------------------
+    @property
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """The writer connection, for ``store/<stage>.py`` modules only."""
+        return self._con
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A cursor for a reader on another thread."""
+        return self._con.cursor()
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """All or nothing: a crash inside leaves the store as it was before."""
+        self._con.execute("BEGIN TRANSACTION")
+        try:
+            yield self._con
+        except BaseException:
+            self._con.execute("ROLLBACK")
+            raise
+        self._con.execute("COMMIT")
+
+    def close(self) -> None:
+        self._con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- posts ---------------------------------------------------------------------------
+    def insert_posts(self, batch: pa.Table) -> int:
+        """Insert posts, ignoring (platform, id) already stored; returns how many were new."""
+        cols = ", ".join(batch.column_names)
+        row = self._con.execute(
+            f"INSERT OR IGNORE INTO posts ({cols}) SELECT {cols} FROM batch"
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    def quarantine(self, batch: pa.Table) -> int:
+        """Keep bad input with its file, line and reason; re-quarantining is a no-op."""
+        if batch.num_rows == 0:
+            return 0
+        cols = ", ".join(batch.column_names)
+        row = self._con.execute(
+            f"INSERT OR IGNORE INTO quarantine ({cols}) SELECT {cols} FROM batch"
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    def count_posts(self) -> int:
+        row = self._con.execute("SELECT count(*) FROM posts").fetchone()
+        return int(row[0]) if row else 0
+
+    def posts(
+        self,
+        *,
+        brand: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+    ) -> list[Post]:
+        """Posts in time order, optionally for one brand and a half-open time window."""
+        table = self.posts_arrow(brand=brand, since=since, until=until, limit=limit)
+        posts = []
+        for row in table.to_pylist():
+            row["created_at"] = utc(row["created_at"])
+            posts.append(Post.from_row(row))
+        return posts
+
+    def posts_arrow(
+        self,
+        *,
+        columns: tuple[str, ...] = POST_COLUMNS,
+        brand: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+    ) -> pa.Table:
+        unknown = set(columns) - set(POST_COLUMNS)
+        if unknown:
+            raise StoreError(f"unknown post columns: {sorted(unknown)}")
+        sql = f"""
+            SELECT {", ".join(columns)} FROM posts
+            WHERE ($brand IS NULL OR list_contains(brands, $brand) OR own_brand = $brand)
+              AND ($since IS NULL OR created_at >= $since)
+              AND ($until IS NULL OR created_at < $until)
+            ORDER BY created_at, platform, id
+            LIMIT $limit
+        """
+        params = {
+            "brand": brand,
+            "since": naive_utc(since),
+            "until": naive_utc(until),
+            "limit": limit if limit is not None else 2**62,
+        }
+        return self._con.execute(sql, params).arrow().read_all()
+
+    def stats(self) -> dict[str, Any]:
+        """What is stored: counts per platform, brand and day, and quarantine reasons."""
+        q = self._con.execute
+        total = q("SELECT count(*), min(created_at), max(created_at) FROM posts").fetchone()
+        assert total is not None
+        return {
+            "posts": int(total[0]),
+            "first": utc(total[1]),
+            "last": utc(total[2]),
+            "platforms": dict(
+                q("SELECT platform, count(*) FROM posts GROUP BY 1 ORDER BY 2 DESC").fetchall()
+            ),
+            "brands": dict(
+                q(
+                    """SELECT b, count(*) FROM (SELECT unnest(brands) AS b FROM posts)
+                       GROUP BY 1 ORDER BY 2 DESC"""
+                ).fetchall()
+            ),
+            "own_posts": dict(
+                q(
+                    """SELECT own_brand, count(*) FROM posts WHERE own_brand IS NOT NULL
+                       GROUP BY 1 ORDER BY 2 DESC"""
+                ).fetchall()
+            ),
+            "days": [
+                {"day": str(day), "posts": int(n)}
+                for day, n in q(
+                    "SELECT created_at::DATE, count(*) FROM posts GROUP BY 1 ORDER BY 1"
+                ).fetchall()
+            ],
+            "quarantine": dict(
+                q("SELECT reason, count(*) FROM quarantine GROUP BY 1 ORDER BY 2 DESC").fetchall()
+            ),
+            "labelled": int((q("SELECT count(*) FROM labels").fetchone() or (0,))[0]),
+        }
+
+    # -- brands --------------------------------------------------------------------------
+    def save_brands(self, brands: dict[str, Brand]) -> None:
+        with self.transaction() as con:
+            for b in brands.values():
+                config = {
+                    "name": b.name,
+                    "handles": list(b.handles),
+                    "keywords": list(b.keywords),
+                    "hashtags": list(b.hashtags),
+                    "regions": list(b.regions),
+                    "peers": list(b.peers),
+                    **dict(b.extra),
+                }
+                con.execute(
+                    "INSERT OR REPLACE INTO brands VALUES ($id, $name, $config)",
+                    {"id": b.id, "name": b.name, "config": json.dumps(config)},
+                )
+
+    def load_brands(self) -> dict[str, Brand]:
+        from uproar.config import parse_brands
+
+        rows = self._con.execute("SELECT id, config FROM brands ORDER BY id").fetchall()
+        if not rows:
+            return {}
+        return parse_brands(
+            {"brands": {i: json.loads(c) for i, c in rows}}, source=f"{self.path}:brands"
+        )
+
+    # -- labels --------------------------------------------------------------------------
+    def save_labels(self, batch: pa.Table) -> int:
+        """Upsert labels (columns as in the ``labels`` table)."""
+        if batch.num_rows == 0:
+            return 0
+        cols = ", ".join(batch.column_names)
+        row = self._con.execute(
+            f"INSERT OR REPLACE INTO labels ({cols}) SELECT {cols} FROM batch"
+        ).fetchone()
+        return int(row[0]) if row else 0
