@@ -27,8 +27,6 @@ app.add_typer(eval_app, name="eval")
 # One module per stage; each registers its commands on import.
 COMMAND_MODULES: tuple[str, ...] = (
     "ingest",
-    "simulate",
-    "demo",
 )
 
 

@@ -36,8 +36,9 @@ CREATE TABLE IF NOT EXISTS quarantine (
     source_file    VARCHAR   NOT NULL,
     line           BIGINT    NOT NULL,     -- 1-based line (CSV: 1 is the header)
     item           INTEGER   NOT NULL,     -- index inside a multi-post line, 0 otherwise
+    kind           VARCHAR   NOT NULL,     -- invalid JSON | invalid UTF-8 | missing field | wrong type | bad value
     field          VARCHAR,                -- the offending field, where one is to blame
-    reason         VARCHAR   NOT NULL,
+    reason         VARCHAR   NOT NULL,     -- the details, e.g. "not an ISO 8601 time: 'yesterday'"
     content        BLOB      NOT NULL,     -- the bad line or record as read (bytes)
     quarantined_at TIMESTAMP NOT NULL,
     PRIMARY KEY (source_file, line, item)
@@ -64,4 +65,32 @@ CREATE TABLE IF NOT EXISTS brands (
     id      VARCHAR PRIMARY KEY,
     name    VARCHAR NOT NULL,
     config  JSON    NOT NULL
+);
+
+-- detect: incidents found by the detector (one row per incident; re-opened incidents keep
+-- their id). List columns hold JSON-free values; ``rumours`` is a JSON array.
+CREATE TABLE IF NOT EXISTS incidents (
+    id               VARCHAR   PRIMARY KEY,
+    brand            VARCHAR   NOT NULL,
+    start            TIMESTAMP NOT NULL,   -- estimated onset (UTC)
+    detected_at      TIMESTAMP NOT NULL,   -- post time at which the detector raised it
+    peak             TIMESTAMP NOT NULL,
+    "end"            TIMESTAMP,            -- NULL while open
+    severity         VARCHAR   NOT NULL,   -- low | medium | high | critical
+    scope            VARCHAR   NOT NULL,   -- brand | industry
+    posts            BIGINT    NOT NULL,
+    authors          BIGINT    NOT NULL,
+    regions          VARCHAR[],
+    topics           VARCHAR[],
+    terms            VARCHAR[],
+    sample_post_ids  VARCHAR[],
+    rumours          JSON
+);
+
+-- detect: the streaming detector's state (pickled), so a restart carries on where it was.
+CREATE TABLE IF NOT EXISTS detector_state (
+    name        VARCHAR   PRIMARY KEY,
+    state       BLOB      NOT NULL,
+    clock       TIMESTAMP,                 -- the last minute the state has learned
+    saved_at    TIMESTAMP NOT NULL
 );

@@ -29,7 +29,7 @@ POST_COLUMNS: tuple[str, ...] = (
 )  # fmt: skip
 
 QUARANTINE_COLUMNS: tuple[str, ...] = (
-    "source_file", "line", "item", "field", "reason", "content", "quarantined_at",
+    "source_file", "line", "item", "kind", "field", "reason", "content", "quarantined_at",
 )  # fmt: skip
 
 
@@ -99,6 +99,18 @@ class Store:
         ).fetchone()
         return int(row[0]) if row else 0
 
+    def insert_posts_returning(self, batch: pa.Table, columns: tuple[str, ...]) -> pa.Table:
+        """Insert posts like ``insert_posts``; return ``columns`` of the rows that were new."""
+        unknown = set(columns) - set(POST_COLUMNS)
+        if unknown:
+            raise StoreError(f"unknown post columns: {sorted(unknown)}")
+        cols = ", ".join(batch.column_names)
+        sql = (
+            f"INSERT OR IGNORE INTO posts ({cols}) SELECT {cols} FROM batch "
+            f"RETURNING {', '.join(columns)}"
+        )
+        return self._con.sql(sql).to_arrow_table()
+
     def quarantine(self, batch: pa.Table) -> int:
         """Keep bad input with its file, line and reason; re-quarantining is a no-op."""
         if batch.num_rows == 0:
@@ -155,7 +167,7 @@ class Store:
             "until": naive_utc(until),
             "limit": limit if limit is not None else 2**62,
         }
-        return self._con.execute(sql, params).arrow().read_all()
+        return self._con.sql(sql, params=params).to_arrow_table()
 
     def stats(self) -> dict[str, Any]:
         """What is stored: counts per platform, brand and day, and quarantine reasons."""
@@ -188,7 +200,7 @@ class Store:
                 ).fetchall()
             ],
             "quarantine": dict(
-                q("SELECT reason, count(*) FROM quarantine GROUP BY 1 ORDER BY 2 DESC").fetchall()
+                q("SELECT kind, count(*) FROM quarantine GROUP BY 1 ORDER BY 2 DESC").fetchall()
             ),
             "labelled": int((q("SELECT count(*) FROM labels").fetchone() or (0,))[0]),
         }

@@ -1,0 +1,160 @@
+"""Listen commands: ``ingest`` archives, then look at what is stored with ``posts`` and ``stats``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from uproar.cli.app import app
+from uproar.cli.common import (
+    BrandsOption,
+    DbOption,
+    JsonOption,
+    brands_for,
+    byte_progress,
+    open_store,
+    time_arg,
+)
+from uproar.cli.output import console, emit_json, stdout
+from uproar.config import setting
+from uproar.pipeline import ingest_enrichers
+from uproar.sources import FORMATS, Ingestor
+
+
+@app.command(
+    epilog="""Examples:
+
+  uproar ingest tweets.jsonl --brands brands.toml
+
+  uproar ingest archive/*.jsonl.gz --db incident.duckdb --json
+
+  uproar ingest export.csv --format csv --map text=Message --map created_at=Posted
+"""
+)
+def ingest(
+    paths: list[Path] = typer.Argument(..., help="Archive files (.jsonl, .json, .csv, .gz)."),
+    db: Path | None = DbOption,
+    brands: Path | None = BrandsOption,
+    format: str = typer.Option(
+        "auto", "--format", help=f"Input format: {'|'.join(FORMATS)}.", show_default=True
+    ),
+    mapping: list[str] = typer.Option(
+        [], "--map", help="CSV column mapping FIELD=COLUMN (repeatable)."
+    ),
+    classify: bool = typer.Option(
+        True, "--classify/--no-classify", help="Label posts as they are stored."
+    ),
+    model: str | None = typer.Option(None, "--model", help="Classifier path: fast|accurate."),
+    batch_size: int | None = typer.Option(None, "--batch-size", help="Posts per transaction."),
+    json: bool = JsonOption,
+) -> None:
+    """Ingest X (v2, v1.1, twarc), Mastodon, Bluesky Jetstream or CSV archives into the store.
+
+    Idempotent on (platform, id); bad lines are quarantined with file, line and reason.
+    """
+    csv_mapping = dict(m.split("=", 1) for m in mapping if "=" in m)
+    with open_store(db) as store:
+        brand_table = brands_for(store, brands)
+        if not brand_table and not json:
+            console.print("[yellow]no brands configured: posts are stored unmatched[/]")
+        ingestor = Ingestor(
+            store,
+            brand_table,
+            batch_size=int(setting("batch_size", batch_size)),
+            enrichers=ingest_enrichers(model=setting("model", model)) if classify else (),
+            csv_mapping=csv_mapping,
+        )
+        total = sum(p.stat().st_size for p in paths if p.is_file())
+        with byte_progress("ingest", total, quiet=json) as bar:
+            result = ingestor.ingest(paths, format=format, progress=lambda n: bar.advance(0, n))
+    if json:
+        emit_json(result.as_dict())
+        return
+    table = Table(title="ingest", show_header=True)
+    for column in ("read", "stored", "duplicates", "quarantined", "skipped"):
+        table.add_column(column, justify="right")
+    table.add_row(
+        *(f"{v:,}" for v in (result.read, result.stored, result.duplicates,
+                             result.quarantined, result.skipped))
+    )  # fmt: skip
+    stdout.print(table)
+    for message in result.errors[:10]:
+        console.print(Text("quarantined: " + message, style="yellow"))
+
+
+@app.command(
+    epilog="""Examples:
+
+  uproar posts --brand kiwinet --since 2014-09-06T08:00 --until 2014-09-06T09:00
+
+  uproar posts --db incident.duckdb --limit 5 --json
+"""
+)
+def posts(
+    db: Path | None = DbOption,
+    brand: str | None = typer.Option(None, "--brand", help="Only posts about this brand id."),
+    since: str | None = typer.Option(None, "--since", help="From this UTC time (inclusive)."),
+    until: str | None = typer.Option(None, "--until", help="Up to this UTC time (exclusive)."),
+    limit: int = typer.Option(50, "--limit", help="At most this many posts."),
+    json: bool = JsonOption,
+) -> None:
+    """Show stored posts in time order."""
+    with open_store(db, read_only=True) as store:
+        found = store.posts(
+            brand=brand,
+            since=time_arg(since, "--since"),
+            until=time_arg(until, "--until"),
+            limit=limit,
+        )
+    if json:
+        emit_json([{k: getattr(p, k) for k in p.__slots__ if k != "raw"} for p in found])
+        return
+    table = Table(show_lines=False)
+    for column in ("time (UTC)", "platform", "author", "brands", "text"):
+        table.add_column(column, overflow="fold")
+    for p in found:
+        table.add_row(
+            p.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+            p.platform,
+            Text("@" + (p.author_handle or p.author_id)),
+            ",".join(p.brands) + (f" (own: {p.own_brand})" if p.own_brand else ""),
+            Text(p.text),  # Text(): post text is never read as Rich markup
+        )
+    stdout.print(table)
+
+
+@app.command(
+    epilog="""Examples:
+
+  uproar stats
+
+  uproar stats --db incident.duckdb --json
+"""
+)
+def stats(db: Path | None = DbOption, json: bool = JsonOption) -> None:
+    """Counts of what is stored: per platform, brand and day, and quarantine reasons."""
+    with open_store(db, read_only=True) as store:
+        figures = store.stats()
+    if json:
+        emit_json(figures)
+        return
+    stdout.print(f"[bold]{figures['posts']:,}[/] posts, {figures['first']} → {figures['last']}")
+    for title, key in (("platform", "platforms"), ("brand", "brands"),
+                       ("own posts", "own_posts"), ("quarantine", "quarantine")):  # fmt: skip
+        if figures[key]:
+            table = Table(title=title)
+            table.add_column(title)
+            table.add_column("posts", justify="right")
+            for name, n in figures[key].items():
+                table.add_row(Text(str(name)), f"{n:,}")
+            stdout.print(table)
+    if figures["days"]:
+        table = Table(title="per day")
+        table.add_column("day")
+        table.add_column("posts", justify="right")
+        for row in figures["days"]:
+            table.add_row(row["day"], f"{row['posts']:,}")
+        stdout.print(table)

@@ -1,0 +1,102 @@
+"""Bluesky Jetstream events (github.com/bluesky-social/jetstream): ``commit`` events that
+create an ``app.bsky.feed.post`` record become posts; every other event is skipped, counted.
+
+The post's id is its at:// URI, ``at://<did>/app.bsky.feed.post/<rkey>``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
+
+from uproar.sources.fields import RecordError, Row, Skip, iso_time, require_id
+
+NAME = "bluesky"
+POST = "app.bsky.feed.post"
+
+
+def sniff(obj: dict[str, Any]) -> bool:
+    return "did" in obj and "kind" in obj
+
+
+def records(obj: Any) -> Iterator[Row | RecordError | Skip]:
+    if not isinstance(obj, dict):
+        yield RecordError(None, f"expected a JSON object, got {type(obj).__name__}")
+        return
+    commit = obj.get("commit")
+    if obj.get("kind") != "commit":
+        yield Skip(f"bluesky {obj.get('kind')} event")
+        return
+    if not isinstance(commit, dict):
+        yield RecordError("commit", "missing" if commit is None else "expected an object")
+        return
+    if commit.get("collection") != POST or commit.get("operation") != "create":
+        yield Skip(f"bluesky {commit.get('operation')} {commit.get('collection')}")
+        return
+    try:
+        yield _post(obj, commit)
+    except RecordError as exc:
+        yield exc
+
+
+def _uri_id(ref: Any) -> str | None:
+    return ref.get("uri") if isinstance(ref, dict) and isinstance(ref.get("uri"), str) else None
+
+
+def _post(event: dict[str, Any], commit: dict[str, Any]) -> Row:
+    did = require_id(event, "did")
+    rkey = require_id(commit, "rkey")
+    record = commit.get("record")
+    if not isinstance(record, dict):
+        raise RecordError("commit.record", "missing" if record is None else "expected an object")
+    created_at = iso_time(record.get("createdAt"), "commit.record.createdAt")
+    text = record.get("text")
+    if not isinstance(text, str):
+        raise RecordError("commit.record.text", "missing" if text is None else "expected a string")
+    urls: list[str] = []
+    for facet in record.get("facets") or []:
+        for feature in facet.get("features", []) if isinstance(facet, dict) else []:
+            if isinstance(feature, dict) and feature.get("$type") == "app.bsky.richtext.facet#link":
+                if isinstance(feature.get("uri"), str):
+                    urls.append(feature["uri"])
+    embed = record.get("embed")
+    quoted = None
+    if isinstance(embed, dict):
+        external = embed.get("external")
+        if isinstance(external, dict) and isinstance(external.get("uri"), str):
+            if external["uri"] not in urls:
+                urls.append(external["uri"])
+        quoted = _uri_id(embed.get("record"))
+        if quoted is None and isinstance(embed.get("record"), dict):
+            quoted = _uri_id(embed["record"].get("record"))
+    reply = record.get("reply")
+    reply_to = root = None
+    if isinstance(reply, dict):
+        reply_to = _uri_id(reply.get("parent"))
+        root = _uri_id(reply.get("root"))
+    langs = record.get("langs")
+    uri = f"at://{did}/{POST}/{rkey}"
+    return {
+        "platform": "bluesky",
+        "id": uri,
+        "created_at": created_at,
+        "text": text,
+        "author_id": did,
+        "author_handle": None,
+        "author_name": None,
+        "author_followers": None,
+        "lang": langs[0] if isinstance(langs, list) and langs and isinstance(langs[0], str) else None,
+        "reply_to_id": reply_to,
+        "conversation_id": root or uri,
+        "quoted_id": quoted,
+        "reposted_id": None,
+        "urls": urls,
+        "place": None,
+        "region": None,
+        "like_count": None,
+        "repost_count": None,
+        "reply_count": None,
+        "raw": orjson.dumps(event).decode(),
+    }

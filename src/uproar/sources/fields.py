@@ -1,0 +1,162 @@
+"""Field readers shared by every format: required ids and times, counts, HTML to text.
+
+A format module maps one source record to a row of post columns; anything wrong with a
+field becomes a ``RecordError`` naming that field, which ingest quarantines.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+Row = dict[str, Any]
+
+
+# The fixed vocabulary of quarantine kinds (the ``kind`` column); details go in ``reason``.
+QUARANTINE_KINDS = ("invalid JSON", "invalid UTF-8", "missing field", "wrong type", "bad value")
+
+
+class RecordError(Exception):
+    """One record cannot become a post: ``field`` is to blame for ``reason``.
+
+    ``kind`` is one of ``QUARANTINE_KINDS``; without one it is read off the reason.
+    """
+
+    def __init__(self, field: str | None, reason: str, *, kind: str | None = None) -> None:
+        super().__init__(f"{field}: {reason}" if field else reason)
+        self.field = field
+        self.reason = reason
+        if kind is None:
+            if reason == "missing" or reason.startswith("missing "):
+                kind = "missing field"
+            elif reason.startswith("expected"):
+                kind = "wrong type"
+            else:
+                kind = "bad value"
+        self.kind = kind
+
+
+def require_id(obj: dict[str, Any], key: str) -> str:
+    """A platform id: a non-empty string, or an integer (old X ids) turned into one."""
+    value = obj.get(key)
+    if value is None:
+        raise RecordError(key, "missing")
+    if isinstance(value, str):
+        if not value:
+            raise RecordError(key, "empty")
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise RecordError(key, f"expected a string id, got {type(value).__name__}")
+
+
+def optional_id(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def require_text(value: Any, key: str) -> str:
+    if value is None:
+        raise RecordError(key, "missing")
+    if not isinstance(value, str):
+        raise RecordError(key, f"expected a string, got {type(value).__name__}")
+    return value
+
+
+def count(value: Any) -> int | None:
+    """A like/repost/follower count; anything that is not a whole number is unknown."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return None
+
+
+def iso_time(value: Any, key: str) -> datetime:
+    """An ISO 8601 time as naive UTC (zone-less input is taken as UTC)."""
+    if value is None:
+        raise RecordError(key, "missing")
+    if not isinstance(value, str):
+        raise RecordError(key, f"expected an ISO 8601 string, got {type(value).__name__}")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise RecordError(key, f"not an ISO 8601 time: {value[:40]!r}") from None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
+
+
+_MONTHS = {m: i for i, m in enumerate(
+    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
+)}  # fmt: skip
+
+
+def twitter_time(value: Any, key: str) -> datetime:
+    """X API v1.1 ``created_at``: 'Sat Sep 06 08:15:02 +0000 2014' (always +0000)."""
+    if not isinstance(value, str):
+        if value is None:
+            raise RecordError(key, "missing")
+        raise RecordError(key, f"expected a string, got {type(value).__name__}")
+    parts = value.split()
+    try:
+        if len(parts) != 6:
+            raise ValueError
+        hh, mm, ss = parts[3].split(":")
+        moment = datetime(
+            int(parts[5]), _MONTHS[parts[1]], int(parts[2]), int(hh), int(mm), int(ss)
+        )
+        offset = parts[4]
+        if offset != "+0000":
+            sign = 1 if offset[0] == "+" else -1
+            minutes = int(offset[1:3]) * 60 + int(offset[3:5])
+            moment = datetime.fromtimestamp(
+                moment.replace(tzinfo=UTC).timestamp() - sign * minutes * 60, UTC
+            ).replace(tzinfo=None)
+    except (ValueError, KeyError, IndexError):
+        raise RecordError(key, f"not an X v1.1 time: {value[:40]!r}") from None
+    return moment
+
+
+def unescape(text: str) -> str:
+    """Decode HTML entities (X escapes &, < and > in tweet text)."""
+    return html.unescape(text) if "&" in text else text
+
+
+_BREAK = re.compile(r"<br\s*/?>|</p\s*>\s*<p[^>]*>", re.IGNORECASE)
+_TAG = re.compile(r"<[^>]*>")
+_HREF = re.compile(r"<a\s[^>]*?href=\"([^\"]+)\"[^>]*>", re.IGNORECASE)
+_CLASS = re.compile(r"class=\"([^\"]*)\"", re.IGNORECASE)
+
+
+def html_to_text(markup: str) -> str:
+    """Plain text from a post's HTML: paragraphs and breaks become newlines."""
+    text = _BREAK.sub("\n", markup)
+    text = _TAG.sub("", text)
+    return html.unescape(text).strip()
+
+
+def html_links(markup: str) -> list[str]:
+    """Links in post HTML, leaving out mention and hashtag links."""
+    links = []
+    for match in _HREF.finditer(markup):
+        klass = _CLASS.search(match.group(0))
+        classes = klass.group(1).split() if klass else []
+        if "mention" in classes or "hashtag" in classes:
+            continue
+        links.append(html.unescape(match.group(1)))
+    return links
+
+
+class Skip:
+    """A record that is valid but no post (a delete notice, a like): counted, not stored."""
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason

@@ -1,0 +1,62 @@
+"""Which brands a post mentions: one Aho-Corasick pass over the text for all brands.
+
+Matching is case-insensitive on handles, hashtags and keywords, and respects word
+boundaries: ``@KiwiNetHelp`` is not ``@KiwiNet``, ``kiwinetwork`` is not ``kiwinet`` and
+``me@kiwinet.co.nz`` is no mention.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import ahocorasick_rs as ac
+
+from uproar.config import Brand
+
+
+def _is_word(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+class BrandMatcher:
+    """Compiled once per ingest; ``match`` costs one automaton pass per text."""
+
+    def __init__(self, brands: Mapping[str, Brand]) -> None:
+        owners: dict[str, set[str]] = {}
+        for brand in brands.values():
+            for term in (*brand.handles, *brand.hashtags, *brand.keywords):
+                owners.setdefault(term.lower(), set()).add(brand.id)
+        self._patterns = sorted(owners)
+        self._owners = [tuple(sorted(owners[p])) for p in self._patterns]
+        self._automaton = (
+            ac.AhoCorasick(self._patterns, matchkind=ac.MatchKind.LeftmostLongest)
+            if self._patterns
+            else None
+        )
+        self._handles = {
+            name: brand.id for brand in brands.values() for name in brand.handle_names
+        }
+
+    def match(self, text: str) -> list[str]:
+        """Brand ids mentioned in ``text``, sorted, each once."""
+        if self._automaton is None or not text:
+            return []
+        lowered = text.lower()
+        found: set[str] = set()
+        for index, start, end in self._automaton.find_matches_as_indexes(lowered):
+            pattern = self._patterns[index]
+            if start > 0:
+                before = lowered[start - 1]
+                # '@x' inside an e-mail address or '#x' glued to a word is no mention.
+                if _is_word(before) or (before in "@#" and pattern[0] not in "@#"):
+                    continue
+            if end < len(lowered) and _is_word(lowered[end]):
+                continue
+            found.update(self._owners[index])
+        return sorted(found)
+
+    def own_brand(self, handle: str | None) -> str | None:
+        """The brand whose own account wrote a post, from the author's handle."""
+        if not handle:
+            return None
+        return self._handles.get(handle.lstrip("@").lower())

@@ -1,0 +1,73 @@
+"""Read archive files line by line in bounded memory, gzip or not, keeping line numbers.
+
+Lines come out in batches of raw bytes; undecodable UTF-8 is reported per line so one bad
+byte costs one line, not the file.
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+CHUNK_BYTES = 8 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class LineBatch:
+    """Consecutive lines of one file: ``first`` is the 1-based number of ``lines[0]``."""
+
+    first: int
+    lines: list[bytes]
+    bytes_read: int
+
+
+def open_binary(path: Path) -> BinaryIO:
+    """Open a file for reading, decompressing gzip transparently (by magic bytes)."""
+    raw = path.open("rb")
+    magic = raw.read(2)
+    raw.seek(0)
+    if magic == b"\x1f\x8b":
+        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
+    return raw
+
+
+def read_lines(path: Path, *, chunk_bytes: int = CHUNK_BYTES) -> Iterator[LineBatch]:
+    """Yield batches of lines (without their newline) from ``path``."""
+    line_no = 1
+    with open_binary(path) as stream:
+        carry = b""
+        compressed_pos = 0
+        while True:
+            chunk = stream.read(chunk_bytes)
+            if not chunk:
+                break
+            data = carry + chunk
+            cut = data.rfind(b"\n")
+            if cut < 0:
+                carry = data
+                continue
+            lines = data[:cut].split(b"\n")
+            carry = data[cut + 1 :]
+            pos = _position(stream, compressed_pos)
+            yield LineBatch(line_no, lines, pos - compressed_pos)
+            compressed_pos = pos
+            line_no += len(lines)
+        if carry:
+            pos = _position(stream, compressed_pos)
+            yield LineBatch(line_no, [carry], pos - compressed_pos)
+
+
+def _position(stream: BinaryIO, fallback: int) -> int:
+    """Bytes of the file consumed so far (the compressed offset for gzip)."""
+    inner = getattr(stream, "fileobj", None)
+    try:
+        return int((inner or stream).tell())
+    except (OSError, ValueError):
+        return fallback
+
+
+def file_size(path: Path) -> int:
+    return path.stat().st_size

@@ -1,0 +1,434 @@
+"""The detect stage's SQL: per-minute signal, incident details, rumours, incidents, state.
+
+Every query binds its parameters. The complaint pattern is Uproar's own data (a word list
+from ``detect/complaint_terms.toml``), bound as a parameter, never post text.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import pyarrow as pa
+
+from uproar.records import Incident
+from uproar.store.store import Store, naive_utc, utc
+
+# The mentions a brand gets: one row per (post, brand mentioned), the brand's own posts
+# left out, each with its complaint flag (the classifier's label when there is one, else
+# the fast word-list signal) and whether its author is "fresh" for the brand: no earlier
+# mention of that brand by that author within ``$gap`` seconds. Fresh counts are the
+# detector's signal, so one author posting fifty times is one voice, not fifty.
+_MENTIONS = """
+    WITH m AS (
+        SELECT unnest(p.brands) AS brand, p.platform, p.id, p.created_at, p.author_id,
+               p.own_brand,
+               coalesce(l.complaint, regexp_matches(lower(p.text), $pattern)) AS complaint
+        FROM posts p LEFT JOIN labels l ON l.platform = p.platform AND l.id = p.id
+        WHERE ($since IS NULL OR p.created_at >= $since)
+          AND ($until IS NULL OR p.created_at < $until)
+          AND ($brand IS NULL OR list_contains(p.brands, $brand))
+    ), f AS (
+        SELECT brand, platform, id, created_at, author_id, complaint,
+               lag(created_at) OVER (
+                   PARTITION BY brand, author_id ORDER BY created_at, platform, id
+               ) AS prev,
+               lag(created_at) OVER (
+                   PARTITION BY brand, author_id, complaint ORDER BY created_at, platform, id
+               ) AS prev_same
+        FROM m
+        WHERE own_brand IS NULL OR own_brand <> brand
+    )
+    SELECT brand, platform, id, created_at, author_id, complaint,
+           (prev IS NULL OR epoch(created_at - prev) >= $gap) AS fresh,
+           complaint AND (prev_same IS NULL OR epoch(created_at - prev_same) >= $gap)
+               AS fresh_complaint
+    FROM f
+"""
+
+
+def _params(
+    *,
+    pattern: str,
+    gap_s: float,
+    since: datetime | None,
+    until: datetime | None,
+    brand: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "pattern": pattern,
+        "gap": float(gap_s),
+        "since": naive_utc(since),
+        "until": naive_utc(until),
+        "brand": brand,
+    }
+
+
+def minute_signal(
+    store: Store,
+    *,
+    pattern: str,
+    gap_s: float,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> pa.Table:
+    """Per brand and minute: mentions, complaints, unique authors, fresh and fresh complaints.
+
+    Only minutes with at least one mention appear; rows are ordered by minute, then brand.
+    """
+    sql = f"""
+        SELECT brand, date_trunc('minute', created_at) AS minute,
+               count(*) AS mentions,
+               count(*) FILTER (WHERE complaint) AS complaints,
+               count(DISTINCT author_id) AS authors,
+               count(*) FILTER (WHERE fresh) AS fresh,
+               count(*) FILTER (WHERE fresh_complaint) AS fresh_complaints
+        FROM ({_MENTIONS})
+        GROUP BY ALL
+        ORDER BY minute, brand
+    """
+    params = _params(pattern=pattern, gap_s=gap_s, since=since, until=until)
+    return store.connection.execute(sql, params).arrow().read_all()
+
+
+def nth_signal_time(
+    store: Store,
+    *,
+    brand: str,
+    minute: datetime,
+    n: int,
+    signal: str,
+    pattern: str,
+    gap_s: float,
+    since: datetime | None = None,
+) -> datetime | None:
+    """Time of the ``n``-th (1-based) signal post of ``brand`` in the minute at ``minute``.
+
+    Freshness only looks back ``gap_s`` seconds, so the query reads that much before the
+    minute (never before ``since``, where the detector's run began).
+    """
+    if signal not in ("fresh", "fresh_complaint"):
+        raise ValueError(f"signal must be 'fresh' or 'fresh_complaint', not {signal!r}")
+    start = minute - timedelta(seconds=gap_s)
+    if since is not None and start < since:
+        start = since
+    sql = f"""
+        SELECT created_at FROM ({_MENTIONS})
+        WHERE created_at >= $minute AND {signal} AND brand = $brand
+        ORDER BY created_at, platform, id
+        LIMIT 1 OFFSET $skip
+    """
+    params = _params(
+        pattern=pattern,
+        gap_s=gap_s,
+        since=start,
+        until=minute + timedelta(minutes=1),
+        brand=brand,
+    )
+    params["minute"] = naive_utc(minute)
+    params["skip"] = max(n - 1, 0)
+    row = store.connection.execute(sql, params).fetchone()
+    return utc(row[0]) if row else None
+
+
+def incident_posts(
+    store: Store,
+    *,
+    brand: str,
+    since: datetime,
+    until: datetime,
+    pattern: str,
+    limit: int = 200_000,
+) -> pa.Table:
+    """The brand's mentions (not its own posts) in ``[since, until)``, with labels if any."""
+    sql = """
+        SELECT p.platform, p.id, p.created_at, p.author_id, p.region, p.text, p.urls,
+               coalesce(l.complaint, regexp_matches(lower(p.text), $pattern)) AS complaint,
+               l.topics AS topics,
+               coalesce(p.like_count, 0) + coalesce(p.repost_count, 0) AS engagement
+        FROM posts p LEFT JOIN labels l ON l.platform = p.platform AND l.id = p.id
+        WHERE list_contains(p.brands, $brand)
+          AND (p.own_brand IS NULL OR p.own_brand <> $brand)
+          AND p.created_at >= $since AND p.created_at < $until
+        ORDER BY p.created_at, p.platform, p.id
+        LIMIT $limit
+    """
+    params = {
+        "brand": brand,
+        "since": naive_utc(since),
+        "until": naive_utc(until),
+        "pattern": pattern,
+        "limit": limit,
+    }
+    return store.connection.execute(sql, params).arrow().read_all()
+
+
+def term_counts(
+    store: Store,
+    *,
+    brand: str,
+    since: datetime,
+    until: datetime,
+    token_pattern: str,
+    min_length: int = 3,
+) -> tuple[dict[str, int], int]:
+    """Document frequency of each lower-cased term in the brand's mentions, and the post count.
+
+    ``token_pattern`` splits text into terms (bound as a parameter; it is Uproar's own).
+    """
+    sql = """
+        WITH p AS (
+            SELECT list_distinct(string_split_regex(lower(text), $tok)) AS terms
+            FROM posts
+            WHERE list_contains(brands, $brand)
+              AND (own_brand IS NULL OR own_brand <> $brand)
+              AND created_at >= $since AND created_at < $until
+        )
+        SELECT t, count(*) FROM (SELECT unnest(terms) AS t FROM p)
+        WHERE length(t) >= $minlen
+        GROUP BY t
+    """
+    params = {
+        "brand": brand,
+        "since": naive_utc(since),
+        "until": naive_utc(until),
+        "tok": token_pattern,
+        "minlen": min_length,
+    }
+    con = store.connection
+    counts = {str(t): int(n) for t, n in con.execute(sql, params).fetchall()}
+    total_row = con.execute(
+        """SELECT count(*) FROM posts WHERE list_contains(brands, $brand)
+             AND (own_brand IS NULL OR own_brand <> $brand)
+             AND created_at >= $since AND created_at < $until""",
+        {k: params[k] for k in ("brand", "since", "until")},
+    ).fetchone()
+    return counts, int(total_row[0]) if total_row else 0
+
+
+# One key per post that can spread: each linked domain, and a fingerprint of the text with
+# links, mentions, digits and punctuation removed (near-identical copies share it).
+_SPREAD_KEYS = """
+    WITH m AS (
+        SELECT unnest(brands) AS brand, platform, id, created_at, author_id, own_brand, text,
+               urls
+        FROM posts
+        WHERE ($since IS NULL OR created_at >= $since)
+          AND ($until IS NULL OR created_at < $until)
+    ), k AS (
+        SELECT brand, platform, id, created_at, author_id, 'domain' AS kind,
+               regexp_replace(
+                   regexp_extract(lower(unnest(urls)), '^(?:[a-z]+://)?([^/:?#]+)', 1),
+                   '^www\\.', '') AS key
+        FROM m WHERE own_brand IS NULL OR own_brand <> brand
+        UNION ALL
+        SELECT brand, platform, id, created_at, author_id, 'text' AS kind,
+               trim(regexp_replace(regexp_replace(lower(text),
+                   '(https?://\\S+|@\\w+|#|\\d+)', ' ', 'g'), '[^a-z ]+|\\s+', ' ', 'g'))
+               AS key
+        FROM m WHERE own_brand IS NULL OR own_brand <> brand
+    )
+    SELECT * FROM k WHERE key <> '' AND (kind = 'domain' OR length(key) >= $minlen)
+"""
+
+
+def spread_candidates(
+    store: Store,
+    *,
+    since: datetime | None,
+    until: datetime | None,
+    min_authors: int,
+    within_s: float,
+    min_text_length: int = 24,
+) -> pa.Table:
+    """Keys (domain or text fingerprint) that reached ``min_authors`` distinct authors within
+    ``within_s`` seconds of first appearing in a brand's mentions.
+
+    Columns: brand, kind, key, first_seen, reached_at (when the ``min_authors``-th author
+    posted it), posts, authors, last_seen, sample_ids (earliest first).
+    """
+    sql = f"""
+        WITH k AS ({_SPREAD_KEYS}),
+        firsts AS (
+            SELECT brand, kind, key, author_id, min(created_at) AS t
+            FROM k GROUP BY ALL
+        ),
+        ranked AS (
+            SELECT *, row_number() OVER (PARTITION BY brand, kind, key ORDER BY t, author_id)
+                   AS n,
+                   min(t) OVER (PARTITION BY brand, kind, key) AS first_seen
+            FROM firsts
+        ),
+        hits AS (
+            SELECT brand, kind, key, first_seen, t AS reached_at FROM ranked
+            WHERE n = $n AND epoch(t - first_seen) <= $within
+        )
+        SELECT h.brand, h.kind, h.key, h.first_seen, h.reached_at,
+               count(*) AS posts, count(DISTINCT k.author_id) AS authors,
+               max(k.created_at) AS last_seen,
+               list(k.id ORDER BY k.created_at, k.platform, k.id)[1:5] AS sample_ids
+        FROM hits h JOIN k USING (brand, kind, key)
+        GROUP BY ALL
+        ORDER BY h.reached_at, h.brand, h.kind, h.key
+    """
+    params = {
+        "since": naive_utc(since),
+        "until": naive_utc(until),
+        "n": min_authors,
+        "within": float(within_s),
+        "minlen": min_text_length,
+    }
+    return store.connection.execute(sql, params).arrow().read_all()
+
+
+def key_history(
+    store: Store,
+    *,
+    brand: str,
+    kind: str,
+    key: str,
+    until: datetime,
+    since: datetime | None = None,
+) -> int:
+    """How many of the brand's mentions carried the key before ``until`` (novelty check)."""
+    sql = f"""
+        WITH k AS ({_SPREAD_KEYS})
+        SELECT count(*) FROM k WHERE brand = $brand AND kind = $kind AND key = $key
+    """
+    params = {
+        "since": naive_utc(since),
+        "until": naive_utc(until),
+        "minlen": 1,
+        "brand": brand,
+        "kind": kind,
+        "key": key,
+    }
+    row = store.connection.execute(sql, params).fetchone()
+    return int(row[0]) if row else 0
+
+
+# -- incidents ---------------------------------------------------------------------------
+_INCIDENT_COLUMNS = (
+    "id", "brand", "start", "detected_at", "peak", "end", "severity", "scope", "posts",
+    "authors", "regions", "topics", "terms", "sample_post_ids", "rumours",
+)  # fmt: skip
+
+
+def save_incidents(
+    store: Store,
+    incidents: Iterable[Incident],
+    *,
+    replace_brands: Sequence[str] = (),
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> int:
+    """Upsert incidents by id. First deletes the ``replace_brands`` incidents that started in
+    ``[since, until)``, so re-running detection over a window replaces its results."""
+    rows = list(incidents)
+    with store.transaction() as con:
+        for brand in replace_brands:
+            con.execute(
+                """DELETE FROM incidents WHERE brand = $brand
+                     AND ($since IS NULL OR start >= $since)
+                     AND ($until IS NULL OR start < $until)""",
+                {"brand": brand, "since": naive_utc(since), "until": naive_utc(until)},
+            )
+        for inc in rows:
+            con.execute(
+                """INSERT OR REPLACE INTO incidents VALUES ($id, $brand, $start, $detected_at,
+                     $peak, $end, $severity, $scope, $posts, $authors, $regions, $topics,
+                     $terms, $sample_post_ids, $rumours)""",
+                {
+                    "id": inc.id,
+                    "brand": inc.brand,
+                    "start": naive_utc(inc.start),
+                    "detected_at": naive_utc(inc.detected_at),
+                    "peak": naive_utc(inc.peak),
+                    "end": naive_utc(inc.end),
+                    "severity": inc.severity,
+                    "scope": inc.scope,
+                    "posts": inc.posts,
+                    "authors": inc.authors,
+                    "regions": list(inc.regions),
+                    "topics": list(inc.topics),
+                    "terms": list(inc.terms),
+                    "sample_post_ids": list(inc.sample_post_ids),
+                    "rumours": json.dumps(list(inc.rumours), default=str),
+                },
+            )
+    return len(rows)
+
+
+def load_incidents(
+    store: Store,
+    *,
+    brand: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    open_only: bool = False,
+) -> list[Incident]:
+    """Stored incidents overlapping ``[since, until)``, oldest first."""
+    cols = ", ".join(f'"{c}"' for c in _INCIDENT_COLUMNS)
+    rows = store.connection.execute(
+        f"""SELECT {cols} FROM incidents
+            WHERE ($brand IS NULL OR brand = $brand)
+              AND ($until IS NULL OR start < $until)
+              AND ($since IS NULL OR "end" IS NULL OR "end" >= $since)
+              AND (NOT $open_only OR "end" IS NULL)
+            ORDER BY start, brand, id""",
+        {
+            "brand": brand,
+            "since": naive_utc(since),
+            "until": naive_utc(until),
+            "open_only": open_only,
+        },
+    ).fetchall()
+    out = []
+    for r in rows:
+        rec = dict(zip(_INCIDENT_COLUMNS, r, strict=True))
+        out.append(
+            Incident(
+                id=rec["id"],
+                brand=rec["brand"],
+                start=_aware(rec["start"]),
+                detected_at=_aware(rec["detected_at"]),
+                peak=_aware(rec["peak"]),
+                end=utc(rec["end"]),
+                severity=rec["severity"],
+                scope="industry" if rec["scope"] == "industry" else "brand",
+                posts=int(rec["posts"]),
+                authors=int(rec["authors"]),
+                regions=tuple(rec["regions"] or ()),
+                topics=tuple(rec["topics"] or ()),
+                terms=tuple(rec["terms"] or ()),
+                sample_post_ids=tuple(rec["sample_post_ids"] or ()),
+                rumours=tuple(json.loads(rec["rumours"]) if rec["rumours"] else ()),
+            )
+        )
+    return out
+
+
+def _aware(value: datetime) -> datetime:
+    out = utc(value)
+    assert out is not None
+    return out
+
+
+# -- detector state ----------------------------------------------------------------------
+def save_state(store: Store, name: str, state: bytes, *, clock: datetime | None) -> None:
+    """Keep the detector's pickled state under ``name`` (replacing what was there)."""
+    store.connection.execute(
+        """INSERT OR REPLACE INTO detector_state
+           VALUES ($name, $state, $clock, now() AT TIME ZONE 'UTC')""",
+        {"name": name, "state": state, "clock": naive_utc(clock)},
+    )
+
+
+def load_state(store: Store, name: str) -> bytes | None:
+    """The pickled state saved under ``name``, or ``None`` when there is none yet."""
+    row = store.connection.execute(
+        "SELECT state FROM detector_state WHERE name = $name", {"name": name}
+    ).fetchone()
+    return bytes(row[0]) if row else None
