@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from uproar.sources.ingest import Enricher
+from uproar.sources.ingestor import Enricher
 
 
 def ingest_enrichers(*, model: str = "fast") -> tuple[Enricher, ...]:

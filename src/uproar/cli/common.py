@@ -19,8 +19,8 @@ from rich.progress import (
 
 from uproar.config import Brand, load_brands, setting
 from uproar.errors import InputError
-from uproar.times import parse_time_arg
 from uproar.store import Store
+from uproar.times import parse_time_arg
 
 DbOption = typer.Option(None, "--db", help="DuckDB store file [env UPROAR_DB].")
 BrandsOption = typer.Option(

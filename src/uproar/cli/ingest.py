@@ -1,4 +1,4 @@
-"""Listen commands: ``ingest`` archives, then look at what is stored with ``posts`` and ``stats``."""
+"""Listen commands: ``ingest`` archives; see what is stored with ``posts`` and ``stats``."""
 
 from __future__ import annotations
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 from rich.console import Console
+from rich.markup import escape
 
 from uproar.errors import UproarError
 
@@ -41,5 +42,7 @@ def report_error(exc: UproarError, *, as_json: bool) -> int:
     if as_json:
         emit_json({"ok": False, "error": exc.message, "status": ERROR_STATUS, **exc.context})
     else:
-        console.print(f"[bold red]error:[/] {exc.message}", highlight=False, markup=True)
+        console.print(
+            f"[bold red]error:[/] {escape(exc.message)}", highlight=False, soft_wrap=True
+        )
     return ERROR_STATUS

@@ -58,16 +58,19 @@ def _post(event: dict[str, Any], commit: dict[str, Any]) -> Row:
     urls: list[str] = []
     for facet in record.get("facets") or []:
         for feature in facet.get("features", []) if isinstance(facet, dict) else []:
-            if isinstance(feature, dict) and feature.get("$type") == "app.bsky.richtext.facet#link":
-                if isinstance(feature.get("uri"), str):
-                    urls.append(feature["uri"])
+            if (
+                isinstance(feature, dict)
+                and feature.get("$type") == "app.bsky.richtext.facet#link"
+                and isinstance(feature.get("uri"), str)
+            ):
+                urls.append(feature["uri"])
     embed = record.get("embed")
     quoted = None
     if isinstance(embed, dict):
         external = embed.get("external")
-        if isinstance(external, dict) and isinstance(external.get("uri"), str):
-            if external["uri"] not in urls:
-                urls.append(external["uri"])
+        link = external.get("uri") if isinstance(external, dict) else None
+        if isinstance(link, str) and link not in urls:
+            urls.append(link)
         quoted = _uri_id(embed.get("record"))
         if quoted is None and isinstance(embed.get("record"), dict):
             quoted = _uri_id(embed["record"].get("record"))
@@ -87,7 +90,9 @@ def _post(event: dict[str, Any], commit: dict[str, Any]) -> Row:
         "author_handle": None,
         "author_name": None,
         "author_followers": None,
-        "lang": langs[0] if isinstance(langs, list) and langs and isinstance(langs[0], str) else None,
+        "lang": langs[0]
+        if isinstance(langs, list) and langs and isinstance(langs[0], str)
+        else None,
         "reply_to_id": reply_to,
         "conversation_id": root or uri,
         "quoted_id": quoted,

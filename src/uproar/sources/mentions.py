@@ -33,9 +33,7 @@ class BrandMatcher:
             if self._patterns
             else None
         )
-        self._handles = {
-            name: brand.id for brand in brands.values() for name in brand.handle_names
-        }
+        self._handles = {name: brand.id for brand in brands.values() for name in brand.handle_names}
 
     def match(self, text: str) -> list[str]:
         """Brand ids mentioned in ``text``, sorted, each once."""

@@ -26,12 +26,11 @@ class LineBatch:
 
 def open_binary(path: Path) -> BinaryIO:
     """Open a file for reading, decompressing gzip transparently (by magic bytes)."""
-    raw = path.open("rb")
-    magic = raw.read(2)
-    raw.seek(0)
+    with path.open("rb") as probe:
+        magic = probe.read(2)
     if magic == b"\x1f\x8b":
-        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
-    return raw
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return path.open("rb")
 
 
 def read_lines(path: Path, *, chunk_bytes: int = CHUNK_BYTES) -> Iterator[LineBatch]:

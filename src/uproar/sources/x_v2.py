@@ -12,7 +12,15 @@ from typing import Any
 
 import orjson
 
-from uproar.sources.fields import RecordError, Row, count, iso_time, optional_id, require_id, unescape
+from uproar.sources.fields import (
+    RecordError,
+    Row,
+    count,
+    iso_time,
+    optional_id,
+    require_id,
+    unescape,
+)
 
 NAME = "x-v2"
 

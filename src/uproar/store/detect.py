@@ -90,7 +90,7 @@ def minute_signal(
         ORDER BY minute, brand
     """
     params = _params(pattern=pattern, gap_s=gap_s, since=since, until=until)
-    return store.connection.execute(sql, params).arrow().read_all()
+    return store.connection.sql(sql, params=params).to_arrow_table()
 
 
 def nth_signal_time(
@@ -129,8 +129,8 @@ def nth_signal_time(
     )
     params["minute"] = naive_utc(minute)
     params["skip"] = max(n - 1, 0)
-    row = store.connection.execute(sql, params).fetchone()
-    return utc(row[0]) if row else None
+    rows = store.connection.execute(sql, params).fetchall()
+    return utc(rows[0][0]) if rows else None
 
 
 def incident_posts(
@@ -162,7 +162,7 @@ def incident_posts(
         "pattern": pattern,
         "limit": limit,
     }
-    return store.connection.execute(sql, params).arrow().read_all()
+    return store.connection.sql(sql, params=params).to_arrow_table()
 
 
 def term_counts(
@@ -204,8 +204,8 @@ def term_counts(
              AND (own_brand IS NULL OR own_brand <> $brand)
              AND created_at >= $since AND created_at < $until""",
         {k: params[k] for k in ("brand", "since", "until")},
-    ).fetchone()
-    return counts, int(total_row[0]) if total_row else 0
+    ).fetchall()
+    return counts, int(total_row[0][0]) if total_row else 0
 
 
 # One key per post that can spread: each linked domain, and a fingerprint of the text with
@@ -280,7 +280,7 @@ def spread_candidates(
         "within": float(within_s),
         "minlen": min_text_length,
     }
-    return store.connection.execute(sql, params).arrow().read_all()
+    return store.connection.sql(sql, params=params).to_arrow_table()
 
 
 def key_history(
@@ -305,8 +305,8 @@ def key_history(
         "kind": kind,
         "key": key,
     }
-    row = store.connection.execute(sql, params).fetchone()
-    return int(row[0]) if row else 0
+    rows = store.connection.execute(sql, params).fetchall()
+    return int(rows[0][0]) if rows else 0
 
 
 # -- incidents ---------------------------------------------------------------------------
@@ -428,7 +428,7 @@ def save_state(store: Store, name: str, state: bytes, *, clock: datetime | None)
 
 def load_state(store: Store, name: str) -> bytes | None:
     """The pickled state saved under ``name``, or ``None`` when there is none yet."""
-    row = store.connection.execute(
+    rows = store.connection.execute(
         "SELECT state FROM detector_state WHERE name = $name", {"name": name}
-    ).fetchone()
-    return bytes(row[0]) if row else None
+    ).fetchall()
+    return bytes(rows[0][0]) if rows else None

@@ -8,7 +8,12 @@ quarantined records and whatever the enrichers (e.g. the classifier) add for the
 
 from __future__ import annotations
 
+import itertools
+import multiprocessing
+import os
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,7 +28,7 @@ from uproar.errors import FormatError, InputError
 from uproar.sources import bluesky, csv_format, mastodon, x_v1, x_v2
 from uproar.sources.fields import RecordError, Row, Skip
 from uproar.sources.mentions import BrandMatcher
-from uproar.sources.reader import open_binary, read_lines
+from uproar.sources.reader import CHUNK_BYTES, LineBatch, open_binary, read_lines
 from uproar.store import Store
 
 JSON_FORMATS: dict[str, ModuleType] = {
@@ -91,6 +96,9 @@ QUARANTINE_SCHEMA = pa.schema(
 Enricher = Callable[[Store, pa.Table], None]
 Progress = Callable[[int], None]
 
+# Files at least this big are parsed by worker processes while the main one writes.
+PARALLEL_MIN_BYTES = 32 << 20
+
 
 @dataclass(slots=True)
 class IngestResult:
@@ -115,19 +123,101 @@ class IngestResult:
         }
 
 
-class _Batch:
-    """Column lists for one transaction's worth of posts and quarantined records."""
+@dataclass(slots=True)
+class Chunk:
+    """What one stretch of a file parsed into: posts and quarantined records as Arrow."""
 
-    def __init__(self) -> None:
-        self.columns: dict[str, list[Any]] = {name: [] for name in POST_SCHEMA.names}
-        self.quarantine: dict[str, list[Any]] = {name: [] for name in QUARANTINE_SCHEMA.names}
+    posts: pa.Table
+    quarantine: pa.Table
+    read: int
+    skipped: int
+    errors: list[str]
+    bytes_read: int = 0
 
-    def __len__(self) -> int:
-        return len(self.columns["id"]) + len(self.quarantine["line"])
+
+class ChunkParser:
+    """Turns records of one format into column batches. Picklable, so workers can run it."""
+
+    def __init__(self, brands: Mapping[str, Brand], now: datetime) -> None:
+        self.brands = dict(brands)
+        self.now = now
+        self._matcher: BrandMatcher | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"brands": self.brands, "now": self.now}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.brands, self.now, self._matcher = state["brands"], state["now"], None
 
     @property
-    def posts(self) -> int:
-        return len(self.columns["id"])
+    def matcher(self) -> BrandMatcher:
+        if self._matcher is None:
+            self._matcher = BrandMatcher(self.brands)
+        return self._matcher
+
+    def parse(
+        self, source: str, records: Iterable[tuple[int, int, bytes, Row | RecordError | Skip]]
+    ) -> Chunk:
+        columns: dict[str, list[Any]] = {name: [] for name in POST_SCHEMA.names}
+        bad: dict[str, list[Any]] = {name: [] for name in QUARANTINE_SCHEMA.names}
+        appenders = [(columns[key].append, key) for key in _ROW_KEYS]
+        match, own = self.matcher.match, self.matcher.own_brand
+        brands, owners = columns["brands"].append, columns["own_brand"].append
+        lines = columns["source_line"].append
+        read = skipped = 0
+        errors: list[str] = []
+        for line, item, content, record in records:
+            read += 1
+            if isinstance(record, Skip):
+                skipped += 1
+            elif isinstance(record, RecordError):
+                for key, value in (
+                    ("source_file", source), ("line", line), ("item", item),
+                    ("kind", record.kind), ("field", record.field), ("reason", record.reason),
+                    ("content", content), ("quarantined_at", self.now),
+                ):  # fmt: skip
+                    bad[key].append(value)
+                if len(errors) < 20:
+                    where = f"{source}:{line}" + (f" item {item}" if item else "")
+                    blame = f" (field {record.field!r})" if record.field else ""
+                    errors.append(f"{where}: {record.reason}{blame}")
+            else:
+                for append, key in appenders:
+                    append(record[key])
+                brands(match(record["text"]))
+                owners(own(record["author_handle"]))
+                lines(line)
+        n = len(columns["id"])
+        columns["source_file"] = [source] * n
+        columns["ingested_at"] = [self.now] * n
+        return Chunk(
+            posts=pa.table(columns, schema=POST_SCHEMA),
+            quarantine=pa.table(bad, schema=QUARANTINE_SCHEMA),
+            read=read,
+            skipped=skipped,
+            errors=errors,
+        )
+
+    def parse_lines(self, source: str, name: str, first: int, lines: list[bytes]) -> Chunk:
+        """Parse JSON Lines (``first`` is the 1-based number of ``lines[0]``)."""
+        return self.parse(source, _json_line_records(JSON_FORMATS[name], first, lines))
+
+
+def _json_line_records(
+    module: ModuleType, first: int, lines: list[bytes]
+) -> Iterator[tuple[int, int, bytes, Row | RecordError | Skip]]:
+    for offset, raw in enumerate(lines):
+        if not raw.strip():
+            continue
+        line = first + offset
+        try:
+            obj = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            kind = "invalid UTF-8" if "utf-8" in str(exc).lower() else "invalid JSON"
+            yield line, 0, raw, RecordError(None, f"{kind}: {exc}", kind=kind)
+            continue
+        for item, record in enumerate(module.records(obj)):
+            yield line, item, raw, record
 
 
 class Ingestor:
@@ -141,17 +231,19 @@ class Ingestor:
         batch_size: int = 50_000,
         enrichers: Sequence[Enricher] = (),
         csv_mapping: Mapping[str, str] | None = None,
+        workers: int | None = None,
         now: datetime | None = None,
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
         self.store = store
-        self.matcher = BrandMatcher(brands)
         self.batch_size = batch_size
         self.enrichers = tuple(enrichers)
         self.csv_mapping = dict(csv_mapping or {})
+        self.workers = workers if workers is not None else min(2, os.cpu_count() or 1)
         moment = now or datetime.now(UTC)
-        self.now = moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+        moment = moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+        self.parser = ChunkParser(brands, moment)
 
     def ingest(
         self,
@@ -170,110 +262,103 @@ class Ingestor:
             if format == "twarc" and name not in ("x-v2", "x-v1"):
                 raise FormatError(f"not a twarc file (looks like {name})", file=str(path))
             result.files[str(path)] = name
-            batch = _Batch()
-            for line, item, content, record in self._records(path, name, progress):
-                result.read += 1
-                if isinstance(record, Skip):
-                    result.skipped += 1
-                    continue
-                if isinstance(record, RecordError):
-                    self._quarantine(batch, path, line, item, content, record, result)
-                else:
-                    self._add(batch, record, path, line)
-                if len(batch) >= self.batch_size:
-                    self._flush(batch, result)
-                    batch = _Batch()
-            self._flush(batch, result)
+            pending: list[Chunk] = []
+            reported = 0
+            for chunk in self._chunks(path, name):
+                pending.append(chunk)
+                if progress and chunk.bytes_read:
+                    progress(chunk.bytes_read)
+                    reported += chunk.bytes_read
+                if (
+                    sum(c.posts.num_rows + c.quarantine.num_rows for c in pending)
+                    >= self.batch_size
+                ):
+                    self._write(pending, result)
+                    pending = []
+            self._write(pending, result)
+            if progress:
+                progress(max(0, path.stat().st_size - reported))
         return result
 
     # -- reading -------------------------------------------------------------------------
-    def _records(
-        self, path: Path, name: str, progress: Progress | None
-    ) -> Iterator[tuple[int, int, bytes, Row | RecordError | Skip]]:
+    def _chunks(self, path: Path, name: str) -> Iterator[Chunk]:
+        source = str(path)
         if name == "csv":
-            last = 0
-            for line, raw, record in csv_format.rows(path, mapping=self.csv_mapping):
-                yield line, 0, raw, record
-                if progress and line - last > 10_000:
-                    progress(0)
-                    last = line
-            if progress:
-                progress(path.stat().st_size)
+            rows = ((line, 0, raw, rec) for line, raw, rec in
+                    csv_format.rows(path, mapping=self.csv_mapping))  # fmt: skip
+            yield from self._sized(self.parser, source, rows)
             return
-        module = JSON_FORMATS[name]
         whole = _whole_document(path)
         if whole is not None:
-            for index, obj in enumerate(whole, 1):
-                for item, record in enumerate(module.records(obj)):
-                    yield index, item, orjson.dumps(obj), record
-            if progress:
-                progress(path.stat().st_size)
+            module = JSON_FORMATS[name]
+            records = (
+                (index, item, orjson.dumps(obj), record)
+                for index, obj in enumerate(whole, 1)
+                for item, record in enumerate(module.records(obj))
+            )
+            yield from self._sized(self.parser, source, records)
             return
-        for batch in read_lines(path):
-            for offset, raw in enumerate(batch.lines):
-                if not raw.strip():
-                    continue
-                line = batch.first + offset
-                try:
-                    obj = orjson.loads(raw)
-                except orjson.JSONDecodeError as exc:
-                    kind = "invalid UTF-8" if "utf-8" in str(exc).lower() else "invalid JSON"
-                    yield line, 0, raw, RecordError(None, f"{kind}: {exc}", kind=kind)
-                    continue
-                for item, record in enumerate(module.records(obj)):
-                    yield line, item, raw, record
-            if progress:
-                progress(batch.bytes_read)
+        batches = read_lines(path, chunk_bytes=CHUNK_BYTES)
+        if self.workers > 1 and path.stat().st_size >= PARALLEL_MIN_BYTES:
+            yield from self._parallel(source, name, batches)
+            return
+        for batch in batches:
+            chunk = self.parser.parse_lines(source, name, batch.first, batch.lines)
+            chunk.bytes_read = batch.bytes_read
+            yield chunk
 
-    # -- batching ------------------------------------------------------------------------
-    def _add(self, batch: _Batch, row: Row, path: Path, line: int) -> None:
-        columns = batch.columns
-        for key in _ROW_KEYS:
-            columns[key].append(row[key])
-        columns["brands"].append(self.matcher.match(row["text"]))
-        columns["own_brand"].append(self.matcher.own_brand(row["author_handle"]))
-        columns["source_file"].append(str(path))
-        columns["source_line"].append(line)
-        columns["ingested_at"].append(self.now)
-
-    def _quarantine(
+    def _sized(
         self,
-        batch: _Batch,
-        path: Path,
-        line: int,
-        item: int,
-        content: bytes,
-        error: RecordError,
-        result: IngestResult,
-    ) -> None:
-        q = batch.quarantine
-        q["source_file"].append(str(path))
-        q["line"].append(line)
-        q["item"].append(item)
-        q["kind"].append(error.kind)
-        q["field"].append(error.field)
-        q["reason"].append(error.reason)
-        q["content"].append(content)
-        q["quarantined_at"].append(self.now)
-        if len(result.errors) < 20:
-            where = f"{path}:{line}" + (f" item {item}" if item else "")
-            fld = f" (field {error.field!r})" if error.field else ""
-            result.errors.append(f"{where}: {error.reason}{fld}")
+        parser: ChunkParser,
+        source: str,
+        records: Iterator[tuple[int, int, bytes, Row | RecordError | Skip]],
+    ) -> Iterator[Chunk]:
+        """Cut a record stream into chunks of at most ``batch_size`` records."""
+        while True:
+            chunk = parser.parse(source, itertools.islice(records, self.batch_size))
+            if chunk.read == 0:
+                return
+            yield chunk
 
-    def _flush(self, batch: _Batch, result: IngestResult) -> None:
-        if not len(batch):
+    def _parallel(self, source: str, name: str, batches: Iterator[LineBatch]) -> Iterator[Chunk]:
+        """Parse in worker processes, in order, with a bounded number of chunks in flight."""
+        context = multiprocessing.get_context("spawn")  # no fork of DuckDB's threads
+        with ProcessPoolExecutor(self.workers, mp_context=context) as pool:
+            in_flight: deque[tuple[Future[Chunk], int]] = deque()
+            for batch in batches:
+                job = pool.submit(self.parser.parse_lines, source, name, batch.first, batch.lines)
+                in_flight.append((job, batch.bytes_read))
+                if len(in_flight) > 2 * self.workers:
+                    yield _done(*in_flight.popleft())
+            while in_flight:
+                yield _done(*in_flight.popleft())
+
+    # -- writing -------------------------------------------------------------------------
+    def _write(self, chunks: list[Chunk], result: IngestResult) -> None:
+        """One transaction: new posts, quarantined records and the enrichers' output."""
+        if not chunks:
             return
-        posts = pa.table(batch.columns, schema=POST_SCHEMA)
-        bad = pa.table(batch.quarantine, schema=QUARANTINE_SCHEMA)
+        posts = pa.concat_tables([c.posts for c in chunks])
+        bad = pa.concat_tables([c.quarantine for c in chunks])
         with self.store.transaction():
             new = self.store.insert_posts_returning(posts, ENRICH_COLUMNS)
             self.store.quarantine(bad)
-            for enrich in self.enrichers:
-                if new.num_rows:
+            if new.num_rows:
+                for enrich in self.enrichers:
                     enrich(self.store, new)
+        result.read += sum(c.read for c in chunks)
+        result.skipped += sum(c.skipped for c in chunks)
         result.stored += new.num_rows
-        result.duplicates += batch.posts - new.num_rows
+        result.duplicates += posts.num_rows - new.num_rows
         result.quarantined += bad.num_rows
+        for chunk in chunks:
+            result.errors.extend(chunk.errors[: max(0, 20 - len(result.errors))])
+
+
+def _done(job: Future[Chunk], bytes_read: int) -> Chunk:
+    chunk = job.result()
+    chunk.bytes_read = bytes_read
+    return chunk
 
 
 def ingest(
@@ -285,6 +370,7 @@ def ingest(
     batch_size: int = 50_000,
     enrichers: Sequence[Enricher] = (),
     csv_mapping: Mapping[str, str] | None = None,
+    workers: int | None = None,
     progress: Progress | None = None,
     now: datetime | None = None,
 ) -> IngestResult:
@@ -295,6 +381,7 @@ def ingest(
         batch_size=batch_size,
         enrichers=enrichers,
         csv_mapping=csv_mapping,
+        workers=workers,
         now=now,
     )
     return ingestor.ingest(paths, format=format, progress=progress)

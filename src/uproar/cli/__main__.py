@@ -1,0 +1,5 @@
+"""``python -m uproar.cli``: the same as the ``uproar`` command."""
+
+from uproar.cli.app import main
+
+main()

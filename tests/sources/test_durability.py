@@ -1,0 +1,122 @@
+"""Idempotent re-ingest, parallel parsing, and a real SIGKILL in the middle of an ingest."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import orjson
+import pytest
+
+from uproar.config import Brand
+from uproar.sources import ingest
+from uproar.store import Store
+
+
+def write_pages(path: Path, pages: int, *, per_page: int = 100, bad_every: int = 0) -> int:
+    """X v2 JSONL of ``pages`` response pages; every ``bad_every``-th line is broken."""
+    good = 0
+    with path.open("wb") as out:
+        for page in range(pages):
+            if bad_every and page % bad_every == bad_every - 1:
+                out.write(b'{"data": [ this is not json\n')
+                continue
+            tweets = [
+                {
+                    "id": str(10**15 + page * per_page + i),
+                    "text": f"@KiwiNet page {page} post {i} is the internet down?",
+                    "created_at": f"2014-09-06T{page % 24:02d}:{i % 60:02d}:00.000Z",
+                    "author_id": str(i % 97),
+                }
+                for i in range(per_page)
+            ]
+            good += per_page
+            out.write(orjson.dumps({"data": tweets}) + b"\n")
+    return good
+
+
+def test_reingest_stores_nothing_new(
+    tmp_path: Path, store: Store, brands: dict[str, Brand]
+) -> None:
+    archive = tmp_path / "a.jsonl"
+    expected = write_pages(archive, 30, bad_every=7)
+    first = ingest([archive], store, brands, batch_size=500)
+    assert (first.stored, first.quarantined) == (expected, 4)
+    second = ingest([archive], store, brands, batch_size=500)
+    assert (second.stored, second.duplicates, second.quarantined) == (0, expected, 4)
+    assert store.count_posts() == expected
+
+
+@pytest.mark.slow
+def test_parallel_workers_match_single_process(tmp_path: Path, brands: dict[str, Brand]) -> None:
+    archive = tmp_path / "big.jsonl"
+    expected = write_pages(archive, 600, bad_every=50)
+    counts = []
+    for workers in (1, 2):
+        with Store(tmp_path / f"w{workers}.duckdb") as store:
+            result = ingest([archive], store, brands, workers=workers)
+            rows = store.connection.execute(
+                "SELECT count(*), count(DISTINCT id), sum(source_line) FROM posts"
+            ).fetchone()
+            lines = store.connection.execute(
+                "SELECT list(line ORDER BY line) FROM quarantine"
+            ).fetchone()
+            counts.append((result.stored, result.quarantined, rows, lines))
+    assert counts[0] == counts[1]
+    assert counts[0][0] == expected
+
+
+@pytest.mark.slow
+def test_sigkill_mid_ingest_then_rerun_stores_each_post_once(
+    tmp_path: Path, fixtures: Path
+) -> None:
+    archive = tmp_path / "archive.jsonl"
+    expected = write_pages(archive, 3000, bad_every=100)
+    db = tmp_path / "store.duckdb"
+    command = [
+        sys.executable,
+        "-m",
+        "uproar.cli",
+        "ingest",
+        str(archive),
+        "--db",
+        str(db),
+        "--brands",
+        str(fixtures / "brands.toml"),
+        "--batch-size",
+        "2000",
+        "--json",
+        "--no-classify",
+    ]
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    victim = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    # DuckDB writes big inserts straight into the file: once it has grown past the first
+    # committed chunks, kill the ingest wherever it is.
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (db.exists() and db.stat().st_size > 12 << 20):
+        time.sleep(0.02)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    assert victim.returncode == -signal.SIGKILL
+
+    with Store(db) as store:
+        partial = store.count_posts()
+    assert 0 < partial < expected  # killed mid-way, with committed batches kept
+
+    done = subprocess.run(command, env=env, capture_output=True, check=True)
+    result = orjson.loads(done.stdout)
+    assert result["stored"] == expected - partial
+    assert result["duplicates"] == partial
+    with Store(db) as store:
+        total, distinct = store.connection.execute(
+            "SELECT count(*), count(DISTINCT (platform, id)) FROM posts"
+        ).fetchone() or (0, 0)
+        quarantined = store.connection.execute("SELECT count(*) FROM quarantine").fetchone()
+    assert total == distinct == expected
+    assert quarantined == (30,)
