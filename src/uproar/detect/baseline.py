@@ -1,0 +1,139 @@
+"""A robust seasonal baseline: the expected count per brand for each bin of the week.
+
+Three levels shrink into each other (a Poisson-gamma posterior mean at each level):
+
+    global rate  <-  hour of day  <-  hour of week (hour-of-day x day-of-week)
+
+so a brand with a few hours of history is judged against its overall rate, and as weeks
+accumulate each hour of the week speaks for itself. A short-memory level factor follows
+the brand's recent volume (the weeks it has not seen yet, growth, holidays). Robustness:
+each count is winsorised before it is learned, and the detector does not teach the
+baseline while an incident is open, so past incidents do not raise the bar.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+def hour_of_week(t: datetime) -> int:
+    """0 = Monday 00:00-00:59 UTC ... 167 = Sunday 23:00-23:59 UTC."""
+    return t.weekday() * 24 + t.hour
+
+
+class SeasonalBaseline:
+    """Expected counts per bin for many series at once (one row per brand).
+
+    Parameters are in bins (``step`` long): ``hour_prior`` and ``week_prior`` are how many
+    bins of evidence the parent level counts for; ``memory`` is the half-life, in bins, of
+    the seasonal sums; ``level_half_life`` that of the recent-volume factor.
+    """
+
+    def __init__(
+        self,
+        *,
+        step: timedelta = timedelta(minutes=1),
+        prior_rate: float = 0.5,
+        global_prior: float = 10.0,
+        global_half_life: float = 10080.0,
+        hour_prior: float = 60.0,
+        week_prior: float = 60.0,
+        memory: float = 40320.0,
+        level_half_life: float = 60.0,
+        level_bounds: tuple[float, float] = (0.2, 5.0),
+    ) -> None:
+        self.step = step
+        self.prior_rate = prior_rate
+        self.global_prior = global_prior
+        self.global_half_life = global_half_life
+        self.hour_prior = hour_prior
+        self.week_prior = week_prior
+        self.memory = memory
+        self.level_half_life = level_half_life
+        self.level_bounds = level_bounds
+        self.n = 0
+        self.g_sum: FloatArray = np.zeros(0)
+        self.g_n: FloatArray = np.zeros(0)
+        self.d_sum: FloatArray = np.zeros((0, 24))
+        self.d_n: FloatArray = np.zeros((0, 24))
+        self.w_sum: FloatArray = np.zeros((0, 168))
+        self.w_n: FloatArray = np.zeros((0, 168))
+        self.lev_x: FloatArray = np.zeros(0)
+        self.lev_m: FloatArray = np.zeros(0)
+        self.lev_w: FloatArray = np.zeros(0)
+
+    # -- shape -------------------------------------------------------------------------
+    def grow(self, n: int) -> None:
+        """Make room for ``n`` series (new rows start empty)."""
+        extra = n - self.n
+        if extra <= 0:
+            return
+
+        def pad(a: FloatArray) -> FloatArray:
+            return np.concatenate([a, np.zeros((extra, *a.shape[1:]))])
+
+        self.g_sum, self.g_n = pad(self.g_sum), pad(self.g_n)
+        self.d_sum, self.d_n = pad(self.d_sum), pad(self.d_n)
+        self.w_sum, self.w_n = pad(self.w_sum), pad(self.w_n)
+        self.lev_x, self.lev_m = pad(self.lev_x), pad(self.lev_m)
+        self.lev_w = pad(self.lev_w)
+        self.n = n
+
+    # -- prediction ----------------------------------------------------------------------
+    def seasonal(self, t: datetime) -> FloatArray:
+        """Expected count per bin at ``t`` from the seasonal sums alone."""
+        h, w = t.hour, hour_of_week(t)
+        g = (self.g_sum + self.global_prior * self.prior_rate) / (self.g_n + self.global_prior)
+        d = (self.d_sum[:, h] + self.hour_prior * g) / (self.d_n[:, h] + self.hour_prior)
+        out: FloatArray = (self.w_sum[:, w] + self.week_prior * d) / (
+            self.w_n[:, w] + self.week_prior
+        )
+        return out
+
+    def level(self) -> FloatArray:
+        """The recent-volume factor: recent counts over what the seasonal part expected.
+
+        Five bins' worth of "as expected" are added to both sides so a short or quiet
+        stretch cannot swing it far.
+        """
+        lo, hi = self.level_bounds
+        mean_m = self.lev_m / np.maximum(self.lev_w, 1e-12)
+        pseudo = 5.0 * mean_m
+        ratio = np.where(
+            self.lev_w > 0, (self.lev_x + pseudo) / np.maximum(self.lev_m + pseudo, 1e-12), 1.0
+        )
+        out: FloatArray = np.clip(ratio, lo, hi)
+        return out
+
+    def expected(self, t: datetime) -> FloatArray:
+        """Expected count per bin at ``t``: seasonal times recent level."""
+        out: FloatArray = self.seasonal(t) * self.level()
+        return out
+
+    # -- learning ------------------------------------------------------------------------
+    def learn(self, t: datetime, x: FloatArray, learn_mask: BoolArray) -> None:
+        """Teach the bin at ``t`` its (winsorised) counts ``x`` where ``learn_mask``."""
+        h, w = t.hour, hour_of_week(t)
+        m = learn_mask
+        seasonal = self.seasonal(t)
+        dg = 0.5 ** (1.0 / self.global_half_life)
+        self.g_sum = np.where(m, self.g_sum * dg + x, self.g_sum)
+        self.g_n = np.where(m, self.g_n * dg + 1.0, self.g_n)
+        # The seasonal cells each see one bin in 24 (day) or 168 (week): their memory is
+        # counted in their own updates so every cell forgets at the same calendar pace.
+        dd = 0.5 ** (24.0 / self.memory)
+        dw = 0.5 ** (168.0 / self.memory)
+        self.d_sum[:, h] = np.where(m, self.d_sum[:, h] * dd + x, self.d_sum[:, h])
+        self.d_n[:, h] = np.where(m, self.d_n[:, h] * dd + 1.0, self.d_n[:, h])
+        self.w_sum[:, w] = np.where(m, self.w_sum[:, w] * dw + x, self.w_sum[:, w])
+        self.w_n[:, w] = np.where(m, self.w_n[:, w] * dw + 1.0, self.w_n[:, w])
+        dl = 0.5 ** (1.0 / self.level_half_life)
+        self.lev_x = np.where(m, self.lev_x * dl + x, self.lev_x)
+        self.lev_m = np.where(m, self.lev_m * dl + seasonal, self.lev_m)
+        self.lev_w = np.where(m, self.lev_w * dl + 1.0, self.lev_w)

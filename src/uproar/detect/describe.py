@@ -1,0 +1,189 @@
+"""The why of an incident: affected regions, topics, newly frequent terms, sample posts.
+
+Everything here reads the store over the incident's window and a reference window (the
+day before it), so the batch and streaming paths describe an incident the same way.
+
+Newly frequent terms are ranked by the log-odds ratio with an informative Dirichlet prior
+(Monroe, Colaresi & Quinn 2008, "Fightin' Words", Political Analysis 16(4), sec. 3.5):
+the z-score of the difference in log-odds between the incident's posts and the reference
+posts, with the pooled counts as the prior, so rare terms do not top the list by chance.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime, timedelta
+from importlib import resources
+
+from uproar.config import Brand
+from uproar.detect.rumours import Rumour
+from uproar.detect.signal import TOKEN_SPLIT, complaint_pattern
+from uproar.records import Incident
+from uproar.store import Store
+from uproar.store import detect as sql
+
+REFERENCE = timedelta(hours=24)
+# Words that say nothing about what went wrong (data: stopwords.txt).
+STOPWORDS = frozenset(
+    line.strip()
+    for line in resources.files("uproar.detect").joinpath("stopwords.txt").read_text().splitlines()
+    if line.strip() and not line.startswith("#")
+)
+TOP_TERMS = 10
+TOP_REGIONS = 5
+TOP_TOPICS = 5
+SAMPLES = 5
+
+
+def describe(
+    store: Store,
+    incident: Incident,
+    *,
+    until: datetime,
+    brand: Brand | None = None,
+    rumours: list[Rumour] | None = None,
+) -> Incident:
+    """The incident with posts, authors, regions, topics, terms, samples and rumours filled.
+
+    ``until`` closes the window of an incident that is still open (the detector's clock).
+    """
+    end = incident.end or until
+    posts = sql.incident_posts(
+        store, brand=incident.brand, since=incident.start, until=end, pattern=complaint_pattern()
+    )
+    ref_since = incident.start - REFERENCE
+    ref = sql.incident_posts(
+        store,
+        brand=incident.brand,
+        since=ref_since,
+        until=incident.start,
+        pattern=complaint_pattern(),
+        limit=100_000,
+    )
+    cols = posts.to_pydict()
+    ref_cols = ref.to_pydict()
+    regions = _excess_keys(
+        Counter(r for r in cols["region"] if r),
+        Counter(r for r in ref_cols["region"] if r),
+        TOP_REGIONS,
+    )
+    topics = _excess_keys(
+        Counter(t for ts in cols["topics"] if ts for t in ts),
+        Counter(t for ts in ref_cols["topics"] if ts for t in ts),
+        TOP_TOPICS,
+    )
+    inc_terms, _n_inc = sql.term_counts(
+        store, brand=incident.brand, since=incident.start, until=end, token_pattern=TOKEN_SPLIT
+    )
+    ref_terms, _n_ref = sql.term_counts(
+        store,
+        brand=incident.brand,
+        since=ref_since,
+        until=incident.start,
+        token_pattern=TOKEN_SPLIT,
+    )
+    own = _brand_words(brand)
+    terms = fightin_words(inc_terms, ref_terms, exclude=own)[:TOP_TERMS]
+    attached = tuple(
+        r.as_dict()
+        for r in (rumours or [])
+        if r.brand == incident.brand and incident.start - timedelta(hours=1) <= r.detected_at <= end
+    )
+    return replace(
+        incident,
+        posts=len(cols["id"]),
+        authors=len(set(cols["author_id"])),
+        regions=regions,
+        topics=topics,
+        terms=tuple(terms),
+        sample_post_ids=_samples(cols),
+        rumours=attached,
+    )
+
+
+def _brand_words(brand: Brand | None) -> frozenset[str]:
+    if brand is None:
+        return frozenset()
+    words = {brand.id.lower(), *brand.name.lower().split()}
+    words |= {h.lower() for h in brand.handles} | {h.lstrip("@").lower() for h in brand.handles}
+    words |= {k.lower() for k in brand.keywords} | {t.lower() for t in brand.hashtags}
+    return frozenset(words)
+
+
+def _excess_keys(now: Counter[str], ref: Counter[str], top: int) -> tuple[str, ...]:
+    """Keys whose share of the incident exceeds their usual share most, by excess count."""
+    total_now = sum(now.values())
+    if total_now == 0:
+        return ()
+    total_ref = sum(ref.values())
+    keys = set(now)
+    # add-one smoothing over the keys seen, so a key new in the incident has a small share
+    denom = total_ref + len(keys | set(ref))
+    excess = {
+        k: now[k] - total_now * (ref.get(k, 0) + 1) / denom if total_ref else float(now[k])
+        for k in keys
+    }
+    positive = sum(v for v in excess.values() if v > 0)
+    chosen = [k for k, v in excess.items() if v > 0 and v >= 0.1 * positive and now[k] >= 3]
+    chosen.sort(key=lambda k: (-excess[k], k))
+    return tuple(chosen[:top])
+
+
+def fightin_words(
+    focus: Mapping[str, int],
+    reference: Mapping[str, int],
+    *,
+    exclude: frozenset[str] = frozenset(),
+    prior_total: float = 500.0,
+    min_z: float = 1.96,
+) -> list[str]:
+    """Terms more frequent in ``focus`` than in ``reference``, by Monroe et al.'s z-score."""
+    vocab = [w for w in focus if w not in STOPWORDS and w not in exclude and not w.isdigit()]
+    if not vocab:
+        return []
+    n_f = sum(focus.values())
+    n_r = sum(reference.values())
+    pooled = {w: focus.get(w, 0) + reference.get(w, 0) for w in vocab}
+    pooled_total = max(n_f + n_r, 1)
+    a0 = prior_total
+    scored = []
+    for w in vocab:
+        a_w = a0 * pooled[w] / pooled_total
+        y_f, y_r = focus.get(w, 0), reference.get(w, 0)
+        lo_f = math.log((y_f + a_w) / (n_f + a0 - y_f - a_w))
+        lo_r = math.log((y_r + a_w) / (n_r + a0 - y_r - a_w))
+        var = 1.0 / (y_f + a_w) + 1.0 / (y_r + a_w)
+        z = (lo_f - lo_r) / math.sqrt(var)
+        if z >= min_z and y_f >= 3:
+            scored.append((z, w))
+    scored.sort(key=lambda p: (-p[0], p[1]))
+    return [w for _z, w in scored]
+
+
+def _samples(cols: dict[str, list[object]]) -> tuple[str, ...]:
+    """Representative posts: complaints first, most engaged, one per author and per text."""
+    order = sorted(
+        range(len(cols["id"])),
+        key=lambda i: (
+            not cols["complaint"][i],
+            -int(cols["engagement"][i] or 0),  # type: ignore[call-overload]
+            cols["created_at"][i],
+            cols["id"][i],
+        ),  # type: ignore[arg-type]
+    )
+    seen_authors: set[object] = set()
+    seen_texts: set[str] = set()
+    out: list[str] = []
+    for i in order:
+        text = " ".join(str(cols["text"][i]).lower().split())
+        if cols["author_id"][i] in seen_authors or text in seen_texts:
+            continue
+        seen_authors.add(cols["author_id"][i])
+        seen_texts.add(text)
+        out.append(str(cols["id"][i]))
+        if len(out) == SAMPLES:
+            break
+    return tuple(out)

@@ -1,0 +1,490 @@
+"""The detector: significance of the excess over the baseline, on several windows at once.
+
+One ``Detector`` watches every brand; it advances one bin (a minute, by default) at a
+time for all brands together. River's protocol, for bins rather than rows:
+
+* ``needed(t)`` -- before bin ``t`` starts: how many signal posts in that bin would open
+  an incident for each brand. The streaming path counts posts as they come and raises
+  the alert at the post that reaches it; the batch path looks up that post's time.
+* ``learn_one(bin)`` -- the bin's counts (and the alert times): opens, updates, re-opens
+  and resolves incidents, then teaches the baseline.
+* ``score_one(bin)`` -- the bin's significance per brand, without learning.
+
+Windows of 1, 5 and 15 bins catch a sharp spike within its first minute and a slow build
+within a quarter hour. Counts are tested against a negative binomial whose dispersion is
+learned per brand and window (``statistics.Dispersion``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from uproar.detect.baseline import SeasonalBaseline
+from uproar.detect.statistics import Dispersion, nb_sf, nb_threshold, winsor_ceiling
+from uproar.records import Incident
+
+FloatArray = npt.NDArray[np.float64]
+NEVER = 1 << 40  # "no count in this bin can open an incident"
+
+# Severity from the incident's peak window: (name, minimum excess ratio, minimum excess
+# count). The first row whose both minimums are met wins.
+SEVERITY_LEVELS: tuple[tuple[str, float, float], ...] = (
+    ("critical", 10.0, 200.0),
+    ("high", 5.0, 50.0),
+    ("medium", 3.0, 15.0),
+    ("low", 0.0, 0.0),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class BinCounts:
+    """One brand's counts in one bin: the signal tested, and what the incident reports."""
+
+    signal: int
+    mentions: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Bin:
+    """One bin for all brands. ``alerts`` holds, per brand, the time of the post that made
+    the signal reach ``needed``; brands missing from ``counts`` had nothing."""
+
+    start: datetime
+    counts: Mapping[str, BinCounts]
+    alerts: Mapping[str, datetime] = field(default_factory=dict)
+
+
+EventKind = Literal["opened", "reopened", "resolved"]
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    kind: EventKind
+    incident: Incident
+
+
+@dataclass(slots=True)
+class _Track:
+    """One incident while it is tracked (open, or resolved but still in cool-down)."""
+
+    id: str
+    brand: str
+    start: datetime
+    detected_at: datetime
+    peak: datetime
+    peak_signal: float = 0.0
+    peak_ratio: float = 0.0
+    peak_excess: float = 0.0
+    posts: int = 0
+    signal: float = 0.0
+    expected: float = 0.0
+    end: datetime | None = None
+    quiet: int = 0
+    scope: Literal["brand", "industry"] = "brand"
+    peer_x: dict[str, float] = field(default_factory=dict)
+    peer_mu: dict[str, float] = field(default_factory=dict)
+
+    def record(self) -> Incident:
+        severity = next(
+            name
+            for name, ratio, excess in SEVERITY_LEVELS
+            if self.peak_ratio >= ratio and self.peak_excess >= excess
+        )
+        return Incident(
+            id=self.id,
+            brand=self.brand,
+            start=self.start,
+            detected_at=self.detected_at,
+            peak=self.peak,
+            end=self.end,
+            severity=severity,
+            scope=self.scope,
+            posts=self.posts,
+            authors=0,
+        )
+
+
+class Detector:
+    """Incidents for many brands from per-bin counts. Parameters are kept as given.
+
+    ``level`` is the tail probability that opens an incident (per window and bin: with
+    three windows and 10,080 minutes a week, 1e-6 allows about 0.03 chance alarms per
+    brand-week if the model were exact). ``min_excess`` and ``min_ratio`` stop tiny counts
+    from alarming at night. An incident resolves after ``quiet`` bins whose
+    ``quiet_window`` count is back near the baseline, and re-opens (same id) if it flares
+    within ``cooldown`` bins of its end.
+    """
+
+    def __init__(
+        self,
+        *,
+        brands: Sequence[str] = (),
+        peers: Mapping[str, Sequence[str]] | None = None,
+        step: timedelta = timedelta(minutes=1),
+        windows: Sequence[int] = (1, 5, 15),
+        level: float = 1e-6,
+        min_excess: float = 5.0,
+        min_ratio: float = 2.0,
+        warmup: int = 180,
+        quiet_window: int = 5,
+        quiet_ratio: float = 1.5,
+        quiet: int = 15,
+        cooldown: int = 60,
+        lookback: int = 60,
+        peer_level: float = 1e-3,
+        peer_ratio: float = 1.5,
+        suspicious: float = 1e-3,
+        baseline: SeasonalBaseline | None = None,
+    ) -> None:
+        if not windows or min(windows) < 1:
+            raise ValueError(f"windows must be positive bin counts, got {list(windows)}")
+        if not 0 < level < 1:
+            raise ValueError(f"level must be a probability in (0, 1), got {level}")
+        if lookback < max(windows):
+            raise ValueError(f"lookback ({lookback}) must cover the longest window")
+        if step <= timedelta(0):
+            raise ValueError(f"step must be positive, got {step}")
+        self.brands_given = tuple(brands)
+        self.peers_given = {b: tuple(p) for b, p in (peers or {}).items()}
+        self.step = step
+        self.windows = tuple(int(w) for w in windows)
+        self.level = level
+        self.min_excess = min_excess
+        self.min_ratio = min_ratio
+        self.warmup = warmup
+        self.quiet_window = quiet_window
+        self.quiet_ratio = quiet_ratio
+        self.quiet = max(quiet, max(self.windows))
+        self.cooldown = cooldown
+        self.lookback = lookback
+        self.peer_level = peer_level
+        self.peer_ratio = peer_ratio
+        self.suspicious = suspicious
+        self.baseline_given = baseline
+        self.reset()
+
+    # -- state ---------------------------------------------------------------------------
+    def reset(self) -> None:
+        """Forget everything learned (parameters stay)."""
+        step_minutes = self.step / timedelta(minutes=1)
+        self.baseline = self.baseline_given or SeasonalBaseline(
+            step=self.step,
+            hour_prior=max(60.0 / step_minutes, 1.0),
+            week_prior=max(60.0 / step_minutes, 1.0),
+            memory=40320.0 / step_minutes,
+            global_half_life=10080.0 / step_minutes,
+            level_half_life=max(120.0 / step_minutes, 2.0),
+        )
+        self.dispersion = [Dispersion(half_life=1440.0 / step_minutes) for _ in self.windows]
+        self.names: list[str] = []
+        self.index: dict[str, int] = {}
+        self.clock: datetime | None = None  # start of the next bin to learn
+        self.ring_x: FloatArray = np.zeros((0, self.lookback))
+        self.ring_mu: FloatArray = np.zeros((0, self.lookback))
+        self.ring_m: FloatArray = np.zeros((0, self.lookback))
+        self.pos = 0  # ring slot the next bin goes into
+        self.seen: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)
+        self.open: dict[str, _Track] = {}
+        self.cooling: dict[str, _Track] = {}
+        self.finished: list[_Track] = []
+        self.last_end: dict[str, datetime] = {}
+        self._needed_cache: tuple[datetime, dict[str, int]] | None = None
+        for brand in self.brands_given:
+            self._register(brand)
+
+    def _register(self, brand: str) -> int:
+        if brand in self.index:
+            return self.index[brand]
+        i = len(self.names)
+        self.names.append(brand)
+        self.index[brand] = i
+        n = len(self.names)
+        self.baseline.grow(n)
+        for d in self.dispersion:
+            d.grow(n)
+        self.ring_x = np.vstack([self.ring_x, np.zeros((1, self.lookback))])
+        self.ring_mu = np.vstack([self.ring_mu, np.zeros((1, self.lookback))])
+        self.ring_m = np.vstack([self.ring_m, np.zeros((1, self.lookback))])
+        self.seen = np.concatenate([self.seen, np.zeros(1, dtype=np.int64)])
+        self._needed_cache = None
+        return i
+
+    def peers(self, brand: str) -> tuple[str, ...]:
+        return self.peers_given.get(brand, ())
+
+    # -- window sums ---------------------------------------------------------------------
+    def _recent(self, ring: FloatArray, k: int) -> FloatArray:
+        """Sum of the last ``k`` learned bins per brand (k may be 0)."""
+        if k <= 0:
+            return np.zeros(ring.shape[0])
+        idx = [(self.pos - 1 - j) % self.lookback for j in range(k)]
+        out: FloatArray = ring[:, idx].sum(axis=1)
+        return out
+
+    def _window_stats(self, mu_t: FloatArray) -> list[tuple[FloatArray, FloatArray, FloatArray]]:
+        """Per window: (signal in its earlier bins, expected over it, its alpha)."""
+        out = []
+        for w, disp in zip(self.windows, self.dispersion, strict=True):
+            prev = self._recent(self.ring_x, w - 1)
+            mu_w = self._recent(self.ring_mu, w - 1) + mu_t
+            out.append((prev, mu_w, disp.alpha()))
+        return out
+
+    def _threshold(self, mu_w: FloatArray, alpha: FloatArray) -> FloatArray:
+        t = nb_threshold(mu_w, alpha, self.level)
+        t = np.maximum(t, np.ceil(self.min_ratio * mu_w))
+        out: FloatArray = np.maximum(t, np.ceil(mu_w + self.min_excess))
+        return out
+
+    # -- protocol ------------------------------------------------------------------------
+    def needed(self, t: datetime) -> dict[str, int]:
+        """Signal count in bin ``t`` that opens (or re-opens) an incident, per known brand."""
+        t = _as_utc(t)
+        if self._needed_cache is not None and self._needed_cache[0] == t:
+            return self._needed_cache[1]
+        if self.clock is not None and t != self.clock:
+            raise ValueError(f"needed({t}) asked out of order: the next bin is {self.clock}")
+        if not self.names:
+            return {}
+        mu_t = self.baseline.expected(t)
+        best = np.full(len(self.names), float(NEVER))
+        for prev, mu_w, alpha in self._window_stats(mu_t):
+            need = self._threshold(mu_w, alpha) - prev
+            best = np.minimum(best, need)
+        best = np.maximum(best, 1.0)
+        best = np.where(self.seen >= self.warmup, best, float(NEVER))
+        out = {
+            name: (NEVER if name in self.open else int(best[i]))
+            for i, name in enumerate(self.names)
+        }
+        self._needed_cache = (t, out)
+        return out
+
+    def score_one(self, b: Bin) -> dict[str, float]:
+        """Significance of bin ``b`` per brand: -log10 of the smallest window tail."""
+        t = _as_utc(b.start)
+        mu_t = self.baseline.expected(t) if self.names else np.zeros(0)
+        x = self._vector(b)[: len(self.names)]
+        worst = np.ones(len(self.names))
+        for prev, mu_w, alpha in self._window_stats(mu_t):
+            worst = np.minimum(worst, nb_sf(prev + x, mu_w, alpha))
+        return {
+            name: float(-math.log10(max(worst[i], 1e-300))) for i, name in enumerate(self.names)
+        }
+
+    def _vector(self, b: Bin) -> FloatArray:
+        x = np.zeros(len(self.names))
+        for brand, c in b.counts.items():
+            if brand in self.index:
+                x[self.index[brand]] = c.signal
+        return x
+
+    def learn_one(self, b: Bin) -> list[Event]:
+        """Take in one bin for all brands; returns what opened, re-opened or resolved.
+
+        Bins must come in order; skipped bins are learned as empty first.
+        """
+        t = _as_utc(b.start)
+        if self.clock is not None and t < self.clock:
+            raise ValueError(f"bin {t} is before the next expected bin {self.clock}")
+        events: list[Event] = []
+        while self.clock is not None and self.clock < t:
+            events += self._step(Bin(self.clock, {}))
+        return events + self._step(b)
+
+    def learn_many(self, bins: Iterator[Bin] | Sequence[Bin]) -> list[Event]:
+        events: list[Event] = []
+        for b in bins:
+            events += self.learn_one(b)
+        return events
+
+    # -- one bin -------------------------------------------------------------------------
+    def _step(self, b: Bin) -> list[Event]:
+        t = _as_utc(b.start)
+        needed = self.needed(t) if self.names else {}
+        for brand in b.counts:
+            self._register(brand)
+        n = len(self.names)
+        x = self._vector(b)
+        mentions = np.zeros(n)
+        for brand, c in b.counts.items():
+            mentions[self.index[brand]] = c.mentions
+        mu_t = self.baseline.expected(t)
+        stats = self._window_stats(mu_t)
+        events: list[Event] = []
+
+        # 1. open or re-open where the signal reached what was needed
+        for brand, c in b.counts.items():
+            if c.signal >= needed.get(brand, NEVER) and brand not in self.open:
+                when = _as_utc(b.alerts.get(brand, t))
+                events.append(self._open(brand, t, when, x, mu_t))
+
+        # 2. push the bin into the ring so windows include it
+        self.ring_x[:, self.pos] = x
+        self.ring_mu[:, self.pos] = mu_t
+        self.ring_m[:, self.pos] = mentions
+        self.pos = (self.pos + 1) % self.lookback
+
+        # 3. update open incidents: peak, totals, scope, resolution
+        for brand in list(self.open):
+            events += self._update(self.open[brand], t, x, mentions, mu_t, stats)
+        for brand in list(self.cooling):
+            track = self.cooling[brand]
+            assert track.end is not None
+            if t - track.end >= self.cooldown * self.step:
+                self.finished.append(self.cooling.pop(brand))
+                self.last_end[brand] = track.end
+
+        # 4. learn: winsorised counts, not while an incident is open nor from a bin that
+        #    already looks suspicious (so an onset does not raise its own bar)
+        in_incident = np.array([name in self.open for name in self.names], dtype=bool)
+        tail = np.ones(n)
+        for prev, mu_w, alpha in stats:
+            tail = np.minimum(tail, nb_sf(prev + x, mu_w, alpha))
+        learn = ~in_incident & (tail >= self.suspicious)
+        for (_prev, _mu_w, alpha), w, disp in zip(
+            stats, self.windows, self.dispersion, strict=True
+        ):
+            x_w = self._recent(self.ring_x, w)
+            mu_w = self._recent(self.ring_mu, w)
+            ceiling = winsor_ceiling(mu_w, alpha)
+            disp.update(np.minimum(x_w, ceiling), mu_w, learn & (self.seen >= w))
+        ceiling1 = winsor_ceiling(mu_t, self.dispersion[0].alpha())
+        self.baseline.learn(t, np.minimum(x, ceiling1), learn)
+        self.seen += 1
+        self.clock = t + self.step
+        self._needed_cache = None
+        return events
+
+    def _open(
+        self, brand: str, t: datetime, when: datetime, x: FloatArray, mu_t: FloatArray
+    ) -> Event:
+        i = self.index[brand]
+        track = self.cooling.pop(brand, None)
+        if track is not None:
+            track.end = None
+            track.quiet = 0
+            self.open[brand] = track
+            return Event("reopened", track.record())
+        start = self._onset(i, t, float(x[i]), float(mu_t[i]))
+        track = _Track(
+            id=f"{brand}-{start:%Y%m%dT%H%M}",
+            brand=brand,
+            start=start,
+            detected_at=when,
+            peak=t,
+        )
+        # the bins of the onset before this one count toward the incident
+        back = round((t - start) / self.step)
+        for j in range(back):
+            slot = (self.pos - 1 - j) % self.lookback
+            track.signal += float(self.ring_x[i, slot])
+            track.expected += float(self.ring_mu[i, slot])
+            track.posts += int(self.ring_m[i, slot])
+            for peer in self.peers(brand):
+                if peer in self.index:
+                    k = self.index[peer]
+                    track.peer_x[peer] = track.peer_x.get(peer, 0.0) + self.ring_x[k, slot]
+                    track.peer_mu[peer] = track.peer_mu.get(peer, 0.0) + self.ring_mu[k, slot]
+        self.open[brand] = track
+        return Event("opened", track.record())
+
+    def _onset(self, i: int, t: datetime, x_t: float, mu_t: float) -> datetime:
+        """Where the excess began: the start of the run that maximises the summed excess
+        (a CUSUM read backwards), with half a standard deviation allowed per bin."""
+        best_s, best_sum, total = 0, -math.inf, 0.0
+        floor = self._floor(self.names[i])
+        depth = min(self.lookback - 1, int(self.seen[i]))
+        if floor is not None:
+            depth = min(depth, max(int((t - floor) / self.step) - 1, 0))
+        total = x_t - mu_t - 0.5 * math.sqrt(max(mu_t, 1e-9))
+        best_sum = total
+        for j in range(depth):
+            slot = (self.pos - 1 - j) % self.lookback
+            xj, mj = self.ring_x[i, slot], self.ring_mu[i, slot]
+            total += xj - mj - 0.5 * math.sqrt(max(mj, 1e-9))
+            if total > best_sum:
+                best_s, best_sum = j + 1, total
+        return t - best_s * self.step
+
+    def _floor(self, brand: str) -> datetime | None:
+        """An onset never reaches back into the brand's previous incident."""
+        return self.last_end.get(brand)
+
+    def _update(
+        self,
+        track: _Track,
+        t: datetime,
+        x: FloatArray,
+        mentions: FloatArray,
+        mu_t: FloatArray,
+        stats: list[tuple[FloatArray, FloatArray, FloatArray]],
+    ) -> list[Event]:
+        i = self.index[track.brand]
+        track.posts += int(mentions[i])
+        track.signal += float(x[i])
+        track.expected += float(mu_t[i])
+        # the peak: the bin that ends the hottest longest window
+        long = len(self.windows) - 1
+        prev, mu_w, _alpha = stats[long]
+        sum_w = float(prev[i] + x[i])
+        ratio = sum_w / max(float(mu_w[i]), 1e-9)
+        if sum_w - float(mu_w[i]) > track.peak_excess:
+            track.peak = t
+            track.peak_signal = float(x[i])
+            track.peak_excess = sum_w - float(mu_w[i])
+            track.peak_ratio = ratio
+        # us or everyone: do the peers surge over the same window?
+        for peer in self.peers(track.brand):
+            if peer not in self.index:
+                continue
+            k = self.index[peer]
+            track.peer_x[peer] = track.peer_x.get(peer, 0.0) + float(x[k])
+            track.peer_mu[peer] = track.peer_mu.get(peer, 0.0) + float(mu_t[k])
+        if track.scope == "brand" and self._peers_hit(track):
+            track.scope = "industry"
+        # back to baseline?
+        qi = self.windows.index(self.quiet_window) if self.quiet_window in self.windows else 0
+        qprev, qmu, _ = stats[qi]
+        q_sum = float(qprev[i] + x[i])
+        hot = q_sum > self.quiet_ratio * float(qmu[i]) + 1.0
+        track.quiet = 0 if hot else track.quiet + 1
+        if track.quiet >= self.quiet:
+            track.end = t - (track.quiet - 1) * self.step
+            del self.open[track.brand]
+            self.cooling[track.brand] = track
+            return [Event("resolved", track.record())]
+        return []
+
+    def _peers_hit(self, track: _Track) -> bool:
+        from uproar.detect.scope import peer_surged
+
+        return any(
+            (peer in self.open and self.open[peer].start <= (track.end or track.peak))
+            or peer_surged(
+                track.peer_x.get(peer, 0.0),
+                track.peer_mu.get(peer, 0.0),
+                float(self.dispersion[-1].alpha()[self.index[peer]]),
+                level=self.peer_level,
+                ratio=self.peer_ratio,
+            )
+            for peer in self.peers(track.brand)
+            if peer in self.index
+        )
+
+    # -- results -------------------------------------------------------------------------
+    def incidents(self) -> list[Incident]:
+        """Every incident so far (finished, cooling down and open), oldest first."""
+        tracks = [*self.finished, *self.cooling.values(), *self.open.values()]
+        return sorted((tr.record() for tr in tracks), key=lambda r: (r.start, r.brand, r.id))
+
+
+def _as_utc(t: datetime) -> datetime:
+    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)

@@ -1,0 +1,109 @@
+"""Bait links and rumours: one URL domain, or one near-identical text, spreading fast.
+
+A key (a linked domain, or a text fingerprint with links, mentions, digits and punctuation
+removed) is a rumour when ``min_authors`` different authors post it within ``within`` of
+its first appearance in the brand's mentions, and it was new: first seen at least
+``novelty`` after the data began (so everyday domains, present from the start, never
+qualify). The 2014 case that motivates it: a bait link about leaked photos that spread
+through a brand's mentions before the outage talk did.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from uproar.store import Store
+from uproar.store import detect as sql
+from uproar.store.store import utc
+
+
+@dataclass(frozen=True, slots=True)
+class Rumour:
+    """One spreading key for one brand."""
+
+    brand: str
+    kind: str  # "domain" | "text"
+    key: str
+    first_seen: datetime
+    detected_at: datetime
+    posts: int
+    authors: int
+    last_seen: datetime
+    growth: float  # authors per minute while it reached ``min_authors``
+    sample_post_ids: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "brand": self.brand,
+            "kind": self.kind,
+            "domain": self.key if self.kind == "domain" else None,
+            "text": self.key if self.kind == "text" else None,
+            "first_seen": self.first_seen,
+            "detected_at": self.detected_at,
+            "posts": self.posts,
+            "authors": self.authors,
+            "last_seen": self.last_seen,
+            "growth": round(self.growth, 3),
+            "sample_post_ids": list(self.sample_post_ids),
+        }
+
+
+def find_rumours(
+    store: Store,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    min_authors: int = 12,
+    within: timedelta = timedelta(minutes=60),
+    novelty: timedelta = timedelta(hours=6),
+) -> list[Rumour]:
+    """Rumours in the store's mentions between ``since`` and ``until``, earliest first."""
+    table = sql.spread_candidates(
+        store, since=since, until=until, min_authors=min_authors, within_s=within.total_seconds()
+    )
+    if table.num_rows == 0:
+        return []
+    begin = since
+    if begin is None:
+        rows = store.connection.execute("SELECT min(created_at) FROM posts").fetchall()
+        begin = utc(rows[0][0]) if rows and rows[0][0] is not None else None
+    out = []
+    for r in table.to_pylist():
+        first = utc(r["first_seen"])
+        reached = utc(r["reached_at"])
+        assert first is not None and reached is not None
+        if begin is not None and first - begin < novelty:
+            continue
+        minutes = max((reached - first).total_seconds() / 60.0, 1.0)
+        last = utc(r["last_seen"])
+        assert last is not None
+        out.append(
+            Rumour(
+                brand=r["brand"],
+                kind=r["kind"],
+                key=r["key"],
+                first_seen=first,
+                detected_at=reached,
+                posts=int(r["posts"]),
+                authors=int(r["authors"]),
+                last_seen=last,
+                growth=min_authors / minutes,
+                sample_post_ids=tuple(r["sample_ids"] or ()),
+            )
+        )
+    return _one_per_spread(out)
+
+
+def _one_per_spread(rumours: list[Rumour]) -> list[Rumour]:
+    """A bait link's posts share both the domain and the text: keep the domain when both
+    keys of one spread carry the same posts (same brand, same first posts)."""
+    kept: list[Rumour] = []
+    for r in sorted(rumours, key=lambda r: (r.kind != "domain", r.detected_at, r.brand, r.key)):
+        if r.kind == "text" and any(
+            k.brand == r.brand and set(k.sample_post_ids) & set(r.sample_post_ids) for k in kept
+        ):
+            continue
+        kept.append(r)
+    return sorted(kept, key=lambda r: (r.detected_at, r.brand, r.kind, r.key))

@@ -1,0 +1,207 @@
+"""The streaming path: posts in, alerts out, one post at a time; state survives a restart.
+
+``Monitor`` counts each brand's signal in the current minute as posts arrive and raises
+an alert at the post that reaches the detector's ``needed`` count; when a post of a later
+minute arrives, the finished minutes go to ``Detector.learn_one``. Fed the same posts in
+time order it finds exactly what the batch path (``detect_store``) finds. Posts older than
+the minute being counted (late arrivals) are counted in ``late`` and not scored.
+
+``save``/``load`` keep the pickled monitor in the store's ``detector_state`` table.
+"""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pyarrow as pa
+
+from uproar.config import Brand
+from uproar.detect.detector import Bin, BinCounts, Detector, Event
+from uproar.detect.signal import FreshAuthors, is_complaint
+from uproar.errors import StoreError
+from uproar.records import Incident, Post
+from uproar.store import Store
+from uproar.store import detect as sql
+
+SIGNALS = ("fresh", "fresh_complaint")
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """Raised at the post that made a brand's signal significant."""
+
+    brand: str
+    at: datetime
+    post_id: str
+    needed: int
+
+
+@dataclass(slots=True)
+class _Counts:
+    signal: int = 0
+    mentions: int = 0
+
+
+@dataclass(slots=True)
+class Monitor:
+    """A detector fed post by post. ``signal`` picks what is counted: fresh authors'
+    mentions (``"fresh"``) or fresh authors' complaints (``"fresh_complaint"``)."""
+
+    detector: Detector
+    signal: str = "fresh"
+    start: datetime | None = None
+    fresh: FreshAuthors = field(default_factory=FreshAuthors)
+    minute: datetime | None = None
+    needed: dict[str, int] = field(default_factory=dict)
+    counts: dict[str, _Counts] = field(default_factory=dict)
+    alerts: dict[str, datetime] = field(default_factory=dict)
+    late: int = 0
+    events: list[Event] = field(default_factory=list)
+    _last_prune: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if self.signal not in SIGNALS:
+            raise ValueError(f"signal must be one of {SIGNALS}, not {self.signal!r}")
+        if self.start is not None:
+            self.start = _floor(self.start)
+
+    @classmethod
+    def for_brands(
+        cls,
+        brands: Mapping[str, Brand],
+        *,
+        signal: str = "fresh",
+        start: datetime | None = None,
+        **detector_options: Any,
+    ) -> Monitor:
+        detector = Detector(
+            brands=list(brands),
+            peers={b.id: b.peers for b in brands.values()},
+            **detector_options,
+        )
+        return cls(detector=detector, signal=signal, start=start)
+
+    # -- feeding -------------------------------------------------------------------------
+    def process_one(
+        self,
+        *,
+        id: str,
+        created_at: datetime,
+        author_id: str,
+        brands: Iterable[str],
+        own_brand: str | None = None,
+        text: str = "",
+        complaint: bool | None = None,
+    ) -> list[Alert]:
+        """One post. ``complaint`` is the classifier's label when known, else the fast
+        signal judges ``text``."""
+        at = _as_utc(created_at)
+        mentioned = [b for b in brands if b != own_brand]
+        if not mentioned:
+            return []
+        minute = _floor(at)
+        if self.minute is None:
+            self.minute = self.start if self.start is not None else minute
+            self.needed = self.detector.needed(self.minute)
+        if minute < self.minute:
+            self.late += 1
+            return []
+        self.advance(minute)
+        is_c = complaint if complaint is not None else is_complaint(text)
+        out = []
+        for brand in mentioned:
+            fresh, fresh_c = self.fresh.see(brand, author_id, at, is_c)
+            c = self.counts.setdefault(brand, _Counts())
+            c.mentions += 1
+            if fresh_c if self.signal == "fresh_complaint" else fresh:
+                c.signal += 1
+                need = self.needed.get(brand)
+                if need is not None and c.signal == need and brand not in self.alerts:
+                    self.alerts[brand] = at
+                    out.append(Alert(brand=brand, at=at, post_id=id, needed=need))
+        return out
+
+    def process(self, posts: pa.Table | Iterable[Post]) -> list[Alert]:
+        """Many posts in time order (an Arrow table with the post columns, or Posts).
+        An Arrow table may carry a ``complaint`` column (the classifier's labels)."""
+        alerts: list[Alert] = []
+        if isinstance(posts, pa.Table):
+            cols = posts.to_pydict()
+            complaints = cols.get("complaint")
+            own = cols.get("own_brand")
+            texts = cols.get("text")
+            for i in range(posts.num_rows):
+                alerts += self.process_one(
+                    id=cols["id"][i],
+                    created_at=cols["created_at"][i],
+                    author_id=cols["author_id"][i],
+                    brands=cols["brands"][i] or (),
+                    own_brand=own[i] if own else None,
+                    text=texts[i] if texts else "",
+                    complaint=complaints[i] if complaints else None,
+                )
+            return alerts
+        for p in posts:
+            alerts += self.process_one(
+                id=p.id,
+                created_at=p.created_at,
+                author_id=p.author_id,
+                brands=p.brands,
+                own_brand=p.own_brand,
+                text=p.text,
+            )
+        return alerts
+
+    def advance(self, until: datetime) -> list[Event]:
+        """Close every minute before ``until`` (a minute with no posts is a zero)."""
+        if self.minute is None:
+            return []
+        target = _floor(_as_utc(until))
+        new: list[Event] = []
+        while self.minute < target:
+            counts = {b: BinCounts(c.signal, c.mentions) for b, c in self.counts.items()}
+            new += self.detector.learn_one(Bin(self.minute, counts, dict(self.alerts)))
+            self.minute += self.detector.step
+            self.counts, self.alerts = {}, {}
+            self.needed = self.detector.needed(self.minute)
+            if self._last_prune is None or self.minute - self._last_prune >= timedelta(hours=1):
+                self.fresh.forget_before(self.minute - self.fresh.gap)
+                self._last_prune = self.minute
+        self.events += new
+        return new
+
+    def incidents(self) -> list[Incident]:
+        return self.detector.incidents()
+
+    # -- persistence ---------------------------------------------------------------------
+    def dumps(self) -> bytes:
+        return pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def save(self, store: Store, name: str = "default") -> None:
+        """Keep the monitor's whole state in the store (``detector_state``)."""
+        sql.save_state(store, name, self.dumps(), clock=self.minute)
+
+    @staticmethod
+    def load(store: Store, name: str = "default") -> Monitor | None:
+        """The monitor saved under ``name``, or ``None``. The state is a pickle that Uproar
+        itself wrote into this store; open only stores you trust."""
+        blob = sql.load_state(store, name)
+        if blob is None:
+            return None
+        monitor = pickle.loads(blob)
+        if not isinstance(monitor, Monitor):
+            raise StoreError(f"{store.path}: detector_state {name!r} is not a saved monitor")
+        return monitor
+
+
+def _as_utc(t: datetime) -> datetime:
+    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
+
+
+def _floor(t: datetime) -> datetime:
+    t = _as_utc(t)
+    return t.replace(second=0, microsecond=0)
