@@ -1,0 +1,181 @@
+"""The linter: load the profile's styles once, compile every rule once, lint many drafts.
+
+Offsets in findings follow Vale: ``line`` is 1-based, and ``start``/``end`` are 1-based
+character columns within that line, ``end`` inclusive, so the flagged text is
+``line_text[start - 1 : end]``. Alerts about the whole draft (missing facts, readability)
+point at its first non-blank line. A match that runs over a line break is clipped to the
+line it starts on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterable, Sequence
+from importlib import resources
+from pathlib import Path
+
+from uproar.errors import RuleError
+from uproar.records import Finding
+from uproar.respond.lint.checks import Check, compile_rule
+from uproar.respond.lint.profile import Profile
+from uproar.respond.lint.rules import DRAFT_KINDS, Rule, load_style
+from uproar.respond.lint.text import Document
+
+_SEVERITY_RANK = {"suggestion": 0, "warning": 1, "error": 2}
+
+
+def shipped_styles() -> list[str]:
+    """Names of the styles that ship with Uproar."""
+    root = resources.files("uproar.respond") / "styles"
+    return sorted(e.name for e in root.iterdir() if e.is_dir() and not e.name.startswith("_"))
+
+
+def load_rules(profile: Profile) -> list[Rule]:
+    """Every rule the profile asks for: shipped styles, extra style folders, its own terms."""
+    root = resources.files("uproar.respond") / "styles"
+    rules: list[Rule] = []
+    extra: dict[str, Path] = {}
+    for base in profile.paths:
+        if not base.is_dir():
+            raise RuleError(f"{base}: style path not found", file=str(base))
+        for folder in sorted(base.iterdir()):
+            if folder.is_dir():
+                extra[folder.name] = folder
+    shipped = set(shipped_styles())
+    for style in profile.styles:
+        if style in extra:
+            rules.extend(load_style(extra[style], name=style))
+        elif style in shipped:
+            rules.extend(load_style(root / style, name=style))
+        else:
+            raise RuleError(
+                f"profile {profile.name!r}: unknown style {style!r} "
+                f"(shipped: {', '.join(sorted(shipped))})",
+                rule=style,
+            )
+    for name, folder in extra.items():
+        if name not in profile.styles:
+            rules.extend(load_style(folder, name=name))
+    rules.extend(profile.generated_rules())
+    return rules
+
+
+class Linter:
+    """Lints drafts against a profile's rules. Build once; ``lint`` is cheap and thread-safe.
+
+    ``rules`` replaces the profile's styles (tests use it to run one rule alone)."""
+
+    def __init__(
+        self, profile: Profile | None = None, *, rules: Sequence[Rule] | None = None
+    ) -> None:
+        self.profile = profile if profile is not None else Profile()
+        loaded = list(rules) if rules is not None else load_rules(self.profile)
+        seen: set[str] = set()
+        active: list[Rule] = []
+        for rule in loaded:
+            if rule.id in seen:
+                raise RuleError(f"{rule.source}: duplicate rule id {rule.id}", rule=rule.id)
+            seen.add(rule.id)
+            if not self.profile.enabled(rule.id) or self.profile.tone not in rule.tones:
+                continue
+            level = self.profile.levels.get(rule.id)
+            active.append(dataclasses.replace(rule, level=level) if level else rule)
+        self.rules: tuple[Rule, ...] = tuple(active)
+        self.checks: tuple[Check, ...] = tuple(compile_rule(r) for r in active)
+        # Per draft kind: checks that always run, and checks behind one combined "gate"
+        # regex. Most drafts in a live composer are clean, so one search over the union of
+        # every pattern usually rules out all pattern checks at once.
+        self._always: dict[str, list[Check]] = {}
+        self._gated: dict[str, list[Check]] = {}
+        self._gate: dict[str, re.Pattern[str] | None] = {}
+        for kind in DRAFT_KINDS:
+            checks = [c for c in self.checks if kind in c.rule.applies_to]
+            self._always[kind] = [c for c in checks if c.gate is None]
+            self._gated[kind] = [c for c in checks if c.gate is not None]
+            self._gate[kind] = _combine([c.gate for c in self._gated[kind] if c.gate])
+
+    def lint(self, text: str, *, kind: str = "update", line_offset: int = 0) -> list[Finding]:
+        """Findings for one draft, sorted by position. ``kind`` is ``update`` (a status
+        update: the facts check applies) or ``reply`` (a reply to a customer)."""
+        if kind not in DRAFT_KINDS:
+            raise ValueError(f"kind must be one of {', '.join(DRAFT_KINDS)}, got {kind!r}")
+        if not text.strip():
+            return []
+        doc = Document(text)
+        checks: Iterable[Check] = self._always[kind]
+        gate = self._gate[kind]
+        if gate is None or gate.search(text) is not None:
+            checks = [*checks, *self._gated[kind]]
+        findings: dict[tuple[str, int, int], Finding] = {}
+        for check in checks:
+            rule = check.rule
+            for hit in check.run(doc):
+                finding = self._finding(doc, hit.start, hit.end, rule, line_offset)
+                finding = dataclasses.replace(
+                    finding,
+                    severity=hit.level or rule.level,
+                    message=hit.message,
+                    suggestion=hit.suggestion,
+                )
+                findings.setdefault((rule.id, finding.line, finding.start), finding)
+        return sorted(findings.values(), key=lambda f: (f.line, f.start, f.end, f.rule))
+
+    def lint_lines(self, text: str, *, kind: str = "update") -> list[Finding]:
+        """Each non-blank line as its own draft; findings carry that line's number."""
+        out: list[Finding] = []
+        for number, line in enumerate(text.split("\n"), start=1):
+            out.extend(self.lint(line.rstrip("\r"), kind=kind, line_offset=number - 1))
+        return out
+
+    @staticmethod
+    def has_errors(findings: Iterable[Finding]) -> bool:
+        return any(f.severity == "error" for f in findings)
+
+    @staticmethod
+    def worst(findings: Iterable[Finding]) -> str | None:
+        ranked = [f.severity for f in findings]
+        return max(ranked, key=_SEVERITY_RANK.__getitem__) if ranked else None
+
+    @staticmethod
+    def _finding(doc: Document, start: int, end: int, rule: Rule, line_offset: int) -> Finding:
+        text = doc.text
+        if start == 0 and end == len(text):
+            # A whole-draft alert: point at the first non-blank line.
+            stripped = len(text) - len(text.lstrip())
+            start = stripped
+            newline = text.find("\n", start)
+            end = newline if newline != -1 else len(text.rstrip())
+        line, col = doc.position(start)
+        line_len = len(doc.line_text(line))
+        last = max(start, end - 1)
+        end_line, end_col = doc.position(last)
+        if end_line != line:
+            end_col = line_len - 1
+        s = min(col + 1, max(1, line_len))
+        e = min(max(end_col + 1, s), max(1, line_len))
+        return Finding(
+            line=line + line_offset,
+            start=s,
+            end=e,
+            rule=rule.id,
+            category=rule.category,
+            severity=rule.level,
+            message="",
+        )
+
+
+def _combine(sources: Sequence[str]) -> re.Pattern[str] | None:
+    if not sources:
+        return None
+    parts = []
+    for src in sources:
+        if src.startswith("(?i)"):
+            parts.append(f"(?i:{src[4:]})")
+        else:
+            parts.append(f"(?:{src})")
+    try:
+        return re.compile("|".join(parts))
+    except re.error:
+        # A rule needs the ``regex`` module (variable lookbehind): no combined gate.
+        return None

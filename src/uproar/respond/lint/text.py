@@ -1,0 +1,151 @@
+"""One draft as the checks see it: lines, sentences, words and readability counts.
+
+Everything here is computed lazily and at most once per draft, because a live composer
+lints at every keystroke and most checks need only the raw text.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+
+# A sentence ends at . ! ? (not inside a number such as "3.5" or a URL) or at a line break.
+_SENTENCE_END = re.compile(r"[.!?]+[\"')\]’”]*(?=\s|$)|\n")
+_WORD = re.compile(r"[^\W_](?:[\w'’-]*[^\W_])?")
+_VOWEL_GROUPS = re.compile(r"[aeiouy]+")
+# Suffixes Vale's complex_words ignores when counting syllables ("es", "ed", "ing").
+_COMMON_SUFFIX = re.compile(r"(?:es|ed|ing)$")
+
+
+def syllables(word: str) -> int:
+    """Estimate English syllables: vowel groups, minus a silent final e, at least one."""
+    w = word.lower().strip("'’")
+    if not w:
+        return 0
+    if not w.isalpha():
+        # Numbers and codes: count their letters' groups, or one for a bare number.
+        return max(1, len(_VOWEL_GROUPS.findall(w)))
+    count = len(_VOWEL_GROUPS.findall(w))
+    if w.endswith("e") and not w.endswith(("le", "ee", "ye")) and count > 1:
+        count -= 1
+    if w.endswith(("ed", "es")) and len(w) > 3 and w[-3] not in "tdsxzgc" and count > 1:
+        count -= 1
+    return max(1, count)
+
+
+class Document:
+    """A draft. Offsets are 0-based character offsets into ``text``."""
+
+    __slots__ = ("__dict__", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    @cached_property
+    def line_starts(self) -> list[int]:
+        starts = [0]
+        find = self.text.find
+        pos = find("\n")
+        while pos != -1:
+            starts.append(pos + 1)
+            pos = find("\n", pos + 1)
+        return starts
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """(1-based line, 0-based column) of a character offset."""
+        starts = self.line_starts
+        lo, hi = 0, len(starts) - 1
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if starts[mid] <= offset:
+                lo = mid
+            else:
+                hi = mid - 1
+        return lo + 1, offset - starts[lo]
+
+    def line_text(self, line: int) -> str:
+        starts = self.line_starts
+        begin = starts[line - 1]
+        end = starts[line] - 1 if line < len(starts) else len(self.text)
+        return self.text[begin:end]
+
+    @cached_property
+    def sentences(self) -> list[tuple[int, int]]:
+        """(start, end) spans of the non-blank sentences."""
+        spans: list[tuple[int, int]] = []
+        text = self.text
+        cuts = [m.end() for m in _SENTENCE_END.finditer(text)]
+        if not cuts or cuts[-1] != len(text):
+            cuts.append(len(text))
+        prev = 0
+        for cut in cuts:
+            s, e, prev = prev, cut, cut
+            chunk = text[s:e]
+            if not chunk.strip():
+                continue
+            lead = len(chunk) - len(chunk.lstrip())
+            trail = len(chunk) - len(chunk.rstrip())
+            spans.append((s + lead, e - trail))
+        return spans
+
+    def sentence_at(self, offset: int) -> tuple[int, int]:
+        for s, e in self.sentences:
+            if s <= offset < e:
+                return s, e
+        return 0, len(self.text)
+
+    @cached_property
+    def paragraphs(self) -> list[tuple[int, int]]:
+        spans: list[tuple[int, int]] = []
+        for m in re.finditer(r"(?:[^\n]|\n(?![ \t]*\n))+", self.text):
+            if m.group().strip():
+                spans.append(m.span())
+        return spans
+
+    @cached_property
+    def words(self) -> list[str]:
+        return _WORD.findall(self.text)
+
+    @cached_property
+    def variables(self) -> dict[str, float]:
+        """Vale's metric variables for plain text (markup counts are zero)."""
+        words = self.words
+        sylls = [syllables(w) for w in words]
+        complex_words = sum(
+            1
+            for w, n in zip(words, sylls, strict=True)
+            if n >= 3 and not w[:1].isupper() and syllables(_COMMON_SUFFIX.sub("", w)) >= 3
+        )
+        return {
+            "words": float(len(words)),
+            "sentences": float(max(1, len(self.sentences))) if words else 0.0,
+            "syllables": float(sum(sylls)),
+            "characters": float(sum(len(w) for w in words)),
+            "complex_words": float(complex_words),
+            "long_words": float(sum(1 for w in words if len(w) > 6)),
+            "polysyllabic_words": float(sum(1 for n in sylls if n >= 3)),
+            "paragraphs": float(len(self.paragraphs)),
+            "list": 0.0,
+            "pre": 0.0,
+            "blockquote": 0.0,
+        }
+
+
+def words_before(text: str, end: int, count: int) -> int:
+    """Offset where the ``count`` words ending at ``end`` begin (for context windows)."""
+    pos = end
+    for seen, m in enumerate(reversed(list(_WORD.finditer(text, 0, end))), start=1):
+        pos = m.start()
+        if seen >= count:
+            break
+    return pos
+
+
+def words_after(text: str, start: int, count: int) -> int:
+    """Offset where the ``count`` words starting at ``start`` end."""
+    pos = start
+    for seen, m in enumerate(_WORD.finditer(text, start), start=1):
+        pos = m.end()
+        if seen >= count:
+            break
+    return pos
