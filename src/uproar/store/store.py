@@ -169,6 +169,38 @@ class Store:
         }
         return self._con.sql(sql, params=params).to_arrow_table()
 
+    def volume(
+        self,
+        *,
+        bucket_minutes: int = 60,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> pa.Table:
+        """Mentions per brand per time bucket (brand, bucket, posts, authors, own_posts).
+
+        A brand's own posts are counted apart from the customers' mentions.
+        """
+        sql = """
+            WITH tagged AS (
+                SELECT unnest(brands) AS brand, created_at, author_id, FALSE AS own
+                FROM posts WHERE own_brand IS NULL
+                UNION ALL
+                SELECT own_brand, created_at, author_id, TRUE FROM posts
+                WHERE own_brand IS NOT NULL
+            )
+            SELECT brand,
+                   time_bucket(to_minutes($minutes), created_at) AS bucket,
+                   count(*) FILTER (WHERE NOT own) AS posts,
+                   count(DISTINCT author_id) FILTER (WHERE NOT own) AS authors,
+                   count(*) FILTER (WHERE own) AS own_posts
+            FROM tagged
+            WHERE ($since IS NULL OR created_at >= $since)
+              AND ($until IS NULL OR created_at < $until)
+            GROUP BY ALL ORDER BY brand, bucket
+        """
+        params = {"minutes": bucket_minutes, "since": naive_utc(since), "until": naive_utc(until)}
+        return self._con.sql(sql, params=params).to_arrow_table()
+
     def stats(self) -> dict[str, Any]:
         """What is stored: counts per platform, brand and day, and quarantine reasons."""
         q = self._con.execute
