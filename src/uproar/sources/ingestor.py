@@ -11,6 +11,8 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import os
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -323,7 +325,9 @@ class Ingestor:
     def _parallel(self, source: str, name: str, batches: Iterator[LineBatch]) -> Iterator[Chunk]:
         """Parse in worker processes, in order, with a bounded number of chunks in flight."""
         context = multiprocessing.get_context("spawn")  # no fork of DuckDB's threads
-        with ProcessPoolExecutor(self.workers, mp_context=context) as pool:
+        with ProcessPoolExecutor(
+            self.workers, mp_context=context, initializer=_exit_with_parent, initargs=(os.getpid(),)
+        ) as pool:
             in_flight: deque[tuple[Future[Chunk], int]] = deque()
             for batch in batches:
                 job = pool.submit(self.parser.parse_lines, source, name, batch.first, batch.lines)
@@ -353,6 +357,17 @@ class Ingestor:
         result.quarantined += bad.num_rows
         for chunk in chunks:
             result.errors.extend(chunk.errors[: max(0, 20 - len(result.errors))])
+
+
+def _exit_with_parent(parent: int) -> None:
+    """In a worker: leave as soon as the ingesting process is gone (even if SIGKILLed)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="uproar-parent-watch").start()
 
 
 def _done(job: Future[Chunk], bytes_read: int) -> Chunk:
