@@ -40,17 +40,6 @@ def main() -> None:
     from uproar.cli.output import report_error
 
     try:
-        get_app()(standalone_mode=False)
+        get_app()()  # click handles usage errors itself (exit status 2)
     except UproarError as exc:
         sys.exit(report_error(exc, as_json="--json" in sys.argv))
-    except typer.Abort:
-        sys.exit(130)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except Exception as exc:  # click's own usage errors
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
