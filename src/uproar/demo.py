@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,6 @@ from uproar.report import ReportInput, Section, write_report
 from uproar.simulate import load_scenario, simulate
 from uproar.sources import IngestResult, ingest
 from uproar.store import Store
-from uproar.store.store import utc
 
 DEMO_SCENARIO = "isp-2014"
 
@@ -48,11 +47,13 @@ class DemoResult:
 
 def hourly_timeline(store: Store, truth: dict[str, Any]) -> Timeline:
     volume = store.volume(bucket_minutes=60).to_pylist()
-    hours = sorted({utc(r["bucket"]) for r in volume if r["bucket"] is not None})
+    for row in volume:
+        row["bucket"] = row["bucket"].replace(tzinfo=UTC)
+    hours: list[datetime] = sorted({r["bucket"] for r in volume})
     index = {h: i for i, h in enumerate(hours)}
     counts: dict[str, list[int]] = defaultdict(lambda: [0] * len(hours))
     for row in volume:
-        counts[row["brand"]][index[utc(row["bucket"])]] = int(row["posts"])
+        counts[row["brand"]][index[row["bucket"]]] = int(row["posts"])
     marked: dict[str, list[bool]] = {b: [False] * len(hours) for b in counts}
     for incident in truth.get("incidents", []):
         onset = datetime.fromisoformat(incident["onset"])

@@ -47,7 +47,7 @@ class Post:
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Post:
         """Build from a store row (a dict keyed by column name)."""
-        values = {k: row.get(k) for k in cls.__slots__ if k in row}  # type: ignore[attr-defined]
+        values: dict[str, Any] = {k: row[k] for k in cls.__slots__ if k in row}
         values["urls"] = tuple(values.get("urls") or ())
         values["brands"] = tuple(values.get("brands") or ())
         for count in ("like_count", "repost_count", "reply_count"):
