@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from html import escape
 
 PALETTE = ("#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#4d7c0f")
@@ -25,6 +25,17 @@ def _ticks(lo: float, hi: float, count: int = 4) -> list[float]:
         return [lo]
     step = (hi - lo) / count
     return [lo + i * step for i in range(count + 1)]
+
+
+# Candidate spacings of time-axis ticks, in seconds: 15 min up to a week.
+_TIME_STEPS = (900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 2 * 86400, 7 * 86400)
+
+
+def _time_ticks(t0: float, t1: float, target: int = 8) -> list[float]:
+    """Round UTC times (midnight shows as the date) about ``target`` apart."""
+    step = next((s for s in _TIME_STEPS if (t1 - t0) / s <= target), _TIME_STEPS[-1])
+    first = (int(t0) // step + 1) * step
+    return [float(t) for t in range(first, int(t1) + 1, step)]
 
 
 def line_chart(
@@ -74,11 +85,14 @@ def line_chart(
             f'class="grid"/><text x="{left - 6}" y="{y(tick) + 4:.1f}" class="axis" '
             f'text-anchor="end">{tick:,.0f}</text>'
         )
-    for tick in _ticks(t0, t1, 6):
-        moment = datetime.fromtimestamp(tick, tz=min(p[0] for p in points).tzinfo)
+    for tick in _time_ticks(t0, t1):
+        moment = datetime.fromtimestamp(tick, tz=UTC)
+        label = f"{moment:%d %b}" if moment.hour == 0 and moment.minute == 0 else f"{moment:%H:%M}"
         parts.append(
-            f'<text x="{left + (tick - t0) / span * plot_w:.1f}" y="{height - 12}" '
-            f'class="axis" text-anchor="middle">{moment:%d %b %H:%M}</text>'
+            f'<line x1="{left + (tick - t0) / span * plot_w:.1f}" '
+            f'x2="{left + (tick - t0) / span * plot_w:.1f}" y1="{top}" y2="{top + plot_h}" '
+            f'class="grid"/><text x="{left + (tick - t0) / span * plot_w:.1f}" '
+            f'y="{height - 12}" class="axis" text-anchor="middle">{label}</text>'
         )
     parts.append(
         f'<text x="14" y="{top + plot_h / 2:.0f}" class="axis" '
@@ -98,7 +112,7 @@ def line_chart(
         f"{escape(name)}</span>"
         for i, name in enumerate(series)
     )
-    return f'<figure>{"".join(parts)}<figcaption>{legend}</figcaption></figure>'
+    return f"<figure>{''.join(parts)}<figcaption>{legend}</figcaption></figure>"
 
 
 def sparkline(values: Sequence[float]) -> str:
