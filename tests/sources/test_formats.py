@@ -107,7 +107,7 @@ def test_mastodon_html_is_plain_text(
 
 def test_bluesky_jetstream(fixtures: Path, store: Store, brands: dict[str, Brand]) -> None:
     result = ingest([fixtures / "jetstream.jsonl"], store, brands)
-    assert (result.stored, result.skipped) == (2, 2)  # a like and an identity event
+    assert (result.stored, result.skipped) == (3, 3)  # a like, an identity event, a delete
     posts = by_id(store)
     uri = "at://did:plc:eygmaihciaxprqvxpfvl6flk/app.bsky.feed.post/3l3qo2vutsw2b"
     assert posts[uri].urls == ("https://status.kiwinet.example",)
@@ -154,3 +154,11 @@ def test_gzip_is_read_transparently(
     with (fixtures / "x_v2_page.jsonl").open("rb") as src, gzip.open(packed, "wb") as dst:
         shutil.copyfileobj(src, dst)
     assert ingest([packed], store, brands).stored == 4
+
+
+def test_bluesky_pre_2024_jetstream_spelling(
+    fixtures: Path, store: Store, brands: dict[str, Brand]
+) -> None:
+    ingest([fixtures / "jetstream.jsonl"], store, brands)
+    old = by_id(store)["at://did:plc:old/app.bsky.feed.post/3l2old"]
+    assert old.text == "old jetstream format, #kiwinet still down"

@@ -17,8 +17,13 @@ NAME = "bluesky"
 POST = "app.bsky.feed.post"
 
 
+# Jetstream before v0.2 (2024) spelled kinds and operations short: "type": "com", "c".
+_OLD_KINDS = {"com": "commit", "id": "identity", "acc": "account"}
+_OLD_OPERATIONS = {"c": "create", "u": "update", "d": "delete"}
+
+
 def sniff(obj: dict[str, Any]) -> bool:
-    return "did" in obj and "kind" in obj
+    return "did" in obj and ("kind" in obj or obj.get("type") in _OLD_KINDS)
 
 
 def records(obj: Any) -> Iterator[Row | RecordError | Skip]:
@@ -26,14 +31,16 @@ def records(obj: Any) -> Iterator[Row | RecordError | Skip]:
         yield RecordError(None, f"expected a JSON object, got {type(obj).__name__}")
         return
     commit = obj.get("commit")
-    if obj.get("kind") != "commit":
-        yield Skip(f"bluesky {obj.get('kind')} event")
+    kind = obj.get("kind") or _OLD_KINDS.get(obj.get("type", ""))
+    if kind != "commit":
+        yield Skip(f"bluesky {kind} event")
         return
     if not isinstance(commit, dict):
         yield RecordError("commit", "missing" if commit is None else "expected an object")
         return
-    if commit.get("collection") != POST or commit.get("operation") != "create":
-        yield Skip(f"bluesky {commit.get('operation')} {commit.get('collection')}")
+    operation = commit.get("operation") or _OLD_OPERATIONS.get(commit.get("type", ""))
+    if commit.get("collection") != POST or operation != "create":
+        yield Skip(f"bluesky {operation} {commit.get('collection')}")
         return
     try:
         yield _post(obj, commit)
