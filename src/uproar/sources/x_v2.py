@@ -45,7 +45,10 @@ def records(obj: Any) -> Iterator[Row | RecordError]:
     data = obj.get("data")
     if data is None:
         if "id" in obj:  # a twarc2 flattened tweet
-            yield _tweet(obj, {}, {})
+            try:
+                yield _tweet(obj, {}, {})
+            except RecordError as exc:
+                yield exc
             return
         errors = obj.get("errors")
         detail = errors[0].get("title", "") if isinstance(errors, list) and errors else ""
