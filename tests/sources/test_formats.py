@@ -162,3 +162,21 @@ def test_bluesky_pre_2024_jetstream_spelling(
     ingest([fixtures / "jetstream.jsonl"], store, brands)
     old = by_id(store)["at://did:plc:old/app.bsky.feed.post/3l2old"]
     assert old.text == "old jetstream format, #kiwinet still down"
+
+
+def test_decoded_objects_from_a_live_source(store: Store, brands: dict[str, Brand]) -> None:
+    from uproar.sources import Ingestor
+
+    events = [
+        {"event": "update", "payload": orjson.dumps({
+            "id": "9", "created_at": "2014-09-06T09:20:00Z", "content": "<p>@KiwiNet down?</p>",
+            "account": {"id": "1", "acct": "kim"}}).decode()},
+        {"event": "update", "payload": "{not json"},
+        {"event": "notification", "payload": "{}"},
+    ]  # fmt: skip
+    result = Ingestor(store, brands).ingest_objects(
+        events, format="mastodon", source="wss://mastodon.example/api/v1/streaming"
+    )
+    assert (result.stored, result.quarantined, result.skipped) == (1, 1, 1)
+    (post,) = store.posts()
+    assert post.text == "@KiwiNet down?" and post.brands == ("kiwinet",)

@@ -282,6 +282,27 @@ class Ingestor:
                 progress(max(0, path.stat().st_size - reported))
         return result
 
+    def ingest_objects(
+        self, objects: Iterable[Any], *, format: str, source: str
+    ) -> IngestResult:
+        """Ingest already-decoded JSON records (a live stream's messages, an HTTP body).
+
+        ``source`` names where they came from in ``posts.source_file`` and the quarantine;
+        each object's position (1-based) stands in for the line number.
+        """
+        if format not in JSON_FORMATS:
+            raise FormatError(f"live records must be one of {', '.join(JSON_FORMATS)}")
+        module = JSON_FORMATS[format]
+        records = (
+            (index, item, orjson.dumps(obj), record)
+            for index, obj in enumerate(objects, 1)
+            for item, record in enumerate(module.records(obj))
+        )
+        result = IngestResult(files={source: format})
+        for chunk in self._sized(self.parser, source, records):
+            self._write([chunk], result)
+        return result
+
     # -- reading -------------------------------------------------------------------------
     def _chunks(self, path: Path, name: str) -> Iterator[Chunk]:
         source = str(path)
