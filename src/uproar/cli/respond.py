@@ -9,10 +9,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from uproar.cli.app import app
-from uproar.cli.common import JsonOption
+from uproar.cli.common import DbOption, JsonOption, open_store, time_arg
 from uproar.cli.output import emit_json, stdout
 from uproar.config import setting
-from uproar.respond.lint import load_profile
+from uproar.respond.inbox import Inbox, build_inbox
+from uproar.respond.lint import Linter, load_profile
+from uproar.respond.llm import ChatClient, ModelDrafter
 from uproar.respond.platforms import PLATFORMS
 from uproar.respond.thread import compose_thread, load_facts
 
@@ -64,4 +66,106 @@ def thread(
     for post in result.posts:
         notes = "".join(f"\n[dim]{f.severity}: {escape(f.message)}[/]" for f in post.findings)
         table.add_row(str(post.number), escape(post.text) + notes, f"{post.length}/{result.limit}")
+    stdout.print(table)
+
+
+@app.command(
+    epilog="""Examples:
+
+  uproar inbox --db incident.duckdb --incident inc-kiwinet-0001 --facts update.toml
+
+  uproar inbox --db incident.duckdb --brand kiwinet --since 2014-11-05T06:00 --json
+
+  uproar inbox --db incident.duckdb --brand kiwinet --llm-url http://127.0.0.1:8080
+"""
+)
+def inbox(
+    db: Path | None = DbOption,
+    incident: str | None = typer.Option(
+        None, "--incident", help="Incident id (its brand and window come from the store)."
+    ),
+    brand: str | None = typer.Option(None, "--brand", help="Brand id, without --incident."),
+    since: str | None = typer.Option(None, "--since", help="Window start (ISO 8601, UTC)."),
+    until: str | None = typer.Option(None, "--until", help="Window end (ISO 8601, UTC)."),
+    now: str | None = typer.Option(
+        None, "--now", help="Replies up to this time count as sent (default: window end)."
+    ),
+    facts: Path | None = typer.Option(
+        None, "--facts", help="Status facts (TOML) the drafted replies may quote."
+    ),
+    limit: int = typer.Option(10, "--limit", help="Clusters to show.", show_default=True),
+    profile: Path | None = ProfileOption,
+    llm_url: str | None = typer.Option(
+        None, "--llm-url", help="OpenAI-compatible endpoint for model drafts [env UPROAR_LLM_URL]."
+    ),
+    json: bool = JsonOption,
+) -> None:
+    """Rank mentions that need a reply, group repeated questions, draft a checked reply each.
+
+    Drafts with media or links in reply to a complaint are marked for a second person's review.
+    """
+    profile_path = setting("profile", profile)
+    linter = Linter(load_profile(profile_path) if profile_path else None)
+    url = setting("llm_url", llm_url)
+    client = ChatClient(url) if url else None
+    try:
+        with open_store(db, read_only=True) as store:
+            result = build_inbox(
+                store,
+                incident=incident,
+                brand=brand,
+                since=time_arg(since, "--since"),
+                until=time_arg(until, "--until"),
+                now=time_arg(now, "--now"),
+                facts=load_facts(facts) if facts else None,
+                limit=limit,
+                linter=linter,
+                drafter=ModelDrafter(client, linter) if client else None,
+            )
+    finally:
+        if client is not None:
+            client.close()
+    if json:
+        emit_json(result.to_dict())
+        return
+    _render_inbox(result)
+
+
+def _seconds(value: float | None) -> str:
+    if value is None:
+        return "-"
+    minutes, seconds = divmod(int(value), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{seconds:02d}s"
+
+
+def _render_inbox(result: Inbox) -> None:
+    r = result.response
+    stdout.print(
+        f"[bold]{escape(result.brand)}[/]: {result.mentions:,} mentions, "
+        f"{result.needing_reply:,} need a reply in {result.clusters_total:,} clusters; "
+        f"answered {r.answered:,}/{r.mentions:,}, "
+        f"median first reply {_seconds(r.median_first_reply_s)}, "
+        f"p90 {_seconds(r.p90_first_reply_s)}, oldest waiting {_seconds(r.oldest_unanswered_s)}"
+    )
+    table = Table(show_header=True, show_lines=True)
+    for column in ("#", "people", "asking", "draft reply", "first reply"):
+        table.add_column(column, justify="right" if column in ("#", "people") else "left")
+    for c in result.clusters:
+        draft = escape(c.draft.text)
+        if c.draft.needs_review:
+            draft += "\n[bold yellow]hold for review:[/] " + escape(
+                "; ".join(c.draft.review_reasons)
+            )
+        for f in c.draft.findings:
+            draft += f"\n[dim]{f.severity}: {escape(f.message)}[/]"
+        if c.draft.note:
+            draft += f"\n[dim]{escape(c.draft.note)}[/]"
+        table.add_row(
+            str(c.id),
+            f"{c.count:,}\n({c.unanswered:,} waiting)",
+            f"[bold]{c.intent}[/]\n{escape(c.label)}",
+            draft,
+            _seconds(c.first_reply_s),
+        )
     stdout.print(table)

@@ -180,7 +180,9 @@ def _parse_templates(text: str, source: str) -> ThreadTemplates:
 _PLACEHOLDER = regex.compile(r"\{(\w+)\}")
 
 
-def _fill(template: str, facts: Facts) -> str:
+def fill_facts(template: str, facts: Facts) -> str:
+    """Put the facts into a template: ``{what}`` as written, ``{What}`` capitalised."""
+
     def value(m: regex.Match[str]) -> str:
         name = str(m[1])
         raw = getattr(facts, name.lower(), None)
@@ -257,7 +259,7 @@ def compose_thread(
     ]
     choice = {i: 0 for i, _ in active}
     while True:
-        sentences = [_Sentence(_fill(s.variants[choice[i]], facts), i) for i, s in active]
+        sentences = [_Sentence(fill_facts(s.variants[choice[i]], facts), i) for i, s in active]
         posts = _pack(sentences, platform, templates, start, facts.hashtag)
         objections = _lint(posts, linter, facts)
         if not objections:

@@ -1,0 +1,116 @@
+"""The reply inbox's queries: mentions with their labels, the brand's replies, incidents.
+
+Every value is a bound parameter; table names are fixed strings.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pyarrow as pa
+
+from uproar.store.store import Store, naive_utc, utc
+
+
+def table_exists(store: Store, name: str) -> bool:
+    rows = store.connection.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = $name", {"name": name}
+    ).fetchall()
+    return bool(rows and rows[0][0])
+
+
+def incident_window(store: Store, incident_id: str) -> tuple[str, datetime, datetime | None] | None:
+    """``(brand, start, end)`` of a stored incident (``end`` is None while it is open), or
+    None when there is no incidents table or no such incident."""
+    if not table_exists(store, "incidents"):
+        return None
+    rows = store.connection.execute(
+        'SELECT brand, start, "end" FROM incidents WHERE id = $id', {"id": incident_id}
+    ).fetchall()
+    if not rows:
+        return None
+    row = rows[0]
+    start = utc(row[1])
+    assert start is not None
+    return str(row[0]), start, utc(row[2])
+
+
+_MENTIONS = """
+WITH window_posts AS (
+    SELECT * FROM posts
+    WHERE list_contains(brands, $brand)
+      AND (own_brand IS NULL OR own_brand <> $brand)
+      AND reposted_id IS NULL
+      AND ($since IS NULL OR created_at >= $since)
+      AND ($until IS NULL OR created_at < $until)
+),
+replies AS (
+    SELECT platform, reply_to_id,
+           min(created_at) AS first_reply_at,
+           arg_min(id, created_at) AS first_reply_id,
+           count(*) AS brand_replies
+    FROM posts
+    WHERE own_brand = $brand AND reply_to_id IS NOT NULL
+      AND ($now IS NULL OR created_at <= $now)
+    GROUP BY platform, reply_to_id
+),
+authors AS (
+    SELECT platform, author_id, count(*) AS author_posts
+    FROM window_posts GROUP BY platform, author_id
+)
+SELECT w.platform, w.id, w.created_at, w.text, w.author_id, w.author_handle,
+       w.author_followers, w.like_count, w.repost_count, w.urls,
+       {labels}
+       r.first_reply_at, r.first_reply_id, coalesce(r.brand_replies, 0) AS brand_replies,
+       a.author_posts
+FROM window_posts w
+{labels_join}
+LEFT JOIN replies r ON r.platform = w.platform AND r.reply_to_id = w.id
+LEFT JOIN authors a ON a.platform = w.platform AND a.author_id = w.author_id
+ORDER BY w.created_at, w.platform, w.id
+"""
+_WITH_LABELS = (
+    "l.complaint, l.sentiment, l.question, l.urgency,",
+    "LEFT JOIN labels l ON l.platform = w.platform AND l.id = w.id",
+)
+_WITHOUT_LABELS = (
+    "NULL::BOOLEAN AS complaint, NULL::VARCHAR AS sentiment, NULL::BOOLEAN AS question, "
+    "NULL::BOOLEAN AS urgency,",
+    "",
+)
+
+
+def inbox_mentions(
+    store: Store,
+    *,
+    brand: str,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    now: datetime | None = None,
+) -> pa.Table:
+    """Mentions of ``brand`` by others in ``[since, until)``, in time order, with their
+    labels (NULL where unlabelled), the brand's first reply to each (up to ``now``) and how
+    many times each author posted in the window."""
+    labels, join = _WITH_LABELS if table_exists(store, "labels") else _WITHOUT_LABELS
+    sql = _MENTIONS.format(labels=labels, labels_join=join)
+    params = {
+        "brand": brand,
+        "since": naive_utc(since),
+        "until": naive_utc(until),
+        "now": naive_utc(now),
+    }
+    return store.connection.sql(sql, params=params).to_arrow_table()
+
+
+def latest_mention(
+    store: Store, *, brand: str, since: datetime | None, until: datetime | None
+) -> datetime | None:
+    """The time of the newest post about ``brand`` in the window (the inbox's default now)."""
+    rows = store.connection.execute(
+        """SELECT max(created_at) FROM posts
+           WHERE (list_contains(brands, $brand) OR own_brand = $brand)
+             AND ($since IS NULL OR created_at >= $since)
+             AND ($until IS NULL OR created_at < $until)""",
+        {"brand": brand, "since": naive_utc(since), "until": naive_utc(until)},
+    ).fetchall()
+    return utc(rows[0][0]) if rows else None
