@@ -282,9 +282,7 @@ class Ingestor:
                 progress(max(0, path.stat().st_size - reported))
         return result
 
-    def ingest_objects(
-        self, objects: Iterable[Any], *, format: str, source: str
-    ) -> IngestResult:
+    def ingest_objects(self, objects: Iterable[Any], *, format: str, source: str) -> IngestResult:
         """Ingest already-decoded JSON records (a live stream's messages, an HTTP body).
 
         ``source`` names where they came from in ``posts.source_file`` and the quarantine;
@@ -452,7 +450,7 @@ def _whole_document(path: Path) -> list[Any] | None:
     return document if isinstance(document, list) else [document]
 
 
-def _sniff(obj: Any) -> str | None:
+def sniff_format(obj: Any) -> str | None:
     if not isinstance(obj, dict):
         return None
     for name, module in (("bluesky", bluesky), ("mastodon", mastodon), ("x-v1", x_v1)):
@@ -469,7 +467,7 @@ def detect_format(path: Path) -> str:
     whole = _whole_document(path)
     if whole is not None:
         for obj in whole[:100]:
-            found = _sniff(obj)
+            found = sniff_format(obj)
             if found:
                 return found
         raise FormatError("cannot tell the format of this JSON document", file=str(path))
@@ -480,7 +478,7 @@ def detect_format(path: Path) -> str:
                 continue
             seen += 1
             try:
-                found = _sniff(orjson.loads(raw))
+                found = sniff_format(orjson.loads(raw))
             except orjson.JSONDecodeError:
                 found = None
             if found:

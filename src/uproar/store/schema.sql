@@ -94,3 +94,10 @@ CREATE TABLE IF NOT EXISTS detector_state (
     clock       TIMESTAMP,                 -- the last minute the state has learned
     saved_at    TIMESTAMP NOT NULL
 );
+
+-- listen: where each live stream got to (Jetstream's time_us cursor), so a restart resumes.
+CREATE TABLE IF NOT EXISTS stream_cursors (
+    source      VARCHAR   PRIMARY KEY,     -- the stream's URL
+    cursor      BIGINT    NOT NULL,
+    saved_at    TIMESTAMP NOT NULL
+);

@@ -265,6 +265,19 @@ class Store:
             {"brands": {i: json.loads(c) for i, c in rows}}, source=f"{self.path}:brands"
         )
 
+    # -- live streams --------------------------------------------------------------------
+    def save_cursor(self, source: str, cursor: int, *, now: datetime) -> None:
+        self._con.execute(
+            "INSERT OR REPLACE INTO stream_cursors VALUES ($source, $cursor, $now)",
+            {"source": source, "cursor": cursor, "now": naive_utc(now)},
+        )
+
+    def load_cursor(self, source: str) -> int | None:
+        row = self._con.execute(
+            "SELECT cursor FROM stream_cursors WHERE source = $source", {"source": source}
+        ).fetchone()
+        return int(row[0]) if row else None
+
     # -- labels --------------------------------------------------------------------------
     def save_labels(self, batch: pa.Table) -> int:
         """Upsert labels (columns as in the ``labels`` table)."""
