@@ -22,7 +22,7 @@ from uproar.errors import InputError
 from uproar.store import Store
 from uproar.times import parse_time_arg
 
-DbOption = typer.Option(None, "--db", help="DuckDB store file [env UPROAR_DB].")
+DbOption = typer.Option(None, "--db", help="DuckDB store file (env UPROAR_DB; default uproar.duckdb).")
 BrandsOption = typer.Option(
     None, "--brands", help="Brands TOML file; saved in the store for later commands."
 )
