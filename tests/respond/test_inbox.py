@@ -199,7 +199,7 @@ def test_every_draft_lints_clean_and_fits(db: Store, linter: Linter, facts: Fact
             assert fits(draft.text, draft.platform)
             assert draft.source == "template" and draft.note is None
     status = next(c for c in inbox_for(db, linter, facts=facts).clusters if c.intent == "status")
-    assert "broadband and email are down" in status.draft.text
+    assert "not working at all for a lot of you" in status.draft.text
 
 
 def test_response_times(db: Store, linter: Linter) -> None:

@@ -67,7 +67,7 @@ def test_example_thread_fits_and_is_numbered(platform: str, linter: Linter) -> N
             assert m and (int(m[1]), int(m[2])) == (n, len(thread.posts))
     joined = "\n".join(p.text for p in thread.posts)
     assert not linter.has_errors(linter.lint(joined, kind="update"))
-    assert "https://status.kiwinet.co.nz/incidents/2014-11-05" in joined
+    assert "https://www.kiwinet.co.nz/status" in joined
 
 
 def test_x_thread_is_several_posts_facebook_is_one(linter: Linter) -> None:
@@ -81,7 +81,7 @@ def test_follow_up_continues_numbering_and_leads_with_change(linter: Linter) -> 
     facts = example("kiwinet-update2.toml")
     thread = compose_thread(facts, "x", previous=3, linter=linter)
     first = thread.posts[0]
-    assert first.text.startswith("Update 2: service is back for most of Hamilton")
+    assert first.text.startswith("Update 2: we've found the cause: a malicious attack")
     assert first.number == 4
     assert thread.total == 3 + len(thread.posts)
     m = SUFFIX.search(first.text)

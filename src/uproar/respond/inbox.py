@@ -522,13 +522,14 @@ def _score(rows: list[dict[str, Any]], settings: InboxSettings) -> list[Mention]
     return out
 
 
-_REBUILD = 64  # leaders compared one by one before they join the stacked matrix
+_BLOCK = 256  # rows whose similarities to every earlier text are computed in one product
 
 
 def _cluster(mentions: Sequence[Mention], threshold: float) -> list[list[Mention]]:
-    """Leader clustering in score order: each mention joins the first-seen cluster whose
+    """Leader clustering in score order: each mention joins the earliest cluster whose
     leader it resembles most (cosine >= threshold), or leads a new one. Identical normalised
-    texts are grouped before any vector is built."""
+    texts are grouped before any vector is built; similarities are computed a block of rows
+    at a time against every earlier text."""
     by_text: dict[str, list[Mention]] = {}
     ordered = sorted(mentions, key=lambda m: (-m.score, m.created_at, m.id))
     for m in ordered:
@@ -537,35 +538,24 @@ def _cluster(mentions: Sequence[Mention], threshold: float) -> list[list[Mention
     if not keys:
         return []
     analysable = [k if k.strip() else "\x00" for k in keys]
-    matrix = TfidfVectorizer(
-        analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, lowercase=False, dtype=np.float64
+    vectors = TfidfVectorizer(
+        analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, lowercase=False
     ).fit_transform(analysable)
-    matrix = sp.csr_matrix(matrix)
-    leaders: list[int] = []  # index into keys
-    stacked = sp.csr_matrix((0, matrix.shape[1]))
-    pending: list[int] = []
+    matrix = sp.csr_matrix(vectors)
+    leaders: list[int] = []
     members: list[list[int]] = []
-    for i in range(len(keys)):
-        row = matrix[i]
-        best, best_sim = -1, threshold
-        if stacked.shape[0]:
-            sims = (stacked @ row.T).toarray().ravel()
-            j = int(np.argmax(sims))
-            if sims[j] >= best_sim:
-                best, best_sim = j, float(sims[j])
-        for offset, lead in enumerate(pending):
-            sim = float((matrix[lead] @ row.T).toarray()[0, 0])
-            if sim > best_sim or (sim >= best_sim and best < 0):
-                best, best_sim = stacked.shape[0] + offset, sim
-        if best >= 0:
-            members[best].append(i)
-            continue
-        leaders.append(i)
-        pending.append(i)
-        members.append([i])
-        if len(pending) >= _REBUILD:
-            stacked = sp.vstack([stacked, matrix[pending]], format="csr")
-            pending = []
+    for b0 in range(0, len(keys), _BLOCK):
+        b1 = min(b0 + _BLOCK, len(keys))
+        sims = (matrix[b0:b1] @ matrix[:b1].T).toarray()
+        for i in range(b0, b1):
+            if leaders:
+                row = sims[i - b0, leaders]
+                j = int(np.argmax(row))
+                if row[j] >= threshold:
+                    members[j].append(i)
+                    continue
+            leaders.append(i)
+            members.append([i])
     return [[m for k in group for m in by_text[keys[k]]] for group in members]
 
 
