@@ -22,11 +22,13 @@ from uproar.respond.inbox import (
     load_reply_templates,
     normalise,
     review_reasons,
+    save_inbox,
 )
 from uproar.respond.lint import Linter
 from uproar.respond.platforms import fits
 from uproar.respond.thread import Facts, load_facts
 from uproar.store import Store
+from uproar.store.respond import held_drafts
 
 T0 = datetime(2014, 11, 5, 8, 0, tzinfo=UTC)
 FACTS_FILE = resources.files("uproar.respond") / "examples" / "kiwinet-update1.toml"
@@ -239,6 +241,22 @@ def test_guard_holds_links_and_media_to_complaints(db: Store, linter: Linter) ->
     assert review_reasons("sorry", media=("x.png",), to_complaint=True)
 
 
+def test_saved_drafts_wait_for_review(db: Store, linter: Linter) -> None:
+    link = ReplyTemplate(
+        "status", "Sorry, it's not just you. Updates: https://status.kiwinet.co.nz"
+    )
+    replies = {**load_reply_templates(), "status": (link,)}
+    inbox = inbox_for(db, linter, replies=replies)
+    assert save_inbox(db, inbox) == len(inbox.clusters)
+    assert save_inbox(db, inbox) == len(inbox.clusters)  # saving again replaces
+    (held,) = held_drafts(db, brand="kiwinet")
+    assert held["intent"] == "status" and held["needs_review"]
+    assert held["cluster"] == 1 and len(held["post_ids"]) == 5
+    assert "link" in held["review_reasons"][0]
+    count = db.connection.execute("SELECT count(*) FROM reply_drafts").fetchall()[0][0]
+    assert count == len(inbox.clusters)
+
+
 def test_incident_window_from_the_store(db: Store, linter: Linter) -> None:
     db.connection.execute(
         """INSERT INTO incidents (id, brand, start, detected_at, peak, "end", severity, scope,
@@ -305,5 +323,6 @@ def test_cli_inbox(tmp_path: Path) -> None:
     assert data["clusters"][0]["count"] == 5
     assert data["response"]["median_first_reply_s"] == 480.0
     assert {"text", "needs_review", "findings"} <= set(data["clusters"][0]["draft"])
-    human = CliRunner().invoke(app, args)
+    human = CliRunner().invoke(app, [*args, "--save"])
     assert human.exit_code == 0 and "need a reply" in human.stdout
+    assert "saved 4 drafts" in human.stdout

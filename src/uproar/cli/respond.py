@@ -12,7 +12,7 @@ from uproar.cli.app import app
 from uproar.cli.common import DbOption, JsonOption, open_store, time_arg
 from uproar.cli.output import emit_json, stdout
 from uproar.config import setting
-from uproar.respond.inbox import Inbox, build_inbox
+from uproar.respond.inbox import Inbox, build_inbox, save_inbox
 from uproar.respond.lint import Linter, load_profile
 from uproar.respond.llm import ChatClient, ModelDrafter
 from uproar.respond.platforms import PLATFORMS
@@ -77,6 +77,8 @@ def thread(
   uproar inbox --db incident.duckdb --brand kiwinet --since 2014-11-05T06:00 --json
 
   uproar inbox --db incident.duckdb --brand kiwinet --llm-url http://127.0.0.1:8080
+
+  uproar inbox --db incident.duckdb --incident inc-kiwinet-0001 --save
 """
 )
 def inbox(
@@ -98,6 +100,9 @@ def inbox(
     llm_url: str | None = typer.Option(
         None, "--llm-url", help="OpenAI-compatible endpoint for model drafts [env UPROAR_LLM_URL]."
     ),
+    save: bool = typer.Option(
+        False, "--save", help="Keep the drafts in the store (reply_drafts) for review."
+    ),
     json: bool = JsonOption,
 ) -> None:
     """Rank mentions that need a reply, group repeated questions, draft a checked reply each.
@@ -109,7 +114,7 @@ def inbox(
     url = setting("llm_url", llm_url)
     client = ChatClient(url) if url else None
     try:
-        with open_store(db, read_only=True) as store:
+        with open_store(db, read_only=not save) as store:
             result = build_inbox(
                 store,
                 incident=incident,
@@ -122,13 +127,16 @@ def inbox(
                 linter=linter,
                 drafter=ModelDrafter(client, linter) if client else None,
             )
+            saved = save_inbox(store, result) if save else None
     finally:
         if client is not None:
             client.close()
     if json:
-        emit_json(result.to_dict())
+        emit_json({**result.to_dict(), **({"saved": saved} if saved is not None else {})})
         return
     _render_inbox(result)
+    if saved is not None:
+        stdout.print(f"saved {saved} drafts to reply_drafts")
 
 
 def _seconds(value: float | None) -> str:

@@ -51,7 +51,7 @@ from uproar.respond.lint import Linter, Profile
 from uproar.respond.llm import ModelDrafter
 from uproar.respond.platforms import PLATFORMS, fits, link_spans, weighted_length
 from uproar.respond.thread import Facts, fill_facts
-from uproar.store.respond import inbox_mentions, incident_window, latest_mention
+from uproar.store.respond import inbox_mentions, incident_window, latest_mention, save_drafts
 from uproar.store.store import Store, utc
 
 SIGNALS: tuple[str, ...] = ("question", "urgency", "anger", "reach", "repeat", "unanswered")
@@ -327,6 +327,33 @@ class Inbox:
             },
             "clusters": [c.to_dict(mentions=mentions) for c in self.clusters],
         }
+
+
+def save_inbox(store: Store, inbox: Inbox) -> int:
+    """Keep the inbox's drafts in the store (``reply_drafts``), so a second person can
+    review the held ones; returns how many were saved."""
+    if inbox.now is None:
+        raise InputError("an inbox without a time cannot be saved", field="now")
+    return save_drafts(
+        store,
+        brand=inbox.brand,
+        drafted_at=inbox.now,
+        incident=inbox.incident,
+        drafts=[
+            {
+                "cluster": c.id,
+                "intent": c.intent,
+                "platform": c.draft.platform,
+                "text": c.draft.text,
+                "source": c.draft.source,
+                "needs_review": c.draft.needs_review,
+                "review_reasons": c.draft.review_reasons,
+                "findings": c.draft.findings,
+                "post_ids": [f"{m.platform}:{m.id}" for m in c.mentions],
+            }
+            for c in inbox.clusters
+        ],
+    )
 
 
 # -- the guard -----------------------------------------------------------------------------

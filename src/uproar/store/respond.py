@@ -5,7 +5,11 @@ Every value is a bound parameter; table names are fixed strings.
 
 from __future__ import annotations
 
+import dataclasses
+import json
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import pyarrow as pa
 
@@ -114,3 +118,55 @@ def latest_mention(
         {"brand": brand, "since": naive_utc(since), "until": naive_utc(until)},
     ).fetchall()
     return utc(rows[0][0]) if rows else None
+
+
+def save_drafts(
+    store: Store,
+    *,
+    brand: str,
+    drafted_at: datetime,
+    incident: str | None,
+    drafts: Sequence[dict[str, Any]],
+) -> int:
+    """Keep an inbox's drafts (one dict per cluster: ``cluster``, ``intent``, ``platform``,
+    ``text``, ``source``, ``needs_review``, ``review_reasons``, ``findings``, ``post_ids``).
+    Saving the same inbox again replaces its rows."""
+    rows = [
+        {
+            "brand": brand,
+            "drafted_at": naive_utc(drafted_at),
+            "incident": incident,
+            **{k: d[k] for k in ("cluster", "intent", "platform", "text", "source")},
+            "needs_review": bool(d["needs_review"]),
+            "review_reasons": list(d["review_reasons"]),
+            "findings": json.dumps([dataclasses.asdict(f) for f in d["findings"]]),
+            "post_ids": list(d["post_ids"]),
+        }
+        for d in drafts
+    ]
+    if not rows:
+        return 0
+    with store.transaction() as con:
+        con.register("reply_batch", pa.Table.from_pylist(rows))
+        try:
+            con.execute(
+                """INSERT OR REPLACE INTO reply_drafts
+                   SELECT brand, drafted_at, cluster, incident, intent, platform, text, source,
+                          needs_review, review_reasons, findings::JSON, post_ids
+                   FROM reply_batch"""
+            )
+        finally:
+            con.unregister("reply_batch")
+    return len(rows)
+
+
+def held_drafts(store: Store, *, brand: str | None = None) -> list[dict[str, Any]]:
+    """Saved drafts waiting for a second person's review, newest first."""
+    cursor = store.connection.execute(
+        """SELECT * FROM reply_drafts
+           WHERE needs_review AND ($brand IS NULL OR brand = $brand)
+           ORDER BY drafted_at DESC, cluster""",
+        {"brand": brand},
+    )
+    names = [d[0] for d in cursor.description or ()]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

@@ -101,3 +101,21 @@ CREATE TABLE IF NOT EXISTS stream_cursors (
     cursor      BIGINT    NOT NULL,
     saved_at    TIMESTAMP NOT NULL
 );
+
+-- respond: the inbox's reply drafts, one per cluster, kept for review and sending. A draft the
+-- guard holds (media or a link in a reply to a complaint) waits for a second person.
+CREATE TABLE IF NOT EXISTS reply_drafts (
+    brand           VARCHAR   NOT NULL,
+    drafted_at      TIMESTAMP NOT NULL,    -- the inbox's "now" (UTC)
+    cluster         INTEGER   NOT NULL,    -- rank in that inbox, 1 = answer first
+    incident        VARCHAR,
+    intent          VARCHAR   NOT NULL,    -- eta | status | what_to_do | refund | complaint | other
+    platform        VARCHAR   NOT NULL,
+    text            VARCHAR   NOT NULL,
+    source          VARCHAR   NOT NULL,    -- template | model
+    needs_review    BOOLEAN   NOT NULL,
+    review_reasons  VARCHAR[],
+    findings        JSON,                  -- the linter's findings on the draft
+    post_ids        VARCHAR[] NOT NULL,    -- the mentions it answers (platform:id)
+    PRIMARY KEY (brand, drafted_at, cluster)
+);
