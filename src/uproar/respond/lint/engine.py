@@ -10,7 +10,6 @@ line it starts on.
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Iterable, Sequence
 from importlib import resources
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 from uproar.errors import RuleError
 from uproar.records import Finding
 from uproar.respond.lint.checks import Check, compile_rule
+from uproar.respond.lint.prefilter import Prefilter
 from uproar.respond.lint.profile import Profile
 from uproar.respond.lint.rules import DRAFT_KINDS, Rule, load_style
 from uproar.respond.lint.text import Document
@@ -64,12 +64,19 @@ def load_rules(profile: Profile) -> list[Rule]:
 class Linter:
     """Lints drafts against a profile's rules. Build once; ``lint`` is cheap and thread-safe.
 
-    ``rules`` replaces the profile's styles (tests use it to run one rule alone)."""
+    ``rules`` replaces the profile's styles (tests use it to run one rule alone).
+    ``prefilter=False`` runs every rule on every draft: the same findings, slower (the
+    benchmark's naive baseline and the tests' check that the prefilter loses nothing)."""
 
     def __init__(
-        self, profile: Profile | None = None, *, rules: Sequence[Rule] | None = None
+        self,
+        profile: Profile | None = None,
+        *,
+        rules: Sequence[Rule] | None = None,
+        prefilter: bool = True,
     ) -> None:
         self.profile = profile if profile is not None else Profile()
+        self.use_prefilter = prefilter
         loaded = list(rules) if rules is not None else load_rules(self.profile)
         seen: set[str] = set()
         active: list[Rule] = []
@@ -83,17 +90,14 @@ class Linter:
             active.append(dataclasses.replace(rule, level=level) if level else rule)
         self.rules: tuple[Rule, ...] = tuple(active)
         self.checks: tuple[Check, ...] = tuple(compile_rule(r) for r in active)
-        # Per draft kind: checks that always run, and checks behind one combined "gate"
-        # regex. Most drafts in a live composer are clean, so one search over the union of
-        # every pattern usually rules out all pattern checks at once.
-        self._always: dict[str, list[Check]] = {}
-        self._gated: dict[str, list[Check]] = {}
-        self._gate: dict[str, re.Pattern[str] | None] = {}
+        # Per draft kind, a prefilter: one Aho-Corasick pass over the draft picks the checks
+        # whose trigger could match (see prefilter.py); the rest cannot fire and are skipped.
+        self._checks: dict[str, list[Check]] = {}
+        self._prefilter: dict[str, Prefilter] = {}
         for kind in DRAFT_KINDS:
             checks = [c for c in self.checks if kind in c.rule.applies_to]
-            self._always[kind] = [c for c in checks if c.gate is None]
-            self._gated[kind] = [c for c in checks if c.gate is not None]
-            self._gate[kind] = _combine([c.gate for c in self._gated[kind] if c.gate])
+            self._checks[kind] = checks
+            self._prefilter[kind] = Prefilter([c.gate for c in checks])
 
     def lint(self, text: str, *, kind: str = "update", line_offset: int = 0) -> list[Finding]:
         """Findings for one draft, sorted by position. ``kind`` is ``update`` (a status
@@ -103,14 +107,23 @@ class Linter:
         if not text.strip():
             return []
         doc = Document(text)
-        checks: Iterable[Check] = self._always[kind]
-        gate = self._gate[kind]
-        if gate is None or gate.search(text) is not None:
-            checks = [*checks, *self._gated[kind]]
+        every = self._checks[kind]
         findings: dict[tuple[str, int, int], Finding] = {}
-        for check in checks:
+        candidates = (
+            self._prefilter[kind].hits(text)
+            if self.use_prefilter
+            else dict.fromkeys(range(len(every)))
+        )
+        for index, offsets in sorted(candidates.items()):
+            check = every[index]
             rule = check.rule
-            for hit in check.run(doc):
+            # A sentence-scoped rule only needs the sentences where its literals occur.
+            spans = (
+                doc.sentences_at(offsets)
+                if offsets is not None and rule.scope == "sentence"
+                else None
+            )
+            for hit in check.run(doc, spans):
                 finding = self._finding(doc, hit.start, hit.end, rule, line_offset)
                 finding = dataclasses.replace(
                     finding,
@@ -163,19 +176,3 @@ class Linter:
             severity=rule.level,
             message="",
         )
-
-
-def _combine(sources: Sequence[str]) -> re.Pattern[str] | None:
-    if not sources:
-        return None
-    parts = []
-    for src in sources:
-        if src.startswith("(?i)"):
-            parts.append(f"(?i:{src[4:]})")
-        else:
-            parts.append(f"(?:{src})")
-    try:
-        return re.compile("|".join(parts))
-    except re.error:
-        # A rule needs the ``regex`` module (variable lookbehind): no combined gate.
-        return None

@@ -187,7 +187,8 @@ def parse_rule(data: Any, *, rule_id: str, source: str) -> Rule:
         raise _fail(source, rule_id, "examples", "expected a mapping with 'bad' and 'good' lists")
     bad = _str_list(examples.get("bad", []), source=source, rule_id=rule_id, key="examples.bad")
     good = _str_list(examples.get("good", []), source=source, rule_id=rule_id, key="examples.good")
-    scope = data.get("scope", "text")
+    # Vale scopes sequence rules to sentences; Uproar's context and facts kinds too.
+    scope = data.get("scope", "sentence" if extends in ("sequence", "context", "facts") else "text")
     if scope not in ("text", "sentence", "paragraph", "line", "raw"):
         raise _fail(source, rule_id, "scope", "expected text, sentence, paragraph, line or raw")
     suggestion = data.get("suggestion")

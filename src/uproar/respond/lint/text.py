@@ -7,6 +7,7 @@ lints at every keystroke and most checks need only the raw text.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from functools import cached_property
 
 # A sentence ends at . ! ? (not inside a number such as "3.5" or a URL) or at a line break.
@@ -15,6 +16,9 @@ _WORD = re.compile(r"[^\W_](?:[\w'’-]*[^\W_])?")
 _VOWEL_GROUPS = re.compile(r"[aeiouy]+")
 # Suffixes Vale's complex_words ignores when counting syllables ("es", "ed", "ing").
 _COMMON_SUFFIX = re.compile(r"(?:es|ed|ing)$")
+# A final silent e after a consonant in a word with an earlier vowel ("restore", not "the").
+_SILENT_E = re.compile(r"(?<=[a-z])[aeiouy][^\W\daeiouy]*[^\W\daeiouyl]e\b")
+_NO_VOWEL_WORD = re.compile(r"\b[^\W\daeiouy]+\b")
 
 
 def syllables(word: str) -> int:
@@ -88,6 +92,17 @@ class Document:
             spans.append((s + lead, e - trail))
         return spans
 
+    def sentences_at(self, offsets: list[int]) -> list[tuple[int, int]]:
+        """The sentences holding any of ``offsets``, in order, each once."""
+        sents = self.sentences
+        starts = [s for s, _ in sents]
+        picked: set[int] = set()
+        for off in offsets:
+            i = bisect_right(starts, off) - 1
+            if i >= 0 and off < sents[i][1]:
+                picked.add(i)
+        return [sents[i] for i in sorted(picked)]
+
     def sentence_at(self, offset: int) -> tuple[int, int]:
         for s, e in self.sentences:
             if s <= offset < e:
@@ -108,7 +123,33 @@ class Document:
 
     @cached_property
     def variables(self) -> dict[str, float]:
-        """Vale's metric variables for plain text (markup counts are zero)."""
+        """Vale's metric variables for plain text (markup counts are zero).
+
+        Syllables are estimated over the whole text with three regex counts (vowel groups,
+        minus silent final e, plus one for each vowel-less word), which is what keeps
+        readability cheap enough to run at every keystroke."""
+        words = self.words
+        lower = self.text.lower()
+        sylls = (
+            len(_VOWEL_GROUPS.findall(lower))
+            - len(_SILENT_E.findall(lower))
+            + len(_NO_VOWEL_WORD.findall(lower))
+        )
+        return {
+            "words": float(len(words)),
+            "sentences": float(max(1, len(self.sentences))) if words else 0.0,
+            "syllables": float(max(sylls, len(words))),
+            "characters": float(sum(len(w) for w in words)),
+            "long_words": float(sum(1 for w in words if len(w) > 6)),
+            "paragraphs": float(len(self.paragraphs)),
+            "list": 0.0,
+            "pre": 0.0,
+            "blockquote": 0.0,
+        }
+
+    @cached_property
+    def word_variables(self) -> dict[str, float]:
+        """The per-word counts (slower): complex and polysyllabic words."""
         words = self.words
         sylls = [syllables(w) for w in words]
         complex_words = sum(
@@ -117,24 +158,22 @@ class Document:
             if n >= 3 and not w[:1].isupper() and syllables(_COMMON_SUFFIX.sub("", w)) >= 3
         )
         return {
-            "words": float(len(words)),
-            "sentences": float(max(1, len(self.sentences))) if words else 0.0,
-            "syllables": float(sum(sylls)),
-            "characters": float(sum(len(w) for w in words)),
             "complex_words": float(complex_words),
-            "long_words": float(sum(1 for w in words if len(w) > 6)),
             "polysyllabic_words": float(sum(1 for n in sylls if n >= 3)),
-            "paragraphs": float(len(self.paragraphs)),
-            "list": 0.0,
-            "pre": 0.0,
-            "blockquote": 0.0,
         }
 
+    def variable_env(self, names: frozenset[str]) -> dict[str, float]:
+        env = dict(self.variables)
+        if names & {"complex_words", "polysyllabic_words"}:
+            env.update(self.word_variables)
+        return env
 
-def words_before(text: str, end: int, count: int) -> int:
-    """Offset where the ``count`` words ending at ``end`` begin (for context windows)."""
+
+def words_before(text: str, end: int, count: int, *, floor: int = 0) -> int:
+    """Offset where the ``count`` words ending at ``end`` begin (for context windows),
+    not before ``floor``."""
     pos = end
-    for seen, m in enumerate(reversed(list(_WORD.finditer(text, 0, end))), start=1):
+    for seen, m in enumerate(reversed(list(_WORD.finditer(text, floor, end))), start=1):
         pos = m.start()
         if seen >= count:
             break

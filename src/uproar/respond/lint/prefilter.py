@@ -1,0 +1,235 @@
+"""A sound prefilter: which rules could possibly match a draft, from one Aho–Corasick pass.
+
+For each rule's trigger regex we derive, from the regex's own parse tree, a set of literal
+strings such that every match contains at least one of them (for ``(?:our|the) supplier``
+that is ``{"supplier"}``; for an alternation, the union over its branches). One automaton
+over all rules' strings scans the lower-cased draft once, and only rules with a string
+present are run. A rule with no derivable set always runs. Because every match must
+contain one of its rule's strings, skipping a rule never loses a finding: the results are
+the same as running every rule, only faster. (Case-insensitive matching is covered by
+lower-casing both sides; Unicode's rare special case folds, such as the Kelvin sign, are
+the one gap.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import ahocorasick_rs
+
+try:  # the standard library's own regex parser (public as sre_parse before 3.11)
+    from re import _constants as C  # type: ignore[attr-defined]
+    from re import _parser as P  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - a Python without them: no prefilter
+    P = None
+    C = None
+
+MAX_SET = 400
+MAX_CLASS = 64
+
+
+def required_literals(pattern: str) -> frozenset[str] | None:
+    """Lower-cased strings of which every match of ``pattern`` contains at least one, or
+    None when no such set can be derived (the rule then always runs)."""
+    if P is None:
+        return None
+    try:
+        parsed = P.parse(pattern)
+    except Exception:  # not parseable by ``re`` (a ``regex``-only pattern): always run
+        return None
+    try:
+        found = _required(list(parsed))
+    except RecursionError:
+        return None
+    if not found or any(not f for f in found) or len(found) > MAX_SET:
+        return None
+    return frozenset(found)
+
+
+# Words so common that requiring one of them prunes nothing; a set containing one scores
+# as if its strings were a single character long.
+_COMMON = frozenset(
+    (
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "but",
+        "by",
+        "can",
+        "do",
+        "for",
+        "from",
+        "get",
+        "got",
+        "had",
+        "has",
+        "have",
+        "he",
+        "her",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "is",
+        "it",
+        "it's",
+        "its",
+        "just",
+        "me",
+        "more",
+        "my",
+        "no",
+        "not",
+        "now",
+        "of",
+        "oh",
+        "on",
+        "one",
+        "only",
+        "or",
+        "our",
+        "out",
+        "she",
+        "so",
+        "some",
+        "that",
+        "the",
+        "their",
+        "them",
+        "there",
+        "they",
+        "this",
+        "to",
+        "try",
+        "up",
+        "us",
+        "was",
+        "we",
+        "what",
+        "when",
+        "will",
+        "with",
+        "yes",
+        "you",
+        "your",
+        "all",
+        "any",
+        "ha",
+        "ah",
+        "he",
+    )
+)
+
+
+def _score(found: set[str]) -> tuple[int, int]:
+    # Prefer longer (rarer) strings, then fewer of them.
+    worst = min(1 if f.strip() in _COMMON else len(f.strip()) or 1 for f in found)
+    return (worst, -len(found))
+
+
+def _required(items: list[Any]) -> set[str] | None:
+    """Best required set for a sequence: any one mandatory item's set will do. Runs of
+    literals (and small literal classes such as ``[Yy]``) are joined into strings."""
+    candidates: list[set[str]] = []
+    run: set[str] = {""}
+    for op, arg in items:
+        name = str(op)
+        if name == "LITERAL":
+            run = {r + chr(arg).lower() for r in run}
+            continue
+        if name == "IN":
+            chars = _class(arg)
+            if chars is not None and len(chars) * len(run) <= 16:
+                run = {r + c for r in run for c in chars}
+                continue
+        if run != {""}:
+            candidates.append(run)
+        run = {""}
+        item = _item(name, arg)
+        if item:
+            candidates.append(item)
+    if run != {""}:
+        candidates.append(run)
+    candidates = [c for c in candidates if c and all(c) and len(c) <= MAX_SET]
+    if not candidates:
+        return None
+    return max(candidates, key=_score)
+
+
+def _class(arg: Any) -> set[str] | None:
+    chars = set()
+    for op, value in arg:
+        if str(op) == "LITERAL":
+            chars.add(chr(value).lower())
+        elif str(op) == "RANGE" and value[1] - value[0] < 16:
+            chars.update(chr(c).lower() for c in range(value[0], value[1] + 1))
+        else:
+            return None
+    return chars or None
+
+
+def _item(name: str, arg: Any) -> set[str] | None:
+    if name == "SUBPATTERN":
+        return _required(list(arg[-1]))
+    if name == "BRANCH":
+        out: set[str] = set()
+        for alt in arg[1]:
+            found = _required(list(alt))
+            if found is None:
+                return None
+            out |= found
+            if len(out) > MAX_SET:
+                return None
+        return out
+    if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+        lo, _hi, sub = arg
+        return _required(list(sub)) if lo >= 1 else None
+    if name == "IN":
+        chars = _class(arg)
+        return chars if chars is not None and len(chars) <= MAX_CLASS else None
+    return None  # zero-width assertions, wildcards, classes: no information
+
+
+class Prefilter:
+    """Maps a draft to the indices of the checks that could match it."""
+
+    def __init__(self, patterns: Sequence[str | None]) -> None:
+        self.always: list[int] = []
+        literal_to: dict[str, set[int]] = {}
+        for index, pattern in enumerate(patterns):
+            found = required_literals(pattern) if pattern is not None else None
+            if found is None:
+                self.always.append(index)
+                continue
+            for lit in found:
+                literal_to.setdefault(lit, set()).add(index)
+        self.literals = sorted(literal_to)
+        self.owners = [frozenset(literal_to[lit]) for lit in self.literals]
+        self.automaton = ahocorasick_rs.AhoCorasick(self.literals) if self.literals else None
+
+    def hits(self, text: str) -> dict[int, list[int] | None]:
+        """For each check that could match: the offsets of its literals in ``text`` (None
+        for checks that always run, or when lower-casing changed the text's length)."""
+        out: dict[int, list[int] | None] = dict.fromkeys(self.always)
+        if self.automaton is None:
+            return out
+        lower = text.lower()
+        exact = len(lower) == len(text)
+        owners = self.owners
+        for lit_index, start, _end in self.automaton.find_matches_as_indexes(
+            lower, overlapping=True
+        ):
+            for check in owners[lit_index]:
+                if not exact:
+                    out[check] = None
+                    continue
+                offsets = out.setdefault(check, [])
+                if offsets is not None:
+                    offsets.append(start)
+        return out
