@@ -22,6 +22,7 @@ from uproar.respond.thread import (
     Section,
     ThreadTemplates,
     compose_thread,
+    example_facts,
     load_facts,
     load_templates,
     parse_facts,
@@ -140,6 +141,13 @@ def test_facts_are_normalised() -> None:
     assert facts.link == "https://status.kiwinet.co.nz"
     assert facts.what == "email is down"
     assert facts.hashtag == "#KiwiOut"
+
+
+def test_example_facts_ship_with_the_package() -> None:
+    assert example_facts().brand == "KiwiNet"
+    assert example_facts("kiwinet-update2").update == 2
+    with pytest.raises(InputError, match="no example facts"):
+        example_facts("nope")
 
 
 def test_unreadable_facts(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ composer raises ``InputError`` naming the fact to reword.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -104,6 +104,15 @@ def load_facts(path: str | Path) -> Facts:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"not valid TOML: {exc}", file=str(path)) from exc
     return parse_facts(data, source=str(path))
+
+
+def example_facts(name: str = "kiwinet-update1") -> Facts:
+    """A shipped example facts file (``respond/examples/<name>.toml``), for docs and the demo:
+    ``kiwinet-update1`` and ``kiwinet-update2`` follow the isp-2014 scenario."""
+    source = resources.files("uproar.respond").joinpath(f"examples/{name}.toml")
+    if not source.is_file():
+        raise InputError(f"no example facts named {name!r}", field="name")
+    return parse_facts(tomllib.loads(source.read_text("utf-8")), source=f"examples/{name}.toml")
 
 
 def _clean(value: str) -> str:
@@ -394,7 +403,7 @@ def _pack_once(
     return posts
 
 
-def _pieces(sentence: str, fits_alone: Any) -> list[str]:
+def _pieces(sentence: str, fits_alone: Callable[[str], bool]) -> list[str]:
     """The sentence whole if it fits a post alone; else clauses; else runs of words.
     Links and words are never cut."""
     if fits_alone(sentence):
@@ -417,7 +426,7 @@ def _pieces(sentence: str, fits_alone: Any) -> list[str]:
     return _merge(out, fits_alone)
 
 
-def _merge(pieces: list[str], fits_alone: Any) -> list[str]:
+def _merge(pieces: list[str], fits_alone: Callable[[str], bool]) -> list[str]:
     """Put clause pieces back together while they fit, so a split keeps posts full."""
     out: list[str] = []
     for piece in pieces:
