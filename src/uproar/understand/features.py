@@ -1,0 +1,163 @@
+"""Columnar tokenising and phrase matching over Arrow string arrays.
+
+Everything the fast path knows about a text goes through here: one tokenizer (lower-case,
+mentions -> ``@user``, URLs -> ``http``, each punctuation mark or emoji its own token),
+n-grams built by joining neighbouring tokens, and look-ups of those n-grams in a
+``PhraseTable`` with Arrow's hash join (``index_in``). No Python object is made per post.
+Keyword lists are tokenized with the same function, so a rule matches exactly what it says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+# RE2 syntax (Arrow's regex engine).
+_URL = r"(?:https?://|www\.)\S+"
+_MENTION = r"@\w+"
+# Anything that is not a letter, digit, space, apostrophe, '#', '@' or '_' stands alone.
+_SYMBOL = r"([^\pL\pN\s'#@_])"
+_ENTITIES = (("&amp;", "&"), ("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&#39;", "'"))
+_QUOTE_EDGE = r"(^|\s)'+|'+(\s|$)"
+
+
+def as_string_array(texts: Any) -> pa.StringArray:
+    """Accept a list/tuple of str, an Arrow array or chunked array, or a pandas Series."""
+    if isinstance(texts, pa.ChunkedArray):
+        texts = texts.combine_chunks()
+    if isinstance(texts, pa.Array):
+        arr = texts
+    elif hasattr(texts, "to_numpy") and not isinstance(texts, np.ndarray):  # pandas Series
+        arr = pa.array(list(texts.to_numpy()), type=pa.string())
+    else:
+        arr = pa.array(list(texts), type=pa.string())
+    if pa.types.is_large_string(arr.type) or pa.types.is_string_view(arr.type):
+        arr = arr.cast(pa.string())
+    if not pa.types.is_string(arr.type):
+        arr = arr.cast(pa.string())
+    return pc.fill_null(arr, "")
+
+
+def clean(texts: pa.StringArray) -> pa.StringArray:
+    """Lower-case and normalise, ready to split on whitespace."""
+    s = pc.utf8_lower(texts)
+    for entity, char in _ENTITIES:
+        s = pc.replace_substring(s, entity, char)
+    s = pc.replace_substring_regex(s, _URL, " http ")
+    s = pc.replace_substring_regex(s, _MENTION, " @user ")
+    s = pc.replace_substring_regex(s, "\u2019", "'")
+    s = pc.replace_substring_regex(s, _SYMBOL, r" \1 ")
+    s = pc.replace_substring_regex(s, _QUOTE_EDGE, r"\1 \2")
+    return s
+
+
+@dataclass(frozen=True, slots=True)
+class Tokens:
+    """Tokens of ``n`` texts: flat ``values`` and the text index ``rows`` of each token."""
+
+    n: int
+    values: pa.StringArray
+    rows: np.ndarray  # int64, one per token, non-decreasing
+    lengths: np.ndarray  # tokens per text
+
+    def ngrams(self, k: int) -> tuple[pa.Array, np.ndarray]:
+        """All k-grams that stay inside one text, as space-joined strings with their rows."""
+        if k == 1:
+            return self.values, self.rows
+        m = len(self.values) - k + 1
+        if m <= 0:
+            return pa.array([], type=pa.string()), np.zeros(0, dtype=np.int64)
+        keep = self.rows[: m] == self.rows[k - 1 :]
+        parts = [self.values.slice(j, m) for j in range(k)]
+        joined = pc.binary_join_element_wise(*parts, " ")
+        idx = np.flatnonzero(keep)
+        return joined.take(pa.array(idx)), self.rows[: m][keep]
+
+
+def tokenize(texts: Any) -> Tokens:
+    arr = as_string_array(texts)
+    lists = pc.utf8_split_whitespace(pc.utf8_trim_whitespace(clean(arr)))
+    lengths = pc.list_value_length(lists).to_numpy(zero_copy_only=False).astype(np.int64)
+    values = pc.list_flatten(lists)
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    rows = np.repeat(np.arange(len(arr), dtype=np.int64), lengths)
+    # An empty or all-space text splits into one empty token: drop those.
+    nonempty = pc.greater(pc.binary_length(values), 0).to_numpy(zero_copy_only=False)
+    if not nonempty.all():
+        values = values.filter(pa.array(nonempty))
+        rows = rows[nonempty]
+        lengths = np.bincount(rows, minlength=len(arr)).astype(np.int64)
+    return Tokens(n=len(arr), values=values, rows=rows, lengths=lengths)
+
+
+def tokenize_one(text: str) -> list[str]:
+    """The tokens of one string (for building phrase tables and vocabularies)."""
+    return [str(t) for t in tokenize([text]).values.to_pylist()]
+
+
+class PhraseTable:
+    """Phrases of 1..max_n tokens, each mapped to an integer id (several phrases may share one)."""
+
+    def __init__(self, phrases: Iterable[tuple[str, int]]) -> None:
+        keys: dict[str, int] = {}
+        for phrase, ident in phrases:
+            toks = tokenize_one(phrase)
+            if toks:
+                keys.setdefault(" ".join(toks), ident)
+        self.keys = pa.array(list(keys), type=pa.string())
+        self.ids = np.fromiter(keys.values(), dtype=np.int64, count=len(keys))
+        self.sizes = sorted({k.count(" ") + 1 for k in keys}) if keys else []
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def hits(self, tokens: Tokens) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, ids) for every phrase occurrence in ``tokens``."""
+        all_rows: list[np.ndarray] = []
+        all_ids: list[np.ndarray] = []
+        for k in self.sizes:
+            grams, rows = tokens.ngrams(k)
+            if len(grams) == 0:
+                continue
+            pos = pc.index_in(grams, value_set=self.keys)
+            valid = pc.is_valid(pos).to_numpy(zero_copy_only=False)
+            if not valid.any():
+                continue
+            p = pc.fill_null(pos, 0).to_numpy(zero_copy_only=False)
+            all_rows.append(rows[valid])
+            all_ids.append(self.ids[p[valid]])
+        if not all_rows:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        return np.concatenate(all_rows), np.concatenate(all_ids)
+
+    def indicator(self, tokens: Tokens, n_ids: int) -> np.ndarray:
+        """Boolean matrix (texts x ids): does text i contain a phrase with id j."""
+        rows, ids = self.hits(tokens)
+        out = np.zeros((tokens.n, n_ids), dtype=bool)
+        out[rows, ids] = True
+        return out
+
+
+def vocabulary_hits(
+    tokens: Tokens, vocab: pa.StringArray, orders: Sequence[int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, vocabulary index) of every n-gram of the given orders found in ``vocab``."""
+    rs: list[np.ndarray] = []
+    cs: list[np.ndarray] = []
+    for k in orders:
+        grams, rows = tokens.ngrams(k)
+        if len(grams) == 0:
+            continue
+        pos = pc.index_in(grams, value_set=vocab)
+        valid = pc.is_valid(pos).to_numpy(zero_copy_only=False)
+        rs.append(rows[valid])
+        cs.append(pc.fill_null(pos, 0).to_numpy(zero_copy_only=False)[valid].astype(np.int64))
+    if not rs:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate(rs), np.concatenate(cs)
