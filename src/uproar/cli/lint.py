@@ -1,0 +1,144 @@
+"""Lint commands: ``lint`` checks a draft's voice; ``eval lint`` scores the linter.
+
+Exit codes follow Vale: 0 no error-level findings, 1 error-level findings, 2 the linter
+itself failed (a bad rule file or profile, unreadable input), with one line naming it.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from uproar.cli.app import app, eval_app
+from uproar.cli.output import emit_json, report_error, stdout
+from uproar.config import setting
+from uproar.errors import InputError, UproarError
+from uproar.respond.lint import Linter, load_profile
+from uproar.respond.lint.evaluate import EvalReport, evaluate, load_evalset
+from uproar.respond.lint.printers import as_dicts, as_text
+
+ProfileOption = typer.Option(
+    None,
+    "--profile",
+    help="Brand profile TOML (styles, banned/preferred terms, tone); env UPROAR_PROFILE.",
+)
+
+
+def _linter(profile: Path | None) -> Linter:
+    path = setting("profile", profile)
+    return Linter(load_profile(path) if path else None)
+
+
+def _read(source: str) -> str:
+    if source == "-":
+        data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read()
+    else:
+        try:
+            data = Path(source).read_bytes()
+        except OSError as exc:
+            raise InputError(f"cannot read draft: {exc.strerror or exc}", file=source) from exc
+    if isinstance(data, str):
+        return data
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError("draft is not UTF-8 text", file=source) from exc
+
+
+@app.command(
+    name="lint",
+    epilog="""Examples:
+
+  uproar lint draft.txt
+
+  echo "Your modem caused this lol" | uproar lint - --kind reply
+
+  uproar lint replies.txt --each-line --format json --profile acme.toml
+""",
+)
+def lint_command(
+    source: str = typer.Argument("-", metavar="[FILE|-]", help="The draft; '-' reads stdin."),
+    profile: Path | None = ProfileOption,
+    format: str = typer.Option("text", "--format", help="Output: text|json."),
+    each_line: bool = typer.Option(
+        False, "--each-line", help="Lint every line as a separate draft."
+    ),
+    kind: str = typer.Option(
+        "update", "--kind", help="update (status update: facts checked) | reply."
+    ),
+) -> None:
+    """Check a draft against the brand voice: blame, defensiveness, flippancy, jargon,
+    vagueness, overpromising, missing apology, shouting, tone and readability.
+
+    Exits 0 when clean (warnings allowed), 1 on error-level findings, 2 when the linter
+    itself fails. JSON findings carry 1-based line and 1-based inclusive start/end columns.
+    """
+    as_json = format == "json"
+    try:
+        if format not in ("text", "json"):
+            raise InputError(f"--format must be text or json, got {format!r}")
+        linter = _linter(profile)
+        text = _read(source)
+        findings = linter.lint_lines(text, kind=kind) if each_line else linter.lint(text, kind=kind)
+    except (UproarError, ValueError) as exc:
+        error = exc if isinstance(exc, UproarError) else InputError(str(exc))
+        raise typer.Exit(report_error(error, as_json=as_json)) from exc
+    if as_json:
+        emit_json(as_dicts(findings))
+    else:
+        stdout.print(as_text(findings, source="stdin" if source == "-" else source))
+    raise typer.Exit(1 if Linter.has_errors(findings) else 0)
+
+
+@eval_app.command(
+    name="lint",
+    epilog="""Examples:
+
+  uproar eval lint
+
+  uproar eval lint --json
+
+  uproar eval lint --profile acme.toml --evalset my_drafts.yaml
+""",
+)
+def eval_lint(
+    profile: Path | None = ProfileOption,
+    evalset: Path | None = typer.Option(
+        None, "--evalset", help="Labelled drafts YAML (default: the shipped set)."
+    ),
+    json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Score the linter on labelled drafts: per-category support, recall and precision,
+    and the share of clean drafts with no error-level finding (all, tuning, held-out).
+
+    Targets: recall >= 0.9 per category; >= 95% of clean drafts free of errors.
+    """
+    try:
+        linter = _linter(profile)
+        reports = evaluate(linter, load_evalset(evalset))
+    except UproarError as exc:
+        raise typer.Exit(report_error(exc, as_json=json)) from exc
+    if json:
+        emit_json([r.as_dict() for r in reports])
+        return
+    for report in reports:
+        stdout.print(_table(report))
+
+
+def _table(report: EvalReport) -> Table:
+    table = Table(
+        title=f"lint eval: {report.split} ({report.drafts} drafts)",
+        caption=(
+            f"clean drafts: {report.clean}, no error-level finding {report.clean_no_error:.1%}"
+            f" (target 95%), no warning either {report.clean_no_warning:.1%}"
+        ),
+    )
+    for column in ("category", "support", "recall", "precision"):
+        table.add_column(column, justify="left" if column == "category" else "right")
+    for c in report.categories:
+        recall = f"{c.recall:.2f}" if c.recall >= 0.9 else f"[red]{c.recall:.2f}[/]"
+        table.add_row(c.category, str(c.support), recall, f"{c.precision:.2f}")
+    return table
