@@ -25,7 +25,9 @@ eval_app = typer.Typer(help="Score a stage against ground truth and print the ta
 app.add_typer(eval_app, name="eval")
 
 # One module per stage; each registers its commands on import.
-COMMAND_MODULES: tuple[str, ...] = ("ingest", "listen", "respond", "lint", "simulate", "demo")
+COMMAND_MODULES: tuple[str, ...] = (
+    "ingest", "listen", "respond", "lint", "simulate", "detect", "demo"
+)
 
 
 def get_app() -> typer.Typer:

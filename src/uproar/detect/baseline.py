@@ -87,7 +87,23 @@ class SeasonalBaseline:
 
     # -- prediction ----------------------------------------------------------------------
     def seasonal(self, t: datetime) -> FloatArray:
-        """Expected count per bin at ``t`` from the seasonal sums alone."""
+        """Expected count per bin at ``t`` from the seasonal sums alone.
+
+        Each hour's cell estimates that hour's mean, which belongs to its middle; between
+        middles the estimate is interpolated linearly, so a steep morning ramp is not a
+        staircase whose first minutes look quiet and last minutes look busy.
+        """
+        offset = (t.minute + t.second / 60.0 + 0.5 * self.step.total_seconds() / 60.0) - 30.0
+        other = t + timedelta(hours=1) if offset >= 0 else t - timedelta(hours=1)
+        weight = abs(offset) / 60.0
+        here = self._cell(t)
+        if weight == 0.0:
+            return here
+        out: FloatArray = (1.0 - weight) * here + weight * self._cell(other)
+        return out
+
+    def _cell(self, t: datetime) -> FloatArray:
+        """The hour-of-week cell's estimate, shrunk toward hour of day and the global rate."""
         h, w = t.hour, hour_of_week(t)
         g = (self.g_sum + self.global_prior * self.prior_rate) / (self.g_n + self.global_prior)
         d = (self.d_sum[:, h] + self.hour_prior * g) / (self.d_n[:, h] + self.hour_prior)

@@ -63,14 +63,16 @@ def detect_store(
     brands = dict(brands) if brands is not None else store.load_brands()
     pattern = complaint_pattern()
     gap_s = FRESH_GAP.total_seconds()
-    table = sql.minute_signal(store, pattern=pattern, gap_s=gap_s, since=since, until=until)
+    table = sql.minute_signal(
+        store, signal=signal, pattern=pattern, gap_s=gap_s, since=since, until=until
+    )
     monitor = Monitor.for_brands(brands, signal=signal, start=since, **detector_options)
     det = monitor.detector
     posts = 0
     if table.num_rows:
         minute_col = table.column("minute").to_numpy().astype("datetime64[m]").astype(np.int64)
         brand_col = table.column("brand").to_pylist()
-        sig_col = table.column(signal).to_numpy()
+        sig_col = table.column("signal").to_numpy()
         men_col = table.column("mentions").to_numpy()
         posts = int(men_col.sum())
         first = int(minute_col[0])
@@ -84,7 +86,7 @@ def detect_store(
         epoch = datetime(1970, 1, 1, tzinfo=UTC)
         for k, m in enumerate(range(first, last + 1)):
             t = epoch + timedelta(minutes=m)
-            needed = det.needed(t)
+            floors = det.floors(t)
             lo, hi = bounds[k], bounds[k + 1]
             counts: dict[str, BinCounts] = {}
             alerts: dict[str, datetime] = {}
@@ -92,8 +94,11 @@ def detect_store(
                 brand = brand_col[j]
                 s = int(sig_col[j])
                 counts[brand] = BinCounts(s, int(men_col[j]))
-                need = needed.get(brand)
-                if need is not None and s >= need:
+                floor = floors.get(brand)
+                if floor is None or s < floor:
+                    continue
+                need = det.need(t, brand)
+                if s >= need:
                     when = sql.nth_signal_time(
                         store,
                         brand=brand,
@@ -107,7 +112,7 @@ def detect_store(
                     alerts[brand] = when or t
             det.learn_one(Bin(t, counts, alerts))
         monitor.minute = det.clock
-        monitor.needed = det.needed(det.clock) if det.clock is not None else {}
+        monitor.floors = det.floors(det.clock) if det.clock is not None else {}
     clock = det.clock
     incidents = det.incidents()
     rumours: list[Rumour] = []

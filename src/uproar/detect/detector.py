@@ -3,14 +3,15 @@
 One ``Detector`` watches every brand; it advances one bin (a minute, by default) at a
 time for all brands together. River's protocol, for bins rather than rows:
 
-* ``needed(t)`` -- before bin ``t`` starts: how many signal posts in that bin would open
-  an incident for each brand. The streaming path counts posts as they come and raises
+* ``floors(t)`` / ``need(t, brand)`` -- before bin ``t`` starts: a cheap lower bound, and
+  (asked only once a count reaches it) the exact number of signal posts in that bin that
+  would open an incident. The streaming path counts posts as they come and raises
   the alert at the post that reaches it; the batch path looks up that post's time.
 * ``learn_one(bin)`` -- the bin's counts (and the alert times): opens, updates, re-opens
   and resolves incidents, then teaches the baseline.
 * ``score_one(bin)`` -- the bin's significance per brand, without learning.
 
-Windows of 1, 5 and 15 bins catch a sharp spike within its first minute and a slow build
+Windows of 1, 3, 5 and 15 bins catch a sharp spike within its first minute and a slow build
 within a quarter hour. Counts are tested against a negative binomial whose dispersion is
 learned per brand and window (``statistics.Dispersion``).
 """
@@ -128,7 +129,7 @@ class Detector:
         brands: Sequence[str] = (),
         peers: Mapping[str, Sequence[str]] | None = None,
         step: timedelta = timedelta(minutes=1),
-        windows: Sequence[int] = (1, 5, 15),
+        windows: Sequence[int] = (1, 3, 5, 15),
         level: float = 1e-6,
         min_excess: float = 5.0,
         min_ratio: float = 2.0,
@@ -141,6 +142,8 @@ class Detector:
         peer_level: float = 1e-3,
         peer_ratio: float = 1.5,
         suspicious: float = 1e-3,
+        settled: int = 1440,
+        cold_factor: float = 1e-3,
         baseline: SeasonalBaseline | None = None,
     ) -> None:
         if not windows or min(windows) < 1:
@@ -167,6 +170,8 @@ class Detector:
         self.peer_level = peer_level
         self.peer_ratio = peer_ratio
         self.suspicious = suspicious
+        self.settled = settled
+        self.cold_factor = cold_factor
         self.baseline_given = baseline
         self.reset()
 
@@ -176,8 +181,8 @@ class Detector:
         step_minutes = self.step / timedelta(minutes=1)
         self.baseline = self.baseline_given or SeasonalBaseline(
             step=self.step,
-            hour_prior=max(60.0 / step_minutes, 1.0),
-            week_prior=max(60.0 / step_minutes, 1.0),
+            hour_prior=max(15.0 / step_minutes, 1.0),
+            week_prior=max(15.0 / step_minutes, 1.0),
             memory=40320.0 / step_minutes,
             global_half_life=10080.0 / step_minutes,
             level_half_life=max(120.0 / step_minutes, 2.0),
@@ -195,7 +200,10 @@ class Detector:
         self.cooling: dict[str, _Track] = {}
         self.finished: list[_Track] = []
         self.last_end: dict[str, datetime] = {}
-        self._needed_cache: tuple[datetime, dict[str, int]] | None = None
+        self._prep: tuple[datetime, tuple[FloatArray, ...]] | None = None
+        self._need_cache: dict[str, int] = {}
+        self._sums_cache: dict[int, FloatArray] = {}
+        self._alpha_cache: list[FloatArray] | None = None
         for brand in self.brands_given:
             self._register(brand)
 
@@ -213,59 +221,112 @@ class Detector:
         self.ring_mu = np.vstack([self.ring_mu, np.zeros((1, self.lookback))])
         self.ring_m = np.vstack([self.ring_m, np.zeros((1, self.lookback))])
         self.seen = np.concatenate([self.seen, np.zeros(1, dtype=np.int64)])
-        self._needed_cache = None
+        self._prep = None
+        self._sums_cache = {}
+        self._alpha_cache = None
         return i
 
     def peers(self, brand: str) -> tuple[str, ...]:
         return self.peers_given.get(brand, ())
 
     # -- window sums ---------------------------------------------------------------------
+    def _sums(self, ring: FloatArray) -> FloatArray:
+        """Cumulative sums over the learned bins, newest first: column k-1 sums the last k."""
+        key = id(ring)
+        cached = self._sums_cache.get(key)
+        if cached is not None:
+            return cached
+        order = (self.pos - 1 - np.arange(self.lookback)) % self.lookback
+        out: FloatArray = np.cumsum(ring[:, order], axis=1)
+        self._sums_cache[key] = out
+        return out
+
     def _recent(self, ring: FloatArray, k: int) -> FloatArray:
         """Sum of the last ``k`` learned bins per brand (k may be 0)."""
         if k <= 0:
             return np.zeros(ring.shape[0])
-        idx = [(self.pos - 1 - j) % self.lookback for j in range(k)]
-        out: FloatArray = ring[:, idx].sum(axis=1)
+        out: FloatArray = self._sums(ring)[:, k - 1]
         return out
+
+    def _alphas(self) -> list[FloatArray]:
+        if self._alpha_cache is None:
+            self._alpha_cache = [d.alpha() for d in self.dispersion]
+        return self._alpha_cache
 
     def _window_stats(self, mu_t: FloatArray) -> list[tuple[FloatArray, FloatArray, FloatArray]]:
         """Per window: (signal in its earlier bins, expected over it, its alpha)."""
         out = []
-        for w, disp in zip(self.windows, self.dispersion, strict=True):
+        for w, alpha in zip(self.windows, self._alphas(), strict=True):
             prev = self._recent(self.ring_x, w - 1)
             mu_w = self._recent(self.ring_mu, w - 1) + mu_t
-            out.append((prev, mu_w, disp.alpha()))
+            out.append((prev, mu_w, alpha))
         return out
 
-    def _threshold(self, mu_w: FloatArray, alpha: FloatArray) -> FloatArray:
-        t = nb_threshold(mu_w, alpha, self.level)
+    def _threshold(
+        self, mu_w: FloatArray, alpha: FloatArray, seen: npt.NDArray[np.int64]
+    ) -> FloatArray:
+        # A brand with less than a day of history has not seen its own daily rhythm yet:
+        # its morning ramp must not look like an outage, so the bar is higher until then.
+        level = np.where(seen >= self.settled, self.level, self.level * self.cold_factor)
+        t = nb_threshold(mu_w, alpha, level)
         t = np.maximum(t, np.ceil(self.min_ratio * mu_w))
         out: FloatArray = np.maximum(t, np.ceil(mu_w + self.min_excess))
         return out
 
-    # -- protocol ------------------------------------------------------------------------
-    def needed(self, t: datetime) -> dict[str, int]:
-        """Signal count in bin ``t`` that opens (or re-opens) an incident, per known brand."""
+    def _prepare(self, t: datetime) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+        """For bin ``t``: window sums so far, window means, alphas, and cheap lower bounds
+        of the opening count (cached until the bin is learned)."""
         t = _as_utc(t)
-        if self._needed_cache is not None and self._needed_cache[0] == t:
-            return self._needed_cache[1]
+        if self._prep is not None and self._prep[0] == t:
+            return self._prep[1]
         if self.clock is not None and t != self.clock:
-            raise ValueError(f"needed({t}) asked out of order: the next bin is {self.clock}")
+            raise ValueError(f"bin {t} asked out of order: the next bin is {self.clock}")
+        mu_t = self.baseline.expected(t)
+        stats = self._window_stats(mu_t)
+        prev = np.stack([p for p, _m, _a in stats])
+        mu_w = np.stack([m for _p, m, _a in stats])
+        alpha = np.stack([a for _p, _m, a in stats])
+        # the exact threshold is never below these two, so neither is the count needed
+        floor = np.maximum(np.ceil(self.min_ratio * mu_w), np.ceil(mu_w + self.min_excess))
+        lower = np.maximum((floor - prev).min(axis=0), 1.0)
+        closed = (self.seen < self.warmup) | np.array(
+            [n in self.open for n in self.names], dtype=bool
+        )
+        lower = np.where(closed, float(NEVER), lower)
+        out = (prev, mu_w, alpha, lower)
+        self._prep = (t, out)
+        self._need_cache = {}
+        return out
+
+    def floors(self, t: datetime) -> dict[str, int]:
+        """A cheap lower bound, per known brand, of the count that opens an incident in bin
+        ``t``: below it nothing can open, so the exact ``need`` is only asked above it."""
         if not self.names:
             return {}
-        mu_t = self.baseline.expected(t)
-        best = np.full(len(self.names), float(NEVER))
-        for prev, mu_w, alpha in self._window_stats(mu_t):
-            need = self._threshold(mu_w, alpha) - prev
-            best = np.minimum(best, need)
-        best = np.maximum(best, 1.0)
-        best = np.where(self.seen >= self.warmup, best, float(NEVER))
-        out = {
-            name: (NEVER if name in self.open else int(best[i]))
-            for i, name in enumerate(self.names)
-        }
-        self._needed_cache = (t, out)
+        lower = self._prepare(t)[3]
+        return {name: int(lower[i]) for i, name in enumerate(self.names)}
+
+    def need(self, t: datetime, brand: str) -> int:
+        """Signal count in bin ``t`` that opens (or re-opens) an incident for ``brand``."""
+        if brand not in self.index:
+            return NEVER
+        prev, mu_w, alpha, lower = self._prepare(t)
+        cached = self._need_cache.get(brand)
+        if cached is not None:
+            return cached
+        i = self.index[brand]
+        if lower[i] >= NEVER:
+            out = NEVER
+        else:
+            seen = np.full(len(self.windows), self.seen[i])
+            thr = self._threshold(mu_w[:, i], alpha[:, i], seen)
+            out = int(max((thr - prev[:, i]).min(), 1.0))
+        self._need_cache[brand] = out
         return out
+
+    def needed(self, t: datetime) -> dict[str, int]:
+        """``need`` for every known brand (the exact opening count per brand)."""
+        return {name: self.need(t, name) for name in self.names} if self.names else {}
 
     def score_one(self, b: Bin) -> dict[str, float]:
         """Significance of bin ``b`` per brand: -log10 of the smallest window tail."""
@@ -308,7 +369,7 @@ class Detector:
     # -- one bin -------------------------------------------------------------------------
     def _step(self, b: Bin) -> list[Event]:
         t = _as_utc(b.start)
-        needed = self.needed(t) if self.names else {}
+        floors = self.floors(t)
         for brand in b.counts:
             self._register(brand)
         n = len(self.names)
@@ -322,7 +383,11 @@ class Detector:
 
         # 1. open or re-open where the signal reached what was needed
         for brand, c in b.counts.items():
-            if c.signal >= needed.get(brand, NEVER) and brand not in self.open:
+            if (
+                brand not in self.open
+                and c.signal >= floors.get(brand, NEVER)
+                and c.signal >= self.need(t, brand)
+            ):
                 when = _as_utc(b.alerts.get(brand, t))
                 events.append(self._open(brand, t, when, x, mu_t))
 
@@ -331,6 +396,7 @@ class Detector:
         self.ring_mu[:, self.pos] = mu_t
         self.ring_m[:, self.pos] = mentions
         self.pos = (self.pos + 1) % self.lookback
+        self._sums_cache = {}
 
         # 3. update open incidents: peak, totals, scope, resolution
         for brand in list(self.open):
@@ -345,10 +411,12 @@ class Detector:
         # 4. learn: winsorised counts, not while an incident is open nor from a bin that
         #    already looks suspicious (so an onset does not raise its own bar)
         in_incident = np.array([name in self.open for name in self.names], dtype=bool)
-        tail = np.ones(n)
-        for prev, mu_w, alpha in stats:
-            tail = np.minimum(tail, nb_sf(prev + x, mu_w, alpha))
-        learn = ~in_incident & (tail >= self.suspicious)
+        tail = nb_sf(
+            np.stack([p + x for p, _m, _a in stats]),
+            np.stack([m for _p, m, _a in stats]),
+            np.stack([a for _p, _m, a in stats]),
+        ).min(axis=0)
+        learn = ~in_incident & ((tail >= self.suspicious) | (self.seen < self.settled))
         for (_prev, _mu_w, alpha), w, disp in zip(
             stats, self.windows, self.dispersion, strict=True
         ):
@@ -356,11 +424,13 @@ class Detector:
             mu_w = self._recent(self.ring_mu, w)
             ceiling = winsor_ceiling(mu_w, alpha)
             disp.update(np.minimum(x_w, ceiling), mu_w, learn & (self.seen >= w))
-        ceiling1 = winsor_ceiling(mu_t, self.dispersion[0].alpha())
+        ceiling1 = winsor_ceiling(mu_t, self._alphas()[0])
         self.baseline.learn(t, np.minimum(x, ceiling1), learn)
         self.seen += 1
         self.clock = t + self.step
-        self._needed_cache = None
+        self._prep = None
+        self._alpha_cache = None
+        self._sums_cache = {}
         return events
 
     def _open(

@@ -10,7 +10,7 @@ through a brand's mentions before the outage talk did.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -33,6 +33,7 @@ class Rumour:
     last_seen: datetime
     growth: float  # authors per minute while it reached ``min_authors``
     sample_post_ids: tuple[str, ...]
+    variants: int = 0  # other keys of the same spread (reworded copies) folded into it
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -47,6 +48,7 @@ class Rumour:
             "last_seen": self.last_seen,
             "growth": round(self.growth, 3),
             "sample_post_ids": list(self.sample_post_ids),
+            "variants": self.variants,
         }
 
 
@@ -55,9 +57,9 @@ def find_rumours(
     *,
     since: datetime | None = None,
     until: datetime | None = None,
-    min_authors: int = 12,
-    within: timedelta = timedelta(minutes=60),
-    novelty: timedelta = timedelta(hours=6),
+    min_authors: int = 10,
+    within: timedelta = timedelta(hours=4),
+    novelty: timedelta = timedelta(hours=24),
 ) -> list[Rumour]:
     """Rumours in the store's mentions between ``since`` and ``until``, earliest first."""
     table = sql.spread_candidates(
@@ -97,13 +99,23 @@ def find_rumours(
 
 
 def _one_per_spread(rumours: list[Rumour]) -> list[Rumour]:
-    """A bait link's posts share both the domain and the text: keep the domain when both
-    keys of one spread carry the same posts (same brand, same first posts)."""
+    """One rumour per spread: a bait link's posts share the domain and the text, and a
+    copypasta gets reworded. A key of the same brand reached while an earlier-kept spread
+    is still going is folded into it (counted in ``variants``); domains are kept first."""
     kept: list[Rumour] = []
     for r in sorted(rumours, key=lambda r: (r.kind != "domain", r.detected_at, r.brand, r.key)):
-        if r.kind == "text" and any(
-            k.brand == r.brand and set(k.sample_post_ids) & set(r.sample_post_ids) for k in kept
-        ):
+        home = next(
+            (
+                i
+                for i, k in enumerate(kept)
+                if k.brand == r.brand
+                and (r.kind == "text" or (k.kind == r.kind == "domain" and k.key == r.key))
+                and k.first_seen - timedelta(hours=1) <= r.detected_at <= k.last_seen
+            ),
+            None,
+        )
+        if home is not None:
+            kept[home] = replace(kept[home], variants=kept[home].variants + 1)
             continue
         kept.append(r)
     return sorted(kept, key=lambda r: (r.detected_at, r.brand, r.kind, r.key))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from scipy import special, stats
+from scipy import special
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -36,10 +36,29 @@ def nb_sf(k: FloatArray | float, mu: FloatArray | float, alpha: FloatArray | flo
     return np.where(k_a <= 0, 1.0, out)
 
 
-def nb_threshold(mu: FloatArray | float, alpha: FloatArray | float, level: float) -> FloatArray:
-    """The smallest count ``k`` with P(X >= k) <= ``level``: the alarm threshold."""
+def nb_threshold(
+    mu: FloatArray | float, alpha: FloatArray | float, level: FloatArray | float
+) -> FloatArray:
+    """The smallest count ``k`` with P(X >= k) <= ``level``: the alarm threshold.
+
+    Starts from the continuous inverse of the CDF and steps to the exact integer.
+    """
     n, p = _np(mu, alpha)
-    return np.asarray(stats.nbinom.isf(level, n, p), dtype=float) + 1.0
+    lvl = np.broadcast_to(np.asarray(level, dtype=float), n.shape)
+    guess = special.nbdtrik(1.0 - lvl, n, p)
+    k = np.maximum(np.ceil(np.nan_to_num(guess, nan=0.0)), 0.0) + 1.0
+    for _ in range(64):  # a few steps at most; the bound only guards the loop
+        up = nb_sf(k, mu, alpha) > lvl
+        if not up.any():
+            break
+        k = np.where(up, k + 1.0, k)
+    for _ in range(64):
+        down = (k > 0) & (nb_sf(k - 1.0, mu, alpha) <= lvl)
+        if not down.any():
+            break
+        k = np.where(down, k - 1.0, k)
+    out: FloatArray = k
+    return out
 
 
 def winsor_ceiling(mu: FloatArray, alpha: FloatArray) -> FloatArray:

@@ -1,7 +1,7 @@
 """The streaming path: posts in, alerts out, one post at a time; state survives a restart.
 
 ``Monitor`` counts each brand's signal in the current minute as posts arrive and raises
-an alert at the post that reaches the detector's ``needed`` count; when a post of a later
+an alert at the post that reaches the detector's ``need`` count; when a post of a later
 minute arrives, the finished minutes go to ``Detector.learn_one``. Fed the same posts in
 time order it finds exactly what the batch path (``detect_store``) finds. Posts older than
 the minute being counted (late arrivals) are counted in ``late`` and not scored.
@@ -56,7 +56,7 @@ class Monitor:
     start: datetime | None = None
     fresh: FreshAuthors = field(default_factory=FreshAuthors)
     minute: datetime | None = None
-    needed: dict[str, int] = field(default_factory=dict)
+    floors: dict[str, int] = field(default_factory=dict)
     counts: dict[str, _Counts] = field(default_factory=dict)
     alerts: dict[str, datetime] = field(default_factory=dict)
     late: int = 0
@@ -106,7 +106,7 @@ class Monitor:
         minute = _floor(at)
         if self.minute is None:
             self.minute = self.start if self.start is not None else minute
-            self.needed = self.detector.needed(self.minute)
+            self.floors = self.detector.floors(self.minute)
         if minute < self.minute:
             self.late += 1
             return []
@@ -119,10 +119,12 @@ class Monitor:
             c.mentions += 1
             if fresh_c if self.signal == "fresh_complaint" else fresh:
                 c.signal += 1
-                need = self.needed.get(brand)
-                if need is not None and c.signal == need and brand not in self.alerts:
-                    self.alerts[brand] = at
-                    out.append(Alert(brand=brand, at=at, post_id=id, needed=need))
+                floor = self.floors.get(brand)
+                if floor is not None and c.signal >= floor and brand not in self.alerts:
+                    need = self.detector.need(self.minute, brand)
+                    if c.signal == need:
+                        self.alerts[brand] = at
+                        out.append(Alert(brand=brand, at=at, post_id=id, needed=need))
         return out
 
     def process(self, posts: pa.Table | Iterable[Post]) -> list[Alert]:
@@ -167,7 +169,7 @@ class Monitor:
             new += self.detector.learn_one(Bin(self.minute, counts, dict(self.alerts)))
             self.minute += self.detector.step
             self.counts, self.alerts = {}, {}
-            self.needed = self.detector.needed(self.minute)
+            self.floors = self.detector.floors(self.minute)
             if self._last_prune is None or self.minute - self._last_prune >= timedelta(hours=1):
                 self.fresh.forget_before(self.minute - self.fresh.gap)
                 self._last_prune = self.minute

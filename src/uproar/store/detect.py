@@ -33,20 +33,27 @@ _MENTIONS = """
     ), f AS (
         SELECT brand, platform, id, created_at, author_id, complaint,
                lag(created_at) OVER (
-                   PARTITION BY brand, author_id ORDER BY created_at, platform, id
-               ) AS prev,
-               lag(created_at) OVER (
-                   PARTITION BY brand, author_id, complaint ORDER BY created_at, platform, id
-               ) AS prev_same
+                   PARTITION BY {partition} ORDER BY created_at, platform, id
+               ) AS prev
         FROM m
         WHERE own_brand IS NULL OR own_brand <> brand
     )
     SELECT brand, platform, id, created_at, author_id, complaint,
-           (prev IS NULL OR epoch(created_at - prev) >= $gap) AS fresh,
-           complaint AND (prev_same IS NULL OR epoch(created_at - prev_same) >= $gap)
-               AS fresh_complaint
+           {fresh} AND (prev IS NULL OR epoch(created_at - prev) >= $gap) AS signal
     FROM f
 """
+# The two signals, as fixed SQL fragments: a fresh mention (any kind), or a fresh complaint
+# (the author's previous *complaint* about the brand is at least the gap old).
+SIGNAL_SQL = {
+    "fresh": {"partition": "brand, author_id", "fresh": "TRUE"},
+    "fresh_complaint": {"partition": "brand, author_id, complaint", "fresh": "complaint"},
+}
+
+
+def _mentions(signal: str) -> str:
+    if signal not in SIGNAL_SQL:
+        raise ValueError(f"signal must be one of {sorted(SIGNAL_SQL)}, not {signal!r}")
+    return _MENTIONS.format(**SIGNAL_SQL[signal])
 
 
 def _params(
@@ -69,12 +76,13 @@ def _params(
 def minute_signal(
     store: Store,
     *,
+    signal: str,
     pattern: str,
     gap_s: float,
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> pa.Table:
-    """Per brand and minute: mentions, complaints, unique authors, fresh and fresh complaints.
+    """Per brand and minute: mentions, complaints, unique authors and the ``signal`` count.
 
     Only minutes with at least one mention appear; rows are ordered by minute, then brand.
     """
@@ -83,9 +91,8 @@ def minute_signal(
                count(*) AS mentions,
                count(*) FILTER (WHERE complaint) AS complaints,
                count(DISTINCT author_id) AS authors,
-               count(*) FILTER (WHERE fresh) AS fresh,
-               count(*) FILTER (WHERE fresh_complaint) AS fresh_complaints
-        FROM ({_MENTIONS})
+               count(*) FILTER (WHERE signal) AS signal
+        FROM ({_mentions(signal)})
         GROUP BY ALL
         ORDER BY minute, brand
     """
@@ -109,14 +116,12 @@ def nth_signal_time(
     Freshness only looks back ``gap_s`` seconds, so the query reads that much before the
     minute (never before ``since``, where the detector's run began).
     """
-    if signal not in ("fresh", "fresh_complaint"):
-        raise ValueError(f"signal must be 'fresh' or 'fresh_complaint', not {signal!r}")
     start = minute - timedelta(seconds=gap_s)
     if since is not None and start < since:
         start = since
     sql = f"""
-        SELECT created_at FROM ({_MENTIONS})
-        WHERE created_at >= $minute AND {signal} AND brand = $brand
+        SELECT created_at FROM ({_mentions(signal)})
+        WHERE created_at >= $minute AND signal AND brand = $brand
         ORDER BY created_at, platform, id
         LIMIT 1 OFFSET $skip
     """
@@ -225,8 +230,8 @@ _SPREAD_KEYS = """
         FROM m WHERE own_brand IS NULL OR own_brand <> brand
         UNION ALL
         SELECT brand, platform, id, created_at, author_id, 'text' AS kind,
-               trim(regexp_replace(regexp_replace(lower(text),
-                   '(https?://\\S+|@\\w+|#|\\d+)', ' ', 'g'), '[^a-z ]+|\\s+', ' ', 'g'))
+               trim(regexp_replace(lower(text),
+                   '^rt @\\w+:|https?://\\S+|@\\w+|[^a-z ]+|\\s+', ' ', 'g'))
                AS key
         FROM m WHERE own_brand IS NULL OR own_brand <> brand
     )

@@ -1,0 +1,117 @@
+"""Streaming equals batch, post for post; a restart carries on where it stopped."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pyarrow as pa
+import pytest
+from tests.detect.conftest import T0, Surge, archive, brands
+
+from uproar.detect.batch import detect_store
+from uproar.detect.stream import Monitor
+from uproar.store import Store
+from uproar.store.detect import load_incidents
+
+BRANDS = brands("acme", "bolt", "cyan", peers={"acme": ["bolt"], "bolt": ["acme"]})
+SURGES = [
+    Surge("acme", T0 + timedelta(hours=26), 40, 12.0),
+    Surge("bolt", T0 + timedelta(hours=26, minutes=2), 40, 8.0),
+    Surge("cyan", T0 + timedelta(hours=29), 30, 6.0, text="cyan app crashed again"),
+]
+
+
+@pytest.fixture(scope="module")
+def posts() -> pa.Table:
+    return archive({"acme": 2.0, "bolt": 1.0, "cyan": 0.5}, hours=32, surges=SURGES, seed=3)
+
+
+def stored(posts: pa.Table, path: str = ":memory:") -> Store:
+    s = Store(path)
+    s.insert_posts(posts)
+    s.save_brands(BRANDS)
+    return s
+
+
+def ordered(store: Store) -> pa.Table:
+    return store.posts_arrow(
+        columns=("platform", "id", "created_at", "author_id", "brands", "own_brand", "text")
+    )
+
+
+@pytest.mark.parametrize("signal", ["fresh", "fresh_complaint"])
+def test_streaming_equals_batch(posts: pa.Table, signal: str) -> None:
+    store = stored(posts)
+    batch = detect_store(store, brands=BRANDS, signal=signal, details=False, save=False)
+    monitor = Monitor.for_brands(BRANDS, signal=signal)
+    alerts = monitor.process(ordered(store))
+    last = max(store.posts_arrow(columns=("created_at",)).column(0).to_pylist())
+    monitor.advance(last.replace(tzinfo=T0.tzinfo) + timedelta(minutes=1))
+    assert batch.incidents, "the planted surges must be found"
+    assert monitor.incidents() == list(batch.incidents)
+    # each incident's detected_at is the time of the post that raised the alert
+    opened = {(a.brand, a.at) for a in alerts}
+    assert {(i.brand, i.detected_at) for i in batch.incidents} <= opened
+
+
+def test_found_incidents_have_scope_and_details(posts: pa.Table) -> None:
+    store = stored(posts)
+    result = detect_store(store, brands=BRANDS)
+    by_brand = {i.brand: i for i in result.incidents}
+    assert by_brand["acme"].scope == "industry"  # its peer bolt surged too
+    assert by_brand["cyan"].scope == "brand"
+    cyan = by_brand["cyan"]
+    assert cyan.start <= SURGES[2].onset + timedelta(minutes=2)
+    assert cyan.detected_at - SURGES[2].onset < timedelta(minutes=5)
+    assert "crashed" in cyan.terms
+    assert cyan.authors > 50 and cyan.posts >= cyan.authors
+    assert 1 <= len(set(cyan.sample_post_ids)) == len(cyan.sample_post_ids) <= 5
+    assert load_incidents(store, brand="cyan") == [cyan]
+
+
+def test_restart_keeps_state(posts: pa.Table, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    db = str(tmp_path / "s.duckdb")
+    store = stored(posts, db)
+    table = ordered(store)
+    last = max(table.column("created_at").to_pylist()).replace(tzinfo=T0.tzinfo)
+    one = Monitor.for_brands(BRANDS)
+    one.process(table)
+    one.advance(last + timedelta(minutes=1))
+
+    half = table.num_rows // 2
+    first = Monitor.for_brands(BRANDS)
+    first.process(table.slice(0, half))
+    first.save(store)
+    store.close()
+
+    reopened = Store(db)
+    second = Monitor.load(reopened)
+    assert second is not None
+    second.process(table.slice(half))
+    second.advance(last + timedelta(minutes=1))
+    assert second.incidents() == one.incidents()
+    assert Monitor.load(reopened, "other") is None
+    reopened.close()
+
+
+def test_one_author_flood_is_not_an_outage() -> None:
+    flood = Surge("acme", T0 + timedelta(hours=26), 60, 5.0, authors=1)
+    store = stored(archive({"acme": 1.0}, hours=30, surges=[flood], seed=5))
+    assert detect_store(store, brands=brands("acme"), details=False).incidents == ()
+
+
+def test_bait_link_is_flagged_as_a_rumour() -> None:
+    bait = Surge(
+        "acme",
+        T0 + timedelta(hours=26),
+        90,
+        0.6,
+        text="omg leaked pics lol",
+        url="http://leaks.example/x",
+    )
+    store = stored(archive({"acme": 1.0}, hours=30, surges=[bait], seed=6))
+    result = detect_store(store, brands=brands("acme"))
+    domains = [r for r in result.rumours if r.kind == "domain"]
+    assert [r.key for r in domains] == ["leaks.example"]
+    assert domains[0].first_seen >= bait.onset
+    assert domains[0].authors >= 10
