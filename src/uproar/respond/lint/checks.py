@@ -29,6 +29,7 @@ from uproar.respond.lint.text import Document, words_after, words_before
 # ``regex`` patterns duck-type as ``re`` ones (the module ships no type stubs).
 Pattern: TypeAlias = re.Pattern[str]
 Spans: TypeAlias = Sequence[tuple[int, int]]
+Selection: TypeAlias = Mapping[int, Spans | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,71 +140,119 @@ class Check:
 
     @property
     def gate(self) -> str | None:
-        """A regex every hit of this check starts with a match of, or None (always run);
-        the engine's prefilter derives literal prefixes from it."""
+        """A regex every hit of this check contains a match of, or None (always run);
+        the engine's prefilter derives required literals from it."""
         return None
 
+    @property
+    def gates(self) -> list[str | None]:
+        """One gate per part (a part is one token of a rule matched on its own)."""
+        return [self.gate]
 
-class Existence(Check):
+    def run_selected(self, doc: Document, selection: Selection | None) -> Iterator[Hit]:
+        """Hits from the selected parts only (part index -> its spans, None for all of
+        the rule's scope); ``selection=None`` runs every part everywhere."""
+        if selection is None:
+            return self.run(doc)
+        return self.run(doc, selection.get(0))
+
+
+def leftmost(hits: list[Hit]) -> list[Hit]:
+    """Overlapping hits of one rule: keep the leftmost, and the longest of equal starts."""
+    kept: list[Hit] = []
+    for hit in sorted(hits, key=lambda h: (h.start, h.start - h.end)):
+        if not kept or hit.start >= kept[-1].end:
+            kept.append(hit)
+    return kept
+
+
+class PartsCheck(Check):
+    """A rule whose tokens are matched each on its own, so the prefilter can pick the few
+    tokens that could match a draft instead of running one big alternation. Overlapping
+    hits of the same rule are reduced to the leftmost (then longest)."""
+
+    sources: list[str]
+    patterns: list[Pattern]
+
+    def compile_parts(self, sources: list[str], *, key: str) -> None:
+        self.sources = sources
+        self.patterns = [
+            compile_pattern(src, ignorecase=self.ignorecase, rule=self.rule, key=key)
+            for src in sources
+        ]
+
+    @property
+    def gates(self) -> list[str | None]:
+        prefix = "(?i)" if self.ignorecase else ""
+        return [prefix + src for src in self.sources]
+
+    def matches(
+        self, doc: Document, selection: Selection | None
+    ) -> Iterator[tuple[int, re.Match[str]]]:
+        chosen = (
+            selection.items()
+            if selection is not None
+            else [(i, None) for i in range(len(self.patterns))]
+        )
+        for index, spans in chosen:
+            for m in self.finditer(self.patterns[index], doc, spans):
+                yield index, m
+
+    def run(self, doc: Document, spans: Spans | None = None) -> Iterator[Hit]:
+        every = None if spans is None else dict.fromkeys(range(len(self.patterns)), spans)
+        return self.run_selected(doc, every)
+
+    def run_selected(self, doc: Document, selection: Selection | None) -> Iterator[Hit]:
+        hits = [h for index, m in self.matches(doc, selection) if (h := self.judge(doc, index, m))]
+        return iter(leftmost(hits))
+
+    def judge(self, doc: Document, index: int, m: re.Match[str]) -> Hit | None:
+        raise NotImplementedError  # pragma: no cover - abstract
+
+
+class Existence(PartsCheck):
     def __init__(self, rule: Rule) -> None:
         super().__init__(rule)
         nonword = _bool(rule, "nonword", False)
         if "raw" in rule.spec:
-            source = "".join(_tokens(rule, "raw"))
+            sources = ["".join(_tokens(rule, "raw"))]
         else:
-            source = alternation(_tokens(rule, "tokens"), nonword=nonword)
-        self.source = source
-        self.pattern = compile_pattern(source, ignorecase=self.ignorecase, rule=rule, key="tokens")
+            sources = [alternation([t], nonword=nonword) for t in _tokens(rule, "tokens")]
+        self.compile_parts(sources, key="tokens")
 
-    @property
-    def gate(self) -> str | None:
-        return ("(?i)" if self.ignorecase else "") + self.source
-
-    def run(self, doc: Document, spans: Spans | None = None) -> Iterator[Hit]:
-        for m in self.finditer(self.pattern, doc, spans):
-            text = m.group()
-            if not text or self.excepted(text):
-                continue
-            yield Hit(m.start(), m.end(), fmt(self.rule.message, text), self.rule.suggestion)
+    def judge(self, doc: Document, index: int, m: re.Match[str]) -> Hit | None:
+        text = m.group()
+        if not text or self.excepted(text):
+            return None
+        return Hit(m.start(), m.end(), fmt(self.rule.message, text), self.rule.suggestion)
 
 
-class Substitution(Check):
+class Substitution(PartsCheck):
     def __init__(self, rule: Rule) -> None:
         super().__init__(rule)
         swap = rule.spec.get("swap")
         if not isinstance(swap, Mapping) or not swap:
             raise _error(rule, "swap", "expected a mapping of pattern: replacement")
         self.replacements: list[str] = []
-        parts = []
-        for i, (pattern, replacement) in enumerate(swap.items()):
+        nonword = _bool(rule, "nonword", False)
+        sources = []
+        for pattern, replacement in swap.items():
             if not isinstance(pattern, str) or not isinstance(replacement, str):
                 raise _error(rule, "swap", f"entry {pattern!r} must map a string to a string")
-            # Check each pattern alone so a bad one is named.
-            compile_pattern(pattern, ignorecase=self.ignorecase, rule=rule, key=f"swap.{pattern}")
-            parts.append(f"(?P<s{i}>{pattern})")
+            sources.append(alternation([pattern], nonword=nonword))
             self.replacements.append(replacement)
-        nonword = _bool(rule, "nonword", False)
-        body = "|".join(parts)
-        self.source = f"(?:{body})" if nonword else rf"\b(?:{body})\b"
-        self.pattern = compile_pattern(
-            self.source, ignorecase=self.ignorecase, rule=rule, key="swap"
-        )
+        self.sources = sources
+        self.patterns = [
+            compile_pattern(src, ignorecase=self.ignorecase, rule=rule, key=f"swap.{pat}")
+            for src, pat in zip(sources, swap, strict=True)
+        ]
 
-    @property
-    def gate(self) -> str | None:
-        return ("(?i)" if self.ignorecase else "") + self.source
-
-    def run(self, doc: Document, spans: Spans | None = None) -> Iterator[Hit]:
-        for m in self.finditer(self.pattern, doc, spans):
-            text = m.group()
-            if not text or self.excepted(text):
-                continue
-            # The outermost named group closes last, so lastgroup names the alternative.
-            name = m.lastgroup or "s0"
-            replacement = self.replacements[int(name[1:])]
-            if replacement.lower() == text.lower():
-                continue
-            yield Hit(m.start(), m.end(), fmt(self.rule.message, replacement, text), replacement)
+    def judge(self, doc: Document, index: int, m: re.Match[str]) -> Hit | None:
+        text = m.group()
+        replacement = self.replacements[index]
+        if not text or self.excepted(text) or replacement.lower() == text.lower():
+            return None
+        return Hit(m.start(), m.end(), fmt(self.rule.message, replacement, text), replacement)
 
 
 def _scope_spans(doc: Document, scope: str) -> list[tuple[int, int]]:
@@ -240,26 +289,22 @@ class Occurrence(Check):
 
 
 class Repetition(Check):
+    """Vale's ``repetition``: the same token twice in a row (one backreference regex)."""
+
     def __init__(self, rule: Rule) -> None:
         super().__init__(rule)
         self.alpha = _bool(rule, "alpha", False)
-        source = alternation(_tokens(rule, "tokens"), nonword=True)
-        self.pattern = compile_pattern(source, ignorecase=False, rule=rule, key="tokens")
+        token = alternation(_tokens(rule, "tokens"), nonword=True)
+        source = rf"(?<!\S)(?P<tok>{token})\s+(?P=tok)(?!\S)"
+        self.pattern = compile_pattern(source, ignorecase=self.ignorecase, rule=rule, key="tokens")
 
     def run(self, doc: Document, spans: Spans | None = None) -> Iterator[Hit]:
-        text = doc.text
-        prev: re.Match[str] | None = None
-        for m in self.pattern.finditer(text):
-            word = m.group()
-            if not word.strip() or (self.alpha and not word.isalpha()):
-                prev = None
+        for m in self.pattern.finditer(doc.text):
+            word = m.group("tok")
+            if (self.alpha and not word.isalpha()) or self.excepted(word):
                 continue
-            if prev is not None and not text[prev.end() : m.start()].strip():
-                a, b = prev.group(), word
-                same = a.lower() == b.lower() if self.ignorecase else a == b
-                if same and not self.excepted(word):
-                    yield Hit(prev.start(), m.end(), fmt(self.rule.message, word), word)
-            prev = m
+            second = doc.text[m.end() - len(word) : m.end()]
+            yield Hit(m.start(), m.end(), fmt(self.rule.message, second), second)
 
 
 class SequenceCheck(Check):
@@ -526,18 +571,18 @@ class Conditional(Check):
                 return
 
 
-class Context(Check):
+class Context(PartsCheck):
     """Uproar's ``context``: a trigger pattern judged by the words around it, within its
-    sentence. ``near`` patterns must occur within ``window`` words on either side;
+    sentence. ``near`` patterns must occur within ``window`` words on either side (or the
+    one ``near_side`` names: ``before`` or ``after``);
     ``unless`` patterns within ``window`` words before cancel it (negation, hedges,
     instructions) and ``unless_after`` patterns within ``after_window`` words after."""
 
     def __init__(self, rule: Rule) -> None:
         super().__init__(rule)
         nonword = _bool(rule, "nonword", False)
-        self.source = alternation(_tokens(rule, "tokens"), nonword=nonword)
-        self.pattern = compile_pattern(
-            self.source, ignorecase=self.ignorecase, rule=rule, key="tokens"
+        self.compile_parts(
+            [alternation([t], nonword=nonword) for t in _tokens(rule, "tokens")], key="tokens"
         )
         window = _int(rule, "window", 6)
         assert window is not None
@@ -555,31 +600,31 @@ class Context(Check):
             )
 
         self.near, self.unless, self.unless_after = opt("near"), opt("unless"), opt("unless_after")
+        side = rule.spec.get("near_side", "both")
+        if side not in ("before", "after", "both"):
+            raise _error(rule, "near_side", "expected before, after or both")
+        self.near_before, self.near_after = side != "after", side != "before"
 
-    @property
-    def gate(self) -> str | None:
-        return ("(?i)" if self.ignorecase else "") + self.source
-
-    def run(self, doc: Document, spans: Spans | None = None) -> Iterator[Hit]:
+    def judge(self, doc: Document, index: int, m: re.Match[str]) -> Hit | None:
         text = doc.text
-        for m in self.finditer(self.pattern, doc, spans):
-            start, end = m.span()
-            if start == end or self.excepted(m.group()):
-                continue
-            s_start, s_end = doc.sentence_at(start)
-            before = words_before(text, start, self.window, floor=s_start)
-            after = min(s_end, words_after(text, end, self.window))
-            if self.unless is not None and self.unless.search(text, before, start):
-                continue
-            if self.unless_after is not None and self.unless_after.search(
-                text, end, min(s_end, words_after(text, end, self.after_window))
-            ):
-                continue
-            if self.near is not None and not (
-                self.near.search(text, before, start) or self.near.search(text, end, after)
-            ):
-                continue
-            yield Hit(start, end, fmt(self.rule.message, m.group()), self.rule.suggestion)
+        start, end = m.span()
+        if start == end or self.excepted(m.group()):
+            return None
+        s_start, s_end = doc.sentence_at(start)
+        before = words_before(text, start, self.window, floor=s_start)
+        after = min(s_end, words_after(text, end, self.window))
+        if self.unless is not None and self.unless.search(text, before, start):
+            return None
+        if self.unless_after is not None and self.unless_after.search(
+            text, end, min(s_end, words_after(text, end, self.after_window))
+        ):
+            return None
+        if self.near is not None and not (
+            (self.near_before and self.near.search(text, before, start))
+            or (self.near_after and self.near.search(text, end, after))
+        ):
+            return None
+        return Hit(start, end, fmt(self.rule.message, m.group()), self.rule.suggestion)
 
 
 class Facts(Check):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from uproar.errors import RuleError
 from uproar.records import Finding
-from uproar.respond.lint.checks import Check, compile_rule
+from uproar.respond.lint.checks import Check, Spans, compile_rule
 from uproar.respond.lint.prefilter import Prefilter
 from uproar.respond.lint.profile import Profile
 from uproar.respond.lint.rules import DRAFT_KINDS, Rule, load_style
@@ -92,12 +92,17 @@ class Linter:
         self.checks: tuple[Check, ...] = tuple(compile_rule(r) for r in active)
         # Per draft kind, a prefilter: one Aho-Corasick pass over the draft picks the checks
         # whose trigger could match (see prefilter.py); the rest cannot fire and are skipped.
+        # Each check is split into parts (a rule's tokens, each matched on its own), so a
+        # draft runs only the few tokens whose literals it contains.
         self._checks: dict[str, list[Check]] = {}
+        self._parts: dict[str, list[tuple[int, int]]] = {}
         self._prefilter: dict[str, Prefilter] = {}
         for kind in DRAFT_KINDS:
             checks = [c for c in self.checks if kind in c.rule.applies_to]
+            parts = [(ci, pi) for ci, c in enumerate(checks) for pi in range(len(c.gates))]
             self._checks[kind] = checks
-            self._prefilter[kind] = Prefilter([c.gate for c in checks])
+            self._parts[kind] = parts
+            self._prefilter[kind] = Prefilter([checks[ci].gates[pi] for ci, pi in parts])
 
     def lint(self, text: str, *, kind: str = "update", line_offset: int = 0) -> list[Finding]:
         """Findings for one draft, sorted by position. ``kind`` is ``update`` (a status
@@ -109,21 +114,25 @@ class Linter:
         doc = Document(text)
         every = self._checks[kind]
         findings: dict[tuple[str, int, int], Finding] = {}
-        candidates = (
-            self._prefilter[kind].hits(text)
-            if self.use_prefilter
-            else dict.fromkeys(range(len(every)))
-        )
-        for index, offsets in sorted(candidates.items()):
+        selections: dict[int, dict[int, Spans | None] | None]
+        if self.use_prefilter:
+            selections = {}
+            parts = self._parts[kind]
+            for flat, offsets in self._prefilter[kind].hits(text).items():
+                ci, pi = parts[flat]
+                # A sentence-scoped rule only needs the sentences where its literals occur.
+                chosen = selections.setdefault(ci, {})
+                assert chosen is not None
+                if offsets is not None and every[ci].rule.scope == "sentence":
+                    chosen[pi] = doc.sentences_at(offsets)
+                else:
+                    chosen[pi] = None
+        else:
+            selections = dict.fromkeys(range(len(every)))
+        for index in sorted(selections):
             check = every[index]
             rule = check.rule
-            # A sentence-scoped rule only needs the sentences where its literals occur.
-            spans = (
-                doc.sentences_at(offsets)
-                if offsets is not None and rule.scope == "sentence"
-                else None
-            )
-            for hit in check.run(doc, spans):
+            for hit in check.run_selected(doc, selections[index]):
                 finding = self._finding(doc, hit.start, hit.end, rule, line_offset)
                 finding = dataclasses.replace(
                     finding,

@@ -27,6 +27,9 @@ except ImportError:  # pragma: no cover - a Python without them: no prefilter
 
 MAX_SET = 400
 MAX_CLASS = 64
+# Stands for "some character outside ASCII" (an emoji range, say): such a check runs only
+# on drafts that are not pure ASCII.
+NON_ASCII = "\x00non-ascii"
 
 
 def required_literals(pattern: str) -> frozenset[str] | None:
@@ -127,10 +130,20 @@ _COMMON = frozenset(
 )
 
 
-def _score(found: set[str]) -> tuple[int, int]:
-    # Prefer longer (rarer) strings, then fewer of them.
-    worst = min(1 if f.strip() in _COMMON else len(f.strip()) or 1 for f in found)
-    return (worst, -len(found))
+def _score(found: set[str]) -> tuple[float, float]:
+    """Prefer sets whose weakest string is rarest (longer, not a common word, not bare
+    punctuation or space), then sets whose strings are rarer on average."""
+
+    def rarity(f: str) -> float:
+        if f == NON_ASCII:
+            return 8.0
+        core = f.strip()
+        if not any(ch.isalnum() for ch in core):
+            return 0.5 if core else 0.0
+        return 1.0 if core in _COMMON else float(len(core))
+
+    scores = [rarity(f) for f in found]
+    return (min(scores), sum(scores) / len(scores))
 
 
 def _required(items: list[Any]) -> set[str] | None:
@@ -162,6 +175,16 @@ def _required(items: list[Any]) -> set[str] | None:
     return max(candidates, key=_score)
 
 
+def _non_ascii_class(arg: Any) -> bool:
+    for op, value in arg:
+        if str(op) == "LITERAL" and value >= 0x80:
+            continue
+        if str(op) == "RANGE" and value[0] >= 0x80:
+            continue
+        return False
+    return bool(arg)
+
+
 def _class(arg: Any) -> set[str] | None:
     chars = set()
     for op, value in arg:
@@ -191,6 +214,8 @@ def _item(name: str, arg: Any) -> set[str] | None:
         lo, _hi, sub = arg
         return _required(list(sub)) if lo >= 1 else None
     if name == "IN":
+        if _non_ascii_class(arg):
+            return {NON_ASCII}
         chars = _class(arg)
         return chars if chars is not None and len(chars) <= MAX_CLASS else None
     return None  # zero-width assertions, wildcards, classes: no information
@@ -201,6 +226,7 @@ class Prefilter:
 
     def __init__(self, patterns: Sequence[str | None]) -> None:
         self.always: list[int] = []
+        self.non_ascii: list[int] = []
         literal_to: dict[str, set[int]] = {}
         for index, pattern in enumerate(patterns):
             found = required_literals(pattern) if pattern is not None else None
@@ -208,7 +234,10 @@ class Prefilter:
                 self.always.append(index)
                 continue
             for lit in found:
-                literal_to.setdefault(lit, set()).add(index)
+                if lit == NON_ASCII:
+                    self.non_ascii.append(index)
+                else:
+                    literal_to.setdefault(lit, set()).add(index)
         self.literals = sorted(literal_to)
         self.owners = [frozenset(literal_to[lit]) for lit in self.literals]
         self.automaton = ahocorasick_rs.AhoCorasick(self.literals) if self.literals else None
@@ -217,6 +246,8 @@ class Prefilter:
         """For each check that could match: the offsets of its literals in ``text`` (None
         for checks that always run, or when lower-casing changed the text's length)."""
         out: dict[int, list[int] | None] = dict.fromkeys(self.always)
+        if self.non_ascii and not text.isascii():
+            out.update(dict.fromkeys(self.non_ascii))
         if self.automaton is None:
             return out
         lower = text.lower()

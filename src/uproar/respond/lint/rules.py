@@ -90,6 +90,7 @@ KIND_KEYS: dict[str, set[str]] = {
         "near",
         "window",
         "after_window",
+        "near_side",
         "unless",
         "unless_after",
     },
