@@ -70,7 +70,8 @@ WORDS = ["Sorry", "our", "broadband", "is", "down", "in", "Auckland", "we're", "
          "9am"]  # fmt: skip
 LINKS = ["https://kiwinet.co.nz/status", "http://test.co", "https://example.com/a_(b)?x=1&y=2",
          "kiwinet.nz", "status.example.com/incidents/42", "https://www.twitter.com/jack",
-         "https://ex.am/ple.", "www.example.org,"]  # fmt: skip
+         "https://ex.am/ple.", "www.example.org,", "https://t.co/AbC123/extra",
+         "https://t.co/" + "a" * 41]  # fmt: skip
 
 tokens = st.lists(st.sampled_from(EMOJI + WORDS + LINKS), min_size=1, max_size=40)
 # Tokens are never glued together: the port checks domains with Python's IDNA 2003 codec,

@@ -19,7 +19,7 @@ Known gaps against the reference implementations: twemoji joins only the ZWJ seq
 Unicode's recommended list and absorbs U+FE0F only after characters that have a variation
 sequence; here every well-formed ZWJ sequence is one emoji and U+FE0F is absorbed after
 text-default and BMP emoji. Bare domains need their TLD in ``data/tlds.txt`` (a curated list);
-with ``https://`` the same list applies. t.co's slug rule is not modelled.
+with ``https://`` the same list applies.
 """
 
 from __future__ import annotations
@@ -105,6 +105,9 @@ _DOMAIN_CHAR = (
 )
 _NOT_BEFORE = r"(?<![A-Za-z0-9@\uff20$#\uff03\ufffe\ufeff\uffff])"
 _MAX_URL_LENGTH = 4096  # twitter-text extractUrlsWithIndices: MAX_URL_LENGTH
+_MAX_TCO_SLUG = 40  # twitter-text: MAX_TCO_SLUG_LENGTH
+# A t.co link ends after its slug (and query): anything glued on is counted as text.
+_TCO = regex.compile(rf"^https?://t\.co/([a-z0-9]+)(?:{_QUERY})?", regex.IGNORECASE)
 _MAX_LABEL = 63  # a DNS label, punycode-encoded (RFC 1035; twitter-text's idna.toAscii)
 
 
@@ -163,7 +166,11 @@ def _link_spans(text: str, *, bare: bool) -> list[tuple[int, int]]:
         if not _valid_domain(m["domain"], m[0]):
             continue
         if m["scheme"]:
-            spans.append(m.span())
+            tco = _TCO.match(m[0])
+            if tco is None:
+                spans.append(m.span())
+            elif len(tco[1]) <= _MAX_TCO_SLUG:
+                spans.append((m.start(), m.start() + tco.end()))
             continue
         if not bare or (m.start() > 0 and text[m.start() - 1] in "-_./"):
             continue
