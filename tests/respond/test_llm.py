@@ -209,3 +209,22 @@ def test_inbox_uses_the_model_only_when_the_linter_agrees(
         assert "your router" not in draft.text and "linter rejected" in (draft.note or "")
     else:
         assert draft.text == GOOD
+
+
+def test_cli_inbox_with_a_model(fake: FakeModel, tmp_path: Any) -> None:
+    from typer.testing import CliRunner
+
+    from uproar.cli import respond  # noqa: F401  (registers the commands)
+    from uproar.cli.app import app
+
+    path = tmp_path / "llm.duckdb"
+    with _store() as memory:
+        rows = memory.posts_arrow()
+    with Store(path) as store:
+        store.insert_posts(rows)
+    args = ["inbox", "--db", str(path), "--brand", "kiwinet", "--json", "--llm-url", fake.url]
+    result = CliRunner().invoke(app, [*args, "--llm-model", "local-7b"])
+    assert result.exit_code == 0, result.output
+    (cluster,) = json.loads(result.stdout)["clusters"]
+    assert cluster["draft"]["source"] == "model" and cluster["draft"]["text"] == GOOD
+    assert fake.requests[0]["body"]["model"] == "local-7b"

@@ -100,6 +100,9 @@ def inbox(
     llm_url: str | None = typer.Option(
         None, "--llm-url", help="OpenAI-compatible endpoint for model drafts [env UPROAR_LLM_URL]."
     ),
+    llm_model: str = typer.Option(
+        "default", "--llm-model", help="Model name sent to the endpoint.", show_default=True
+    ),
     save: bool = typer.Option(
         False, "--save", help="Keep the drafts in the store (reply_drafts) for review."
     ),
@@ -112,7 +115,7 @@ def inbox(
     profile_path = setting("profile", profile)
     linter = Linter(load_profile(profile_path) if profile_path else None)
     url = setting("llm_url", llm_url)
-    client = ChatClient(url) if url else None
+    client = ChatClient(url, model=llm_model) if url else None
     try:
         with open_store(db, read_only=not save) as store:
             result = build_inbox(
