@@ -13,12 +13,13 @@ from uproar.cli.app import get_app
 def test_simulate_by_name_json(tmp_path: Path, runner: CliRunner) -> None:
     out = tmp_path / "out" / "isp.jsonl.gz"
     result = runner.invoke(
-        get_app(), ["simulate", "isp-2014", "--out", str(out), "--seed", "3", "--json"]
+        get_app(),
+        ["simulate", "isp-2014", "--out", str(out), "--seed", "3", "--scale", "0.3", "--json"],
     )
     assert result.exit_code == 0, result.output
     summary = orjson.loads(result.stdout)
     assert summary["scenario"] == "isp-2014" and summary["seed"] == 3
-    assert summary["posts"] > 10_000
+    assert summary["posts"] > 3_000
     assert out.exists()
     assert (tmp_path / "out" / "isp.truth.json").exists()
     assert (tmp_path / "out" / "isp.brands.toml").exists()

@@ -38,7 +38,7 @@ def minimal(**patch: Any) -> dict[str, Any]:
 
 def test_shipped_scenarios_load() -> None:
     names = shipped_scenarios()
-    assert "isp-2014" in names
+    assert {"isp-2014", "airline-disruption", "regional-mobile-outage"} <= set(names)
     for name in names:
         sc = load_scenario(name)
         assert sc.name == name

@@ -16,16 +16,13 @@ consumed in a fixed order; gzip output has a zero mtime. Same seed, same bytes.
 
 from __future__ import annotations
 
-import gzip
-import io
 import random
 from collections import deque
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -35,6 +32,7 @@ import orjson
 from uproar.errors import ConfigError
 from uproar.simulate.population import Place, Population, all_places, places_in
 from uproar.simulate.scenario import IncidentSpec, Scenario, SimBrand
+from uproar.simulate.sink import PageSink
 from uproar.simulate.vocab import (
     Entities,
     Mention,
@@ -104,7 +102,7 @@ class TextPool:
         j = int(u * POOL_SIZE)
         item = self.items[j]
         if item is None or self.uses[j] >= POOL_REUSE:
-            tpl = self.renderer.rng.choice(self.templates)
+            tpl = self.renderer.pick(self.templates)
             item = self.renderer.render(tpl, self.ctx, self.mood)
             self.items[j] = item
             self.uses[j] = 0
@@ -183,7 +181,7 @@ class _Run:
         self.rng = np.random.default_rng(seed)
         self.py = random.Random(seed)
         self.places: list[Place] = all_places()
-        self.pop = Population(self.places, self.rng, seed)
+        self.pop = Population(self.places, self.rng)
         self.T = scenario.minutes
         self.start_ms = int(scenario.start.timestamp() * 1000)
         self.vocabs: dict[str, Vocabulary] = {}
@@ -305,19 +303,25 @@ class _Run:
         ]
         tags = [Mention(t, "hashtag") for t in b.brand.hashtags]
         tags += [Mention("#" + b.brand.name.replace(" ", ""), "hashtag")] if tags else []
-        names = []
-        for kw in b.brand.keywords:
-            for form in {kw, kw.title(), kw.upper(), kw.lower()}:
-                names.append(Mention(form, "plain"))
+        # Name-style mentions use the keywords (so the brand matcher finds them): mostly as
+        # written or as the brand spells its name, sometimes Title Case, rarely SHOUTED.
+        names: list[Mention] = []
+        name_w: list[float] = []
+        for rank, kw in enumerate(b.brand.keywords):
+            share = 1.0 / (rank + 1)
+            variants = [(kw, 0.45), (kw.title(), 0.2), (kw.upper(), 0.05)]
             if b.brand.name.lower() == kw.lower():
-                names.append(Mention(b.brand.name, "plain"))
-                names.append(Mention(b.brand.name, "plain"))
-        names.sort(key=lambda m: m.text)
+                variants.append((b.brand.name, 0.3))
+            else:
+                variants[0] = (kw, 0.75)
+            for text, w in variants:
+                names.append(Mention(text, "plain"))
+                name_w.append(share * w)
         if not names:
-            names = [Mention(b.brand.name, "plain")]
+            names, name_w = [Mention(b.brand.name, "plain")], [1.0]
         forms = [*handles, *names, *tags]
-        weights = [0.55 / len(handles) * (2 if j == 0 else 1) for j in range(len(handles))]
-        weights += [0.3 / len(names)] * len(names)
+        weights = [0.55 / (len(handles) + 1) * (2 if j == 0 else 1) for j in range(len(handles))]
+        weights += [0.3 * w / sum(name_w) for w in name_w]
         weights += [0.15 / len(tags)] * len(tags) if tags else []
         peers = []
         for peer_id in b.brand.peers:
@@ -338,9 +342,10 @@ class _Run:
             i = int(customers[py.randrange(len(customers))])
             return Mention("@" + pop.usernames[i], "mention", pop.usernames[i], pop.user_ids[i], i)
 
+        cum = np.cumsum(np.array(weights) / sum(weights)).tolist()
         ctx = RenderContext(
             brand_forms=forms,
-            brand_weights=weights,
+            brand_cum=cum[:-1],
             handles=handles,
             hashtags=tags,
             names=names,
@@ -674,7 +679,6 @@ class _Run:
                 verified=False,
                 home=int(self.pop.home[int(self.customers[bi][0])]),
             )
-            self.pop._stats.pop(author, None)
         else:
             author = int(self.customers[bi][int(self.rng.integers(len(self.customers[bi])))])
         self.flood_authors.append(author)
@@ -765,7 +769,7 @@ class _Run:
                 u2.tolist(),
             )
 
-    def write(self, sink: IO[bytes], progress: Progress | None) -> dict[str, int]:
+    def write(self, sink: PageSink, progress: Progress | None) -> dict[str, int]:
         pop = self.pop
         uids = pop.user_ids
         unames = pop.usernames
@@ -1089,22 +1093,6 @@ def brands_toml(scenario: Scenario) -> str:
     return "\n".join(lines)
 
 
-@contextmanager
-def _open_out(out: Path) -> Iterator[IO[bytes]]:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out, "wb") as raw:
-        if out.name.endswith(".gz"):
-            # mtime=0 and no file name in the header: the same seed gives the same bytes.
-            with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6) as gz:
-                buffered = io.BufferedWriter(gz, buffer_size=1 << 20)
-                yield buffered
-                buffered.flush()
-        else:
-            buffered = io.BufferedWriter(raw, buffer_size=1 << 20)  # type: ignore[arg-type]
-            yield buffered
-            buffered.flush()
-
-
 def simulate(
     scenario: Scenario,
     out: Path,
@@ -1120,7 +1108,7 @@ def simulate(
     out = Path(out)
     run = _Run(scenario, seed, scale)
     run.build()
-    with _open_out(out) as sink:
+    with PageSink(out) as sink:
         counts = run.write(sink, progress)
     truth = run.truth(counts)
     truth_path, brands_path = output_paths(out)

@@ -9,9 +9,7 @@ appear in the output.
 from __future__ import annotations
 
 import hashlib
-import random
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -74,22 +72,12 @@ def places_in(places: list[Place], regions: tuple[str, ...]) -> list[int]:
     ]
 
 
-@dataclass(frozen=True, slots=True)
-class Account:
-    """A brand's own account."""
-
-    user_id: str
-    username: str
-    name: str
-
-
 class Population:
     """Every author in one run: brand accounts first, then each brand's customers."""
 
-    def __init__(self, places: list[Place], rng: np.random.Generator, seed: int) -> None:
+    def __init__(self, places: list[Place], rng: np.random.Generator) -> None:
         self.places = places
         self.rng = rng
-        self._py = random.Random(seed ^ 0x5EED)
         people = load_data("people.yaml")
         self._first: list[str] = people["first_names"]
         self._last: list[str] = people["last_names"]
@@ -99,42 +87,137 @@ class Population:
         self.usernames: list[str] = []
         self.names: list[str] = []
         self.home: list[int] = []  # place index
-        self._accounts: dict[str, Account] = {}
+        # Profile fields, one list per field (columnar: cheap for hundreds of thousands).
+        self._followers: list[int] = []
+        self._following: list[int] = []
+        self._tweets: list[int] = []
+        self._listed: list[int] = []
+        self._created: list[str] = []
+        self._verified: list[bool] = []
+        self._location: list[str] = []
         self._taken: set[str] = set()
         self._dicts: dict[int, dict[str, Any]] = {}
-        self._stats: dict[int, tuple[int, int, int, int, str, bool, str]] = {}
         self._next_id = 0
         self.by_username: dict[str, int] = {}
 
     # -- accounts ----------------------------------------------------------------------
     def add_account(self, username: str, display: str, *, verified: bool, home: int) -> int:
+        """A named account: a brand's handle (verified) or a scenario's flooding customer."""
         idx = len(self.user_ids)
-        uid = str(self._fresh_ids(1)[0])
-        self.user_ids.append(uid)
+        self.user_ids.append(str(int(self._fresh_ids(1)[0])))
         self.usernames.append(username)
         self.names.append(display)
         self.home.append(home)
         self._taken.add(username.lower())
         self.by_username[username.lower()] = idx
-        followers = int(self.rng.integers(20_000, 200_000)) if verified else -1
+        place = self.places[home]
         if verified:
-            self._stats[idx] = (followers, 900, 40_000, 400, "2009-03-02T01:02:03.000Z", True, "")
+            followers = int(self.rng.integers(20_000, 200_000))
+            stats = (followers, 900, 40_000, 400, "2009-03-02T01:02:03.000Z", True, place.country)
+        else:
+            stats = (180, 240, 5_200, 1, "2012-06-11T08:30:00.000Z", False, place.name)
+        self._append_stats(*stats)
         return idx
+
+    def _append_stats(
+        self,
+        followers: int,
+        following: int,
+        tweets: int,
+        listed: int,
+        created: str,
+        verified: bool,
+        location: str,
+    ) -> None:
+        self._followers.append(followers)
+        self._following.append(following)
+        self._tweets.append(tweets)
+        self._listed.append(listed)
+        self._created.append(created)
+        self._verified.append(verified)
+        self._location.append(location)
 
     def add_customers(self, count: int, place_idx: list[int]) -> npt.NDArray[np.int64]:
         """Create ``count`` customers living in the given places; returns their indices."""
+        rng = self.rng
         weights = np.array([self.places[i].weight for i in place_idx], dtype=float)
-        homes = self.rng.choice(np.array(place_idx), size=count, p=weights / weights.sum())
+        homes = rng.choice(np.array(place_idx), size=count, p=weights / weights.sum()).tolist()
         start = len(self.user_ids)
-        ids = self._fresh_ids(count)
-        py = self._py
+        ids = self._fresh_ids(count).tolist()
+        first, last, words = self._first, self._last, self._words
+        f = rng.integers(0, len(first), count).tolist()
+        f2 = rng.integers(0, len(first), count).tolist()
+        la = rng.integers(0, len(last), count).tolist()
+        w = rng.integers(0, len(words), count).tolist()
+        w2 = rng.integers(0, len(words), count).tolist()
+        num = rng.integers(1, 100, count).tolist()
+        style = rng.random(count).tolist()
+        lower = (rng.random(count) < 0.5).tolist()
+        display = rng.random(count).tolist()
+        emoji = rng.integers(0, len(_NAME_EMOJI), count).tolist()
+        # Profiles: heavy-tailed follower counts, as on any social network.
+        followers = rng.lognormal(4.6, 1.4, count).astype(np.int64)
+        following = rng.lognormal(5.2, 0.9, count).astype(np.int64).tolist()
+        tweets = rng.lognormal(7.0, 1.5, count).astype(np.int64).tolist()
+        listed = (followers // rng.integers(40, 400, count)).tolist()
+        created_s = rng.integers(1_200_000_000, 1_390_000_000, count).astype("datetime64[s]")
+        created = np.char.add(np.datetime_as_string(created_s, unit="s"), ".000Z").tolist()
+        loc_roll = rng.random(count).tolist()
+        loc_pick = rng.random(count).tolist()
+        taken = self._taken
         for k in range(count):
-            username = self._username(py)
-            self.user_ids.append(str(int(ids[k])))
-            self.usernames.append(username)
-            self.names.append(self._display(py, username))
-            self.home.append(int(homes[k]))
-            self.by_username[username.lower()] = start + k
+            s = style[k]
+            if s < 0.3:
+                name = first[f[k]] + last[la[k]]
+            elif s < 0.45:
+                name = f"{first[f[k]]}_{last[la[k]]}"
+            elif s < 0.6:
+                name = f"{first[f[k]]}{num[k]}"
+            elif s < 0.75:
+                name = words[w[k]] + first[f[k]]
+            elif s < 0.87:
+                name = first[f[k]][0] + last[la[k]]
+            else:
+                name = f"{words[w[k]]}_{words[w2[k]]}"
+            if lower[k]:
+                name = name.lower()
+            name = name[:15].replace("'", "")
+            key = name.lower()
+            if key in taken:
+                n = 1
+                base = name
+                while key in taken:
+                    n += 1
+                    suffix = str(n)
+                    name = base[: 15 - len(suffix)] + suffix
+                    key = name.lower()
+            taken.add(key)
+            d = display[k]
+            if d < 0.55:
+                shown = f"{first[f2[k]]} {last[la[k]]}"
+            elif d < 0.75:
+                shown = first[f[k]]
+            elif d < 0.9:
+                shown = name
+            else:
+                shown = f"{first[f[k]]} {_NAME_EMOJI[emoji[k]]}"
+            place = self.places[homes[k]]
+            roll = loc_roll[k]
+            if roll < 0.6:
+                options = (place.full_name, place.name, *place.aliases)
+                location = options[int(loc_pick[k] * len(options))]
+            elif roll < 0.85 or not self._bios:
+                location = ""
+            else:
+                location = self._bios[int(loc_pick[k] * len(self._bios))]
+            self.user_ids.append(str(ids[k]))
+            self.usernames.append(name)
+            self.names.append(shown)
+            self.home.append(homes[k])
+            self.by_username[key] = start + k
+            self._append_stats(
+                int(followers[k]), following[k], tweets[k], listed[k], created[k], False, location
+            )
         return np.arange(start, start + count, dtype=np.int64)
 
     def _fresh_ids(self, count: int) -> npt.NDArray[np.int64]:
@@ -144,86 +227,28 @@ class Population:
         self._next_id = int(ids[-1]) - 14_000_000 if count else self._next_id
         return ids
 
-    def _username(self, py: random.Random) -> str:
-        first = py.choice(self._first)
-        last = py.choice(self._last)
-        word = py.choice(self._words)
-        style = py.random()
-        if style < 0.3:
-            name = f"{first}{last}"
-        elif style < 0.45:
-            name = f"{first}_{last}"
-        elif style < 0.6:
-            name = f"{first}{py.randint(1, 99)}"
-        elif style < 0.75:
-            name = f"{word}{first}"
-        elif style < 0.87:
-            name = f"{first[0]}{last}"
-        else:
-            name = f"{word}_{py.choice(self._words)}"
-        if py.random() < 0.5:
-            name = name.lower()
-        name = name[:15]
-        base, n = name, 1
-        while name.lower() in self._taken:
-            n += 1
-            suffix = str(n)
-            name = base[: 15 - len(suffix)] + suffix
-        self._taken.add(name.lower())
-        return name
-
-    def _display(self, py: random.Random, username: str) -> str:
-        roll = py.random()
-        if roll < 0.55:
-            return f"{py.choice(self._first)} {py.choice(self._last)}"
-        if roll < 0.75:
-            return py.choice(self._first)
-        if roll < 0.9:
-            return username
-        return f"{py.choice(self._first)} {py.choice(('🌿', '🏉', '☕', '🎧', '✈️', '🐑', '🌊'))}"
-
     # -- X v2 user objects ---------------------------------------------------------------
     def user(self, idx: int) -> dict[str, Any]:
+        """The X API v2 user object (built once, then shared by every page that needs it)."""
         cached = self._dicts.get(idx)
         if cached is not None:
             return cached
-        stats = self._stats.get(idx)
-        if stats is None:
-            py = random.Random(int(self.user_ids[idx]) * 7919)
-            followers = int(py.lognormvariate(4.6, 1.4))
-            following = int(py.lognormvariate(5.2, 0.9))
-            tweets = int(py.lognormvariate(7.0, 1.5))
-            listed = int(followers / py.randint(40, 400))
-            ts = datetime.fromtimestamp(py.randint(1_200_000_000, 1_390_000_000), UTC)
-            created = ts.strftime("%Y-%m-%dT%H:%M:%S.000Z")
-            place = self.places[self.home[idx]]
-            roll = py.random()
-            if roll < 0.6:
-                location = py.choice((place.full_name, place.name, *place.aliases))
-            elif roll < 0.8 or not self._bios:
-                location = ""
-            else:
-                location = py.choice(self._bios)
-            stats = (followers, following, tweets, listed, created, False, location)
-            self._stats[idx] = stats
-        followers, following, tweets, listed, created, verified, location = stats
-        if not location and not verified:
-            location = ""
         obj: dict[str, Any] = {
             "id": self.user_ids[idx],
             "name": self.names[idx],
             "username": self.usernames[idx],
-            "created_at": created,
-            "location": location,
+            "created_at": self._created[idx],
+            "location": self._location[idx],
             "public_metrics": {
-                "followers_count": followers,
-                "following_count": following,
-                "tweet_count": tweets,
-                "listed_count": listed,
+                "followers_count": self._followers[idx],
+                "following_count": self._following[idx],
+                "tweet_count": self._tweets[idx],
+                "listed_count": self._listed[idx],
             },
-            "verified": verified,
+            "verified": self._verified[idx],
         }
-        if verified:
-            obj["location"] = self.places[self.home[idx]].country
         self._dicts[idx] = obj
         return obj
+
+
+_NAME_EMOJI = ("🌿", "🏉", "☕", "🎧", "✈️", "🐑", "🌊", "🌸", "⚽", "🎮")
