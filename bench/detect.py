@@ -104,7 +104,16 @@ def main() -> None:
     result = detect_store(store, brands=brands, signal="fresh_complaint", save=False)
     seconds = time.perf_counter() - t0
 
-    cols = ("platform", "id", "created_at", "author_id", "brands", "own_brand", "text")
+    cols = (
+        "platform",
+        "id",
+        "created_at",
+        "author_id",
+        "brands",
+        "own_brand",
+        "text",
+        "reposted_id",
+    )
     first = store.posts_arrow(columns=cols, limit=args.stream_posts)
     monitor = Monitor.for_brands(brands, signal="fresh_complaint")
     t0 = time.perf_counter()

@@ -114,6 +114,8 @@ def archive(
     events.sort(key=lambda e: (e[0], e[1], e[2]))
     for e in events:
         add(*e)
+    # one in seven is a repost: a mention, never signal
+    rows["reposted_id"] = [f"orig{i}" if i % 7 == 3 else None for i in range(n)]
     return pa.table(rows, schema=_schema())
 
 

@@ -35,10 +35,20 @@ def stored(posts: pa.Table, path: str = ":memory:") -> Store:
 
 def ordered(store: Store) -> pa.Table:
     return store.posts_arrow(
-        columns=("platform", "id", "created_at", "author_id", "brands", "own_brand", "text")
+        columns=(
+            "platform",
+            "id",
+            "created_at",
+            "author_id",
+            "brands",
+            "own_brand",
+            "text",
+            "reposted_id",
+        )  # fmt: skip
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signal", ["fresh", "fresh_complaint"])
 def test_streaming_equals_batch(posts: pa.Table, signal: str) -> None:
     store = stored(posts)
@@ -54,6 +64,7 @@ def test_streaming_equals_batch(posts: pa.Table, signal: str) -> None:
     assert {(i.brand, i.detected_at) for i in batch.incidents} <= opened
 
 
+@pytest.mark.slow
 def test_found_incidents_have_scope_and_details(posts: pa.Table) -> None:
     store = stored(posts)
     result = detect_store(store, brands=BRANDS)
@@ -69,6 +80,7 @@ def test_found_incidents_have_scope_and_details(posts: pa.Table) -> None:
     assert load_incidents(store, brand="cyan") == [cyan]
 
 
+@pytest.mark.slow
 def test_restart_keeps_state(posts: pa.Table, tmp_path) -> None:  # type: ignore[no-untyped-def]
     db = str(tmp_path / "s.duckdb")
     store = stored(posts, db)
@@ -94,12 +106,14 @@ def test_restart_keeps_state(posts: pa.Table, tmp_path) -> None:  # type: ignore
     reopened.close()
 
 
+@pytest.mark.slow
 def test_one_author_flood_is_not_an_outage() -> None:
     flood = Surge("acme", T0 + timedelta(hours=26), 60, 5.0, authors=1)
     store = stored(archive({"acme": 1.0}, hours=30, surges=[flood], seed=5))
     assert detect_store(store, brands=brands("acme"), details=False).incidents == ()
 
 
+@pytest.mark.slow
 def test_bait_link_is_flagged_as_a_rumour() -> None:
     bait = Surge(
         "acme",

@@ -172,7 +172,7 @@ def _samples(cols: dict[str, list[object]]) -> tuple[str, ...]:
             -int(cols["engagement"][i] or 0),  # type: ignore[call-overload]
             cols["created_at"][i],
             cols["id"][i],
-        ),  # type: ignore[arg-type]
+        ),
     )
     seen_authors: set[object] = set()
     seen_texts: set[str] = set()

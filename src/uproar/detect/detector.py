@@ -130,7 +130,7 @@ class Detector:
         peers: Mapping[str, Sequence[str]] | None = None,
         step: timedelta = timedelta(minutes=1),
         windows: Sequence[int] = (1, 3, 5, 15),
-        level: float = 1e-6,
+        level: float = 1e-5,
         min_excess: float = 5.0,
         min_ratio: float = 2.0,
         warmup: int = 180,
@@ -143,7 +143,7 @@ class Detector:
         peer_ratio: float = 1.5,
         suspicious: float = 1e-3,
         settled: int = 1440,
-        cold_factor: float = 1e-3,
+        cold_factor: float = 1e-2,
         baseline: SeasonalBaseline | None = None,
     ) -> None:
         if not windows or min(windows) < 1:
@@ -200,7 +200,10 @@ class Detector:
         self.cooling: dict[str, _Track] = {}
         self.finished: list[_Track] = []
         self.last_end: dict[str, datetime] = {}
-        self._prep: tuple[datetime, tuple[FloatArray, ...]] | None = None
+        self._prep: (
+            tuple[datetime, tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]]
+            | None
+        ) = None
         self._need_cache: dict[str, int] = {}
         self._sums_cache: dict[int, FloatArray] = {}
         self._alpha_cache: list[FloatArray] | None = None
@@ -273,7 +276,9 @@ class Detector:
         out: FloatArray = np.maximum(t, np.ceil(mu_w + self.min_excess))
         return out
 
-    def _prepare(self, t: datetime) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    def _prepare(
+        self, t: datetime
+    ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
         """For bin ``t``: window sums so far, window means, alphas, and cheap lower bounds
         of the opening count (cached until the bin is learned)."""
         t = _as_utc(t)
@@ -293,7 +298,7 @@ class Detector:
             [n in self.open for n in self.names], dtype=bool
         )
         lower = np.where(closed, float(NEVER), lower)
-        out = (prev, mu_w, alpha, lower)
+        out = (prev, mu_w, alpha, lower, mu_t)
         self._prep = (t, out)
         self._need_cache = {}
         return out
@@ -310,7 +315,7 @@ class Detector:
         """Signal count in bin ``t`` that opens (or re-opens) an incident for ``brand``."""
         if brand not in self.index:
             return NEVER
-        prev, mu_w, alpha, lower = self._prepare(t)
+        prev, mu_w, alpha, lower, _mu_t = self._prepare(t)
         cached = self._need_cache.get(brand)
         if cached is not None:
             return cached
@@ -377,8 +382,8 @@ class Detector:
         mentions = np.zeros(n)
         for brand, c in b.counts.items():
             mentions[self.index[brand]] = c.mentions
-        mu_t = self.baseline.expected(t)
-        stats = self._window_stats(mu_t)
+        prev_a, mu_a, alpha_a, _lower, mu_t = self._prepare(t)
+        stats = [(prev_a[k], mu_a[k], alpha_a[k]) for k in range(len(self.windows))]
         events: list[Event] = []
 
         # 1. open or re-open where the signal reached what was needed

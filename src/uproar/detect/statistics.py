@@ -81,11 +81,13 @@ class Dispersion:
         prior_weight: float = 60.0,
         half_life: float = 1440.0,
         ceiling: float = 2.0,
+        floor: float = 0.05,
     ) -> None:
         self.prior = prior
         self.prior_weight = prior_weight
         self.half_life = half_life
         self.ceiling = ceiling
+        self.floor = floor
         self._decay = 0.5 ** (1.0 / half_life)
         self.num: FloatArray = np.zeros(0)
         self.den: FloatArray = np.zeros(0)
@@ -103,7 +105,9 @@ class Dispersion:
         mean_den = np.where(self.weight > 0, self.den / np.maximum(self.weight, 1e-12), 1.0)
         num = self.num + w0 * self.prior * mean_den
         den = self.den + w0 * mean_den
-        return np.clip(num / np.maximum(den, 1e-12), MIN_ALPHA, self.ceiling)
+        # The floor: rare bursts (a complaint reposted, a thread) are under-represented in a
+        # day of moments, and a near-Poisson fit would alarm on the first one.
+        return np.clip(num / np.maximum(den, 1e-12), max(self.floor, MIN_ALPHA), self.ceiling)
 
     def update(self, x: FloatArray, mu: FloatArray, mask: npt.NDArray[np.bool_]) -> None:
         """Learn from counts ``x`` (already winsorised) against means ``mu`` where ``mask``."""

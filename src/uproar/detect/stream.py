@@ -96,9 +96,10 @@ class Monitor:
         own_brand: str | None = None,
         text: str = "",
         complaint: bool | None = None,
+        repost: bool = False,
     ) -> list[Alert]:
         """One post. ``complaint`` is the classifier's label when known, else the fast
-        signal judges ``text``."""
+        signal judges ``text``. A repost counts as a mention but never as signal."""
         at = _as_utc(created_at)
         mentioned = [b for b in brands if b != own_brand]
         if not mentioned:
@@ -114,9 +115,11 @@ class Monitor:
         is_c = complaint if complaint is not None else is_complaint(text)
         out = []
         for brand in mentioned:
-            fresh, fresh_c = self.fresh.see(brand, author_id, at, is_c)
             c = self.counts.setdefault(brand, _Counts())
             c.mentions += 1
+            if repost:
+                continue
+            fresh, fresh_c = self.fresh.see(brand, author_id, at, is_c)
             if fresh_c if self.signal == "fresh_complaint" else fresh:
                 c.signal += 1
                 floor = self.floors.get(brand)
@@ -136,6 +139,7 @@ class Monitor:
             complaints = cols.get("complaint")
             own = cols.get("own_brand")
             texts = cols.get("text")
+            reposts = cols.get("reposted_id")
             for i in range(posts.num_rows):
                 alerts += self.process_one(
                     id=cols["id"][i],
@@ -145,6 +149,7 @@ class Monitor:
                     own_brand=own[i] if own else None,
                     text=texts[i] if texts else "",
                     complaint=complaints[i] if complaints else None,
+                    repost=bool(reposts[i]) if reposts else False,
                 )
             return alerts
         for p in posts:
@@ -155,6 +160,7 @@ class Monitor:
                 brands=p.brands,
                 own_brand=p.own_brand,
                 text=p.text,
+                repost=p.reposted_id is not None,
             )
         return alerts
 

@@ -24,14 +24,14 @@ from uproar.store.store import Store, naive_utc, utc
 _MENTIONS = """
     WITH m AS (
         SELECT unnest(p.brands) AS brand, p.platform, p.id, p.created_at, p.author_id,
-               p.own_brand,
+               p.own_brand, p.reposted_id IS NOT NULL AS repost,
                coalesce(l.complaint, regexp_matches(lower(p.text), $pattern)) AS complaint
         FROM posts p LEFT JOIN labels l ON l.platform = p.platform AND l.id = p.id
         WHERE ($since IS NULL OR p.created_at >= $since)
           AND ($until IS NULL OR p.created_at < $until)
           AND ($brand IS NULL OR list_contains(p.brands, $brand))
     ), f AS (
-        SELECT brand, platform, id, created_at, author_id, complaint,
+        SELECT brand, platform, id, created_at, author_id, complaint, repost,
                lag(created_at) OVER (
                    PARTITION BY {partition} ORDER BY created_at, platform, id
                ) AS prev
@@ -39,14 +39,16 @@ _MENTIONS = """
         WHERE own_brand IS NULL OR own_brand <> brand
     )
     SELECT brand, platform, id, created_at, author_id, complaint,
-           {fresh} AND (prev IS NULL OR epoch(created_at - prev) >= $gap) AS signal
+           NOT repost AND {fresh} AND (prev IS NULL OR epoch(created_at - prev) >= $gap)
+               AS signal
     FROM f
 """
-# The two signals, as fixed SQL fragments: a fresh mention (any kind), or a fresh complaint
-# (the author's previous *complaint* about the brand is at least the gap old).
+# The two signals, as fixed SQL fragments: a fresh original mention, or a fresh original
+# complaint (the author's previous original *complaint* about the brand is at least the gap
+# old). Reposts never count: a repost amplifies one report, it is not a second one.
 SIGNAL_SQL = {
-    "fresh": {"partition": "brand, author_id", "fresh": "TRUE"},
-    "fresh_complaint": {"partition": "brand, author_id, complaint", "fresh": "complaint"},
+    "fresh": {"partition": "brand, author_id, repost", "fresh": "TRUE"},
+    "fresh_complaint": {"partition": "brand, author_id, repost, complaint", "fresh": "complaint"},
 }
 
 
@@ -214,7 +216,8 @@ def term_counts(
 
 
 # One key per post that can spread: each linked domain, and a fingerprint of the text with
-# links, mentions, digits and punctuation removed (near-identical copies share it).
+# links, mentions, digits and punctuation removed (near-identical copies share it). Short
+# texts ("down?", "any update?") repeat by nature and are not fingerprinted.
 _SPREAD_KEYS = """
     WITH m AS (
         SELECT unnest(brands) AS brand, platform, id, created_at, author_id, own_brand, text,
@@ -223,17 +226,17 @@ _SPREAD_KEYS = """
         WHERE ($since IS NULL OR created_at >= $since)
           AND ($until IS NULL OR created_at < $until)
     ), k AS (
-        SELECT brand, platform, id, created_at, author_id, 'domain' AS kind,
+        SELECT brand, platform, id, created_at, author_id, 'domain' AS kind,  -- posts with links
                regexp_replace(
                    regexp_extract(lower(unnest(urls)), '^(?:[a-z]+://)?([^/:?#]+)', 1),
                    '^www\\.', '') AS key
-        FROM m WHERE own_brand IS NULL OR own_brand <> brand
+        FROM m WHERE (own_brand IS NULL OR own_brand <> brand) AND len(urls) > 0
         UNION ALL
         SELECT brand, platform, id, created_at, author_id, 'text' AS kind,
                trim(regexp_replace(lower(text),
                    '^rt @\\w+:|https?://\\S+|@\\w+|[^a-z ]+|\\s+', ' ', 'g'))
                AS key
-        FROM m WHERE own_brand IS NULL OR own_brand <> brand
+        FROM m WHERE (own_brand IS NULL OR own_brand <> brand) AND length(text) >= $minraw
     )
     SELECT * FROM k WHERE key <> '' AND (kind = 'domain' OR length(key) >= $minlen)
 """
@@ -284,6 +287,7 @@ def spread_candidates(
         "n": min_authors,
         "within": float(within_s),
         "minlen": min_text_length,
+        "minraw": min_text_length + 16,
     }
     return store.connection.sql(sql, params=params).to_arrow_table()
 
@@ -306,6 +310,7 @@ def key_history(
         "since": naive_utc(since),
         "until": naive_utc(until),
         "minlen": 1,
+        "minraw": 1,
         "brand": brand,
         "kind": kind,
         "key": key,
