@@ -92,6 +92,14 @@ def test_follow_up_continues_numbering_and_leads_with_change(linter: Linter) -> 
     assert [p.text for p in from_facts.posts] == [p.text for p in thread.posts]
 
 
+def test_optional_thanks_never_stands_alone(linter: Linter) -> None:
+    facts = parse_facts({**FACTS, "hashtag": "KiwiOut"})
+    (post,) = compose_thread(facts, "x", linter=linter).posts  # the thanks would need a 2nd
+    assert "Thanks" not in post.text and post.text.endswith("kiwinet.co.nz #KiwiOut")
+    (long_form,) = compose_thread(facts, "facebook", linter=linter).posts
+    assert long_form.text.endswith("Thanks for bearing with us. #KiwiOut")
+
+
 def test_single_post_has_no_number_unless_it_continues_a_thread(linter: Linter) -> None:
     facts = parse_facts(FACTS)
     (alone,) = compose_thread(facts, "mastodon", linter=linter).posts
@@ -220,6 +228,7 @@ WORD = st.one_of(
                      "https://kiwinet.co.nz/status/42", "kiwinet.co.nz/help", "—", "and,"]),
     st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=25),
 )  # fmt: skip
+THANKS = ["Thanks", "for", "bearing", "with", "us."]
 PHRASE = st.lists(WORD, min_size=1, max_size=60).map(" ".join)
 
 
@@ -240,7 +249,9 @@ def test_splitter_never_exceeds_limits_or_cuts_words(
         pieces.extend(body.split())
         for start, end in link_spans(post.text, platform):
             assert post.text[start:end] in facts.link or " " not in post.text[start:end]
-    assert pieces == unsplit  # every word and link arrives whole and in order
+    # Every word and link arrives whole and in order (the optional thanks may be left out).
+    assert pieces in (unsplit, unsplit[: -len(THANKS)])
+    assert pieces == unsplit or unsplit[-len(THANKS) :] == THANKS
 
 
 # -- CLI -----------------------------------------------------------------------------------

@@ -128,6 +128,7 @@ class Section:
     variants: tuple[str, ...]
     uses: tuple[str, ...] = ()
     when: str = "always"
+    optional: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +175,7 @@ def _parse_templates(text: str, source: str) -> ThreadTemplates:
                 variants=tuple(str(v) for v in variants),
                 uses=tuple(spec.get("uses", ())),
                 when=when,
+                optional=bool(spec.get("optional", False)),
             )
         )
     if not sections:
@@ -270,6 +272,10 @@ def compose_thread(
     while True:
         sentences = [_Sentence(fill_facts(s.variants[choice[i]], facts), i) for i, s in active]
         posts = _pack(sentences, platform, templates, start, facts.hashtag)
+        if len(posts) > 1 and all(templates.sections[sec].optional for *_, sec in posts[-1][1]):
+            # An optional sentence (the thanks) is not worth a post of its own.
+            kept = [x for x in sentences if not templates.sections[x.section].optional]
+            posts = _pack(kept, platform, templates, start, facts.hashtag)
         objections = _lint(posts, linter, facts)
         if not objections:
             break
@@ -341,7 +347,9 @@ _CLAUSE = regex.compile(r"(?<=[,;:\u2014\u2013])\s+|\s+(?=[\u2014\u2013]\s)")
 
 
 def _suffix(number: int, total: int, hashtag: str | None) -> str:
-    return f" {number}/{total}" + (f" {hashtag}" if hashtag else "")
+    """What ends each post: " 3/5" when numbered (``total`` > 0), then the hashtag."""
+    parts = ([f"{number}/{total}"] if total else []) + ([hashtag] if hashtag else [])
+    return " " + " ".join(parts) if parts else ""
 
 
 def _pack(
@@ -352,23 +360,23 @@ def _pack(
     hashtag: str | None,
 ) -> list[tuple[str, list[tuple[int, int, int]]]]:
     """Posts as (text, [(start, end, section)...]); the total is found by repacking until
-    the numbering's width stops changing."""
+    the numbering's width stops changing. A thread of one post needs no "1/1"."""
     numbered = templates.numbered.get(platform, True)
     joiner = templates.joiner.get(platform, " ")
-    total = start + 1
+    total = start + 1 if numbered else 0
+    posts = _pack_once(sentences, platform, joiner, start, total, hashtag)
     for _ in range(8):
-        posts = _pack_once(sentences, platform, joiner, start, total if numbered else 0, hashtag)
         if not numbered or start + len(posts) == total:
             break
         total = start + len(posts)
+        posts = _pack_once(sentences, platform, joiner, start, total, hashtag)
     if numbered and len(posts) == 1 and start == 0:
-        return _pack_once(sentences, platform, joiner, 0, 0, None)  # a lone post needs no "1/1"
-    if numbered:
-        out = []
-        for n, (body, spans) in enumerate(posts):
-            out.append((body + _suffix(start + n + 1, total, hashtag), spans))
-        return out
-    return posts
+        total = 0
+        posts = _pack_once(sentences, platform, joiner, 0, 0, hashtag)
+    return [
+        (body + _suffix(start + n + 1, total, hashtag), spans)
+        for n, (body, spans) in enumerate(posts)
+    ]
 
 
 def _pack_once(
@@ -380,8 +388,8 @@ def _pack_once(
     hashtag: str | None,
 ) -> list[tuple[str, list[tuple[int, int, int]]]]:
     def ok(body: str, index: int) -> bool:
-        suffix = _suffix(start + index + 1, max(total, start + index + 1), hashtag) if total else ""
-        return fits(body + suffix, platform)
+        number = start + index + 1
+        return fits(body + _suffix(number, max(total, number) if total else 0, hashtag), platform)
 
     posts: list[tuple[str, list[tuple[int, int, int]]]] = []
     body, spans = "", list[tuple[int, int, int]]()
