@@ -83,9 +83,8 @@ def lint_command(
         linter = _linter(profile)
         text = _read(source)
         findings = linter.lint_lines(text, kind=kind) if each_line else linter.lint(text, kind=kind)
-    except (UproarError, ValueError) as exc:
-        error = exc if isinstance(exc, UproarError) else InputError(str(exc))
-        raise typer.Exit(report_error(error, as_json=as_json)) from exc
+    except UproarError as exc:
+        raise typer.Exit(report_error(exc, as_json=as_json)) from exc
     if as_json:
         emit_json(as_dicts(findings))
     else:

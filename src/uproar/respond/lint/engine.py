@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from importlib import resources
 from pathlib import Path
 
-from uproar.errors import RuleError
+from uproar.errors import InputError, RuleError
 from uproar.records import Finding
 from uproar.respond.lint.checks import Check, Spans, compile_rule
 from uproar.respond.lint.prefilter import Prefilter
@@ -108,7 +108,9 @@ class Linter:
         """Findings for one draft, sorted by position. ``kind`` is ``update`` (a status
         update: the facts check applies) or ``reply`` (a reply to a customer)."""
         if kind not in DRAFT_KINDS:
-            raise ValueError(f"kind must be one of {', '.join(DRAFT_KINDS)}, got {kind!r}")
+            raise InputError(
+                f"draft kind must be one of {', '.join(DRAFT_KINDS)}, got {kind!r}", field="kind"
+            )
         if not text.strip():
             return []
         doc = Document(text)
