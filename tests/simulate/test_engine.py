@@ -179,6 +179,19 @@ def test_incident_window_is_elevated_and_peers_are_not(
         assert rate(peer, True) < 1.6 * rate(peer, False)
 
 
+def test_every_customer_post_mentions_a_brand(
+    isp_pages: list[dict[str, Any]], isp_run: SimulationResult
+) -> None:
+    brands = load_brands(isp_run.brands_path)
+    names = [n.lower() for b in brands.values() for n in (*b.handles, *b.keywords, *b.hashtags)]
+    own = {h.lstrip("@").lower() for b in brands.values() for h in b.handles}
+    for page in isp_pages:
+        authors = {u["id"]: u["username"].lower() for u in page["includes"]["users"]}
+        for t in page["data"]:
+            if authors[t["author_id"]] not in own:
+                assert any(n in t["text"].lower() for n in names), t["text"]
+
+
 def test_flood_comes_from_one_author(
     isp_tweets: list[dict[str, Any]], isp_run: SimulationResult
 ) -> None:

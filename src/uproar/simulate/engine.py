@@ -53,7 +53,7 @@ Progress = Callable[[int, int], None]
 TWEPOCH_MS = 1288834974657
 PAGE_SIZE = 100  # X v2 search returns at most 100 tweets per page (max_results=100)
 POOL_SIZE = 48  # rendered texts per pool ...
-POOL_REUSE = 3  # ... each used at most this often before it is re-rendered
+POOL_REUSE = 6  # ... each used at most this often before it is re-rendered
 
 BASE, INCIDENT, RUMOUR, FLOOD, OWN_REPLY, OWN_POST = range(6)
 ORIGINAL, RETWEET, REPLY, QUOTE = range(4)
@@ -87,9 +87,13 @@ def iso(t: datetime) -> str:
 
 
 class TextPool:
-    """Rendered texts for one brand, context and topic; entries are re-rendered after use."""
+    """Rendered texts for one brand, context and topic; entries are re-rendered after use.
 
-    __slots__ = ("ctx", "items", "mood", "renderer", "templates", "uses")
+    A reused entry gets a tail from the vocabulary (``tails_<mood>``: " ugh", " 🙄", ...),
+    so a text seldom repeats exactly; tails hold no entities, so offsets stay right.
+    """
+
+    __slots__ = ("ctx", "items", "mood", "rand", "renderer", "tails", "templates", "uses")
 
     def __init__(
         self, renderer: Renderer, templates: tuple[Template, ...], ctx: RenderContext, mood: str
@@ -97,16 +101,22 @@ class TextPool:
         self.renderer, self.templates, self.ctx, self.mood = renderer, templates, ctx, mood
         self.items: list[Rendered | None] = [None] * POOL_SIZE
         self.uses = [0] * POOL_SIZE
+        self.tails = renderer.vocab.slots.get(f"tails_{mood}", ())
+        self.rand = renderer.rng.random
 
     def draw(self, u: float) -> Rendered:
         j = int(u * POOL_SIZE)
         item = self.items[j]
-        if item is None or self.uses[j] >= POOL_REUSE:
+        uses = self.uses[j]
+        if item is None or uses >= POOL_REUSE:
             tpl = self.renderer.pick(self.templates)
             item = self.renderer.render(tpl, self.ctx, self.mood)
             self.items[j] = item
-            self.uses[j] = 0
-        self.uses[j] += 1
+            uses = 0
+        self.uses[j] = uses + 1
+        if uses and self.tails and item.lang == "en":
+            tail = self.tails[int(self.rand() * len(self.tails))]
+            return Rendered(item.text + tail, item.lang, item.entities, item.mentioned)
         return item
 
 
@@ -649,7 +659,10 @@ class _Run:
         lam = r.peak_per_hour / 60.0 * rate * self.scale
         counts = self.rng.poisson(lam).astype(np.int64)
         key = f"rumour-{ri}"
-        extra = {"bait_url": r.url} if r.url else {"copypasta": r.text or ""}
+        text = r.text or ""
+        if not any(f"{{{slot}}}" in text for slot in ("brand", "handle", "hashtag", "name")):
+            text += " {brand}"  # a pasted text that never names the brand is not a mention
+        extra = {"bait_url": r.url} if r.url else {"copypasta": text}
         self.context(bi, key, b.brand.regions, **extra)
         # Bait spreads mostly by retweet; copypasta by pasting (originals).
         forms = self._forms(b, 0.55 if r.kind == "bait_link" else 0.1)

@@ -78,7 +78,9 @@ every duration is a number of minutes or a string such as ``"90m"``, ``"36h"``, 
     peak_per_hour = 150
     doubling = "40m"                  # growth: rate doubles every `doubling` to the peak
     topic = "bait_celebrity"          # vocabulary topic for the texts (copypasta: text)
-    text = "..."                      # copypasta: the text that gets pasted around
+    text = "PLEASE READ ... {handle}"  # copypasta: the text that gets pasted around; may
+                                      # use template slots, and gets " {brand}" appended
+                                      # when it names the brand nowhere
 
     [[floods]]                        # one account posting many times: not an outage
     brand = "tuinet"
