@@ -138,6 +138,6 @@ def _table(report: EvalReport) -> Table:
     for column in ("category", "support", "recall", "precision"):
         table.add_column(column, justify="left" if column == "category" else "right")
     for c in report.categories:
-        recall = f"{c.recall:.2f}" if c.recall >= 0.9 else f"[red]{c.recall:.2f}[/]"
-        table.add_row(c.category, str(c.support), recall, f"{c.precision:.2f}")
+        recall = f"{c.recall:.3f}" if c.recall >= 0.9 else f"[red]{c.recall:.3f}[/]"
+        table.add_row(c.category, str(c.support), recall, f"{c.precision:.3f}")
     return table
