@@ -12,11 +12,24 @@ from pathlib import Path
 from typing import Any
 
 from uproar.config import Brand, load_brands
+from uproar.detect.batch import DetectResult, detect_store
 from uproar.pipeline import ingest_enrichers
-from uproar.report import ReportInput, Section, write_report
+from uproar.records import Finding, Incident
+from uproar.report import Band, ReportInput, Section, write_report
+from uproar.report.sections import (
+    inbox_section,
+    incidents_section,
+    thread_section,
+    understanding_section,
+    voice_section,
+)
+from uproar.respond.inbox import Inbox, build_inbox
+from uproar.respond.lint import Linter
+from uproar.respond.thread import Thread, compose_thread, example_facts
 from uproar.simulate import load_scenario, simulate
 from uproar.sources import IngestResult, ingest
 from uproar.store import Store
+from uproar.store.report import own_posts, sentiment_over_time, topics_over_time
 
 DEMO_SCENARIO = "isp-2014"
 
@@ -42,6 +55,11 @@ class DemoResult:
     truth: dict[str, Any]
     brands: dict[str, Brand]
     timeline: Timeline
+    detected: DetectResult
+    incident: Incident | None
+    thread: Thread
+    inbox: Inbox | None
+    verdicts: list[tuple[str, tuple[Finding, ...]]]
     sections: list[Section] = field(default_factory=list)
 
 
@@ -84,13 +102,52 @@ def run_demo(folder: Path, *, seed: int = 2014, step: Step | None = None) -> Dem
         store.save_brands(brands)
         result = ingest([archive], store, brands, enrichers=ingest_enrichers())
         timeline = hourly_timeline(store, simulated.truth)
-        sections: list[Section] = []
+
+        say("detect")
+        detected = detect_store(store, brands=brands)
+        incident = max(detected.incidents, key=lambda i: i.posts, default=None)
+        sections = [incidents_section(detected.incidents, simulated.truth)]
+
+        if incident is not None:
+            say("understand")
+            until = incident.end or timeline.hours[-1]
+            sections.append(
+                understanding_section(
+                    incident,
+                    sentiment_over_time(store, incident.brand, incident.start, until),
+                    topics_over_time(store, incident.brand, incident.start, until),
+                )
+            )
+
+        say("respond")
+        linter = Linter()
+        facts = example_facts("kiwinet-update1")
+        thread = compose_thread(facts, "x", linter=linter)
+        sections.append(
+            thread_section("X", [(p.text, p.length) for p in thread.posts], thread.limit)
+        )
+        inbox = None
+        if incident is not None:
+            inbox = build_inbox(store, incident=incident.id, facts=facts, linter=linter, limit=3)
+            sections.append(inbox_section(_cluster_rows(inbox), _response_line(inbox)))
+        verdicts = _voice_verdicts(store, linter, incident.brand if incident else "kiwinet")
+        sections.append(voice_section(verdicts))
+
         say("report")
         report = write_report(
             store,
             ReportInput(
                 title=f"{simulated.truth['scenario']} (simulated, seed {seed})",
                 truth=simulated.truth,
+                incident_bands=[
+                    Band(
+                        i.start,
+                        i.end or timeline.hours[-1],
+                        f"detected: {i.brand}",
+                        color="#2563eb",
+                    )
+                    for i in detected.incidents
+                ],
                 sections=sections,
                 summary=(
                     "A fictional New Zealand ISP whose customers' modems were turned into a "
@@ -109,5 +166,50 @@ def run_demo(folder: Path, *, seed: int = 2014, step: Step | None = None) -> Dem
         truth=simulated.truth,
         brands=brands,
         timeline=timeline,
+        detected=detected,
+        incident=incident,
+        thread=thread,
+        inbox=inbox,
+        verdicts=verdicts,
         sections=sections,
     )
+
+
+def _cluster_rows(inbox: Inbox) -> list[dict[str, Any]]:
+    return [
+        {
+            "count": c.count,
+            "unanswered": c.unanswered,
+            "intent": c.intent,
+            "label": c.label,
+            "draft": c.draft.text,
+            "review": "; ".join(c.draft.review_reasons) if c.draft.needs_review else "",
+        }
+        for c in inbox.clusters
+    ]
+
+
+def _response_line(inbox: Inbox) -> str:
+    r = inbox.response
+
+    def minutes(seconds: float | None) -> str:
+        return f"{seconds / 60:.0f} min" if seconds is not None else "n/a"
+
+    return (
+        f"{inbox.mentions:,} mentions, {inbox.needing_reply:,} needing a reply in "
+        f"{inbox.clusters_total:,} clusters; first replies: median "
+        f"{minutes(r.median_first_reply_s)}, p90 {minutes(r.p90_first_reply_s)}."
+    )
+
+
+def _voice_verdicts(
+    store: Store, linter: Linter, brand: str
+) -> list[tuple[str, tuple[Finding, ...]]]:
+    """The brand's own status posts (not its replies) and what the linter says of each."""
+    verdicts = []
+    for row in own_posts(store, brand, limit=500).to_pylist():
+        if row["reply_to_id"] is not None:
+            continue
+        findings = tuple(linter.lint(row["text"], kind="reply"))
+        verdicts.append((row["text"], findings))
+    return verdicts

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import typer
@@ -63,4 +64,76 @@ def show(result: DemoResult) -> None:
             Text(sparkline(cells) + "\n" + marks, no_wrap=True),
         )
     stdout.print(table)
+    show_incidents(result)
+    show_response(result)
     stdout.print(f"report → [bold]{result.report}[/]")
+
+
+def show_incidents(result: DemoResult) -> None:
+    onsets = {i["brand"]: i["onset"] for i in result.truth.get("incidents", [])}
+    table = Table(title="Detected incidents")
+    for column in (
+        "brand",
+        "scope",
+        "severity",
+        "detected",
+        "after onset",
+        "posts",
+        "topics",
+        "bait link",
+    ):
+        table.add_column(column)
+    for i in result.detected.incidents:
+        onset = onsets.get(i.brand)
+        after = (
+            f"{(i.detected_at - datetime.fromisoformat(onset)).total_seconds() / 60:+.0f} min"
+            if onset
+            else "—"
+        )
+        bait = ", ".join(str(r.get("domain") or r.get("text") or "") for r in i.rumours)
+        table.add_row(
+            Text(i.brand),
+            i.scope,
+            i.severity,
+            f"{i.detected_at:%d %b %H:%M}",
+            after,
+            f"{i.posts:,}",
+            Text(", ".join(i.topics[:4])),
+            Text(bait or "—"),
+        )
+    stdout.print(table)
+    for rumour in result.detected.rumours:
+        stdout.print(
+            Text(
+                f"rumour: {rumour.kind} {rumour.key!r} spreading in {rumour.brand}'s mentions "
+                f"since {rumour.first_seen:%d %b %H:%M} ({rumour.authors} authors)",
+                style="yellow",
+            )
+        )
+
+
+def show_response(result: DemoResult) -> None:
+    thread = result.thread
+    stdout.print(f"\n[bold]Status thread for X[/] ({len(thread.posts)} posts)")
+    for post in thread.posts:
+        stdout.print(Text(f"  {post.text}  [{post.length}/{thread.limit}]"))
+    if result.inbox is not None:
+        stdout.print(f"\n[bold]Reply inbox[/] — top {len(result.inbox.clusters)} clusters")
+        for c in result.inbox.clusters:
+            stdout.print(Text(f"  {c.count} × {c.intent} ({c.unanswered} unanswered): {c.label}"))
+            review = " [second review]" if c.draft.needs_review else ""
+            stdout.print(Text(f"    draft: {c.draft.text}{review}", style="green"))
+    flagged = [(text, f) for text, f in result.verdicts if f]
+    stdout.print(
+        f"\n[bold]Brand voice check[/]: {len(result.verdicts) - len(flagged)} of "
+        f"{len(result.verdicts)} own status posts clean"
+    )
+    for text, findings in flagged[:5]:
+        stdout.print(Text(f"  {text}"))
+        for f in findings:
+            stdout.print(
+                Text(
+                    f"    {f.severity} {f.rule} ({f.category}): {f.message}",
+                    style="red" if f.severity == "error" else "yellow",
+                )
+            )
