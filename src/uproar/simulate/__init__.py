@@ -3,8 +3,9 @@
 See ``README.md`` beside this file and :mod:`uproar.simulate.scenario` for the format.
 """
 
-from uproar.simulate.engine import Progress, SimulationResult, output_paths, simulate
+from uproar.simulate.engine import Progress, SimulationResult, simulate
 from uproar.simulate.scenario import Scenario, load_scenario, parse_scenario, shipped_scenarios
+from uproar.simulate.truth import output_paths
 
 __all__ = [
     "Progress",

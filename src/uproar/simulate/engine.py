@@ -20,26 +20,26 @@ import random
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
 import orjson
 
 from uproar.errors import ConfigError
+from uproar.simulate import volume
+from uproar.simulate.pools import TextPool, prefixed, shifted, verbatim
 from uproar.simulate.population import Place, Population, all_places, places_in
 from uproar.simulate.scenario import IncidentSpec, Scenario, SimBrand
 from uproar.simulate.sink import PageSink
+from uproar.simulate.truth import brands_toml, build_truth, output_paths
 from uproar.simulate.vocab import (
-    Entities,
     Mention,
     RenderContext,
     Rendered,
     Renderer,
-    Template,
     Vocabulary,
     tco,
     vocabulary,
@@ -52,8 +52,6 @@ Progress = Callable[[int, int], None]
 # https://developer.x.com/en/docs/twitter-ids
 TWEPOCH_MS = 1288834974657
 PAGE_SIZE = 100  # X v2 search returns at most 100 tweets per page (max_results=100)
-POOL_SIZE = 48  # rendered texts per pool ...
-POOL_REUSE = 6  # ... each used at most this often before it is re-rendered
 
 BASE, INCIDENT, RUMOUR, FLOOD, OWN_REPLY, OWN_POST = range(6)
 ORIGINAL, RETWEET, REPLY, QUOTE = range(4)
@@ -68,67 +66,6 @@ class SimulationResult:
     brands_path: Path
     posts: int
     truth: dict[str, Any]
-
-
-def output_paths(out: Path) -> tuple[Path, Path]:
-    """The truth and brands files written beside ``out`` (``x.jsonl.gz`` -> ``x.truth.json``)."""
-    name = out.name
-    for suffix in (".gz", ".jsonl", ".json"):
-        if name.endswith(suffix):
-            name = name[: -len(suffix)]
-    return out.with_name(f"{name}.truth.json"), out.with_name(f"{name}.brands.toml")
-
-
-def iso(t: datetime) -> str:
-    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-# --------------------------------------------------------------------------- pools
-
-
-class TextPool:
-    """Rendered texts for one brand, context and topic; entries are re-rendered after use.
-
-    A reused entry gets a tail from the vocabulary (``tails_<mood>``: " ugh", " 🙄", ...),
-    so a text seldom repeats exactly; tails hold no entities, so offsets stay right.
-    """
-
-    __slots__ = ("ctx", "items", "mood", "rand", "renderer", "tails", "templates", "uses")
-
-    def __init__(
-        self, renderer: Renderer, templates: tuple[Template, ...], ctx: RenderContext, mood: str
-    ) -> None:
-        self.renderer, self.templates, self.ctx, self.mood = renderer, templates, ctx, mood
-        self.items: list[Rendered | None] = [None] * POOL_SIZE
-        self.uses = [0] * POOL_SIZE
-        self.tails = renderer.vocab.slots.get(f"tails_{mood}", ())
-        self.rand = renderer.rng.random
-
-    def draw(self, u: float) -> Rendered:
-        j = int(u * POOL_SIZE)
-        item = self.items[j]
-        uses = self.uses[j]
-        if item is None or uses >= POOL_REUSE:
-            tpl = self.renderer.pick(self.templates)
-            item = self.renderer.render(tpl, self.ctx, self.mood)
-            self.items[j] = item
-            uses = 0
-        self.uses[j] = uses + 1
-        if uses and self.tails and item.lang == "en":
-            tail = self.tails[int(self.rand() * len(self.tails))]
-            return Rendered(item.text + tail, item.lang, item.entities, item.mentioned)
-        return item
-
-
-def shifted(entities: Entities | None, offset: int) -> dict[str, list[dict[str, Any]]]:
-    """A copy of ``entities`` with every offset moved right by ``offset``."""
-    out: dict[str, list[dict[str, Any]]] = {}
-    if entities:
-        for key, group in entities.items():
-            out[key] = [
-                {**e, "start": e["start"] + offset, "end": e["end"] + offset} for e in group
-            ]
-    return out
 
 
 # --------------------------------------------------------------------------- components
@@ -234,70 +171,8 @@ class _Run:
                         key=f"floods[{i}].topics",
                     )
 
-    # -- time ----------------------------------------------------------------------------
-    def local_minutes(self, tz: str) -> npt.NDArray[np.int64]:
-        """Minutes since the Unix epoch in local time, for every simulated minute."""
-        zone = ZoneInfo(tz)
-        hours = self.T // 60 + 2
-        offsets = np.empty(hours, dtype=np.int64)
-        for h in range(hours):
-            t = self.sc.start + timedelta(hours=h)
-            off = t.astimezone(zone).utcoffset() or timedelta(0)
-            offsets[h] = int(off.total_seconds() // 60)
-        m = np.arange(self.T, dtype=np.int64)
-        utc = self.start_ms // 60000 + m
-        return utc + offsets[m // 60]
-
-    def rhythm(self, b: SimBrand) -> npt.NDArray[np.float64]:
-        """Expected mentions per minute: rate x daily x weekly x holidays x scale."""
-        vocab = self.vocabs[b.industry]
-        daily = np.array(b.daily or vocab.rhythm_daily, dtype=float)
-        weekly = np.array(b.weekly or vocab.rhythm_weekly, dtype=float)
-        daily, weekly = daily / daily.mean(), weekly / weekly.mean()
-        local = self.local_minutes(b.timezone)
-        minute_of_day = local % 1440
-        # Interpolate between hour centres so the rhythm has no steps at the hour.
-        hour_pos = (minute_of_day - 30) / 60.0
-        d = np.interp(hour_pos, np.arange(-1, 25), np.concatenate([[daily[-1]], daily, [daily[0]]]))
-        local_day = local // 1440
-        dow = (local_day + 3) % 7  # 1970-01-01 was a Thursday; Monday = 0
-        rate = b.mentions_per_hour / 60.0 * d * weekly[dow] * self.scale
-        for h in self.sc.holidays:
-            if b.id in h.brands:
-                day = (h.date - datetime(1970, 1, 1).date()).days
-                rate = np.where(local_day == day, rate * h.factor, rate)
-        return np.asarray(rate, dtype=float)
-
-    def noise(self, b: SimBrand, dispersion: float) -> npt.NDArray[np.float64]:
-        """Gamma(k, 1/k) multipliers per 10 minutes (mean 1): bursty, overdispersed counts."""
-        local = self.local_minutes(b.timezone)
-        blocks = self.T // 10 + 1
-        k = np.full(blocks, dispersion)
-        local_day = local[::10] // 1440
-        for nd in self.sc.noisy_days:
-            if b.id in nd.brands:
-                day = (nd.date - datetime(1970, 1, 1).date()).days
-                k[: len(local_day)] = np.where(
-                    local_day == day, k[: len(local_day)] / nd.variance, k[: len(local_day)]
-                )
-        g = self.rng.gamma(k, 1.0 / k)
-        return np.asarray(np.repeat(g, 10)[: self.T], dtype=float)
-
     def minute_of(self, t: datetime) -> int:
         return int((t - self.sc.start).total_seconds() // 60)
-
-    def profile(self, inc: IncidentSpec) -> npt.NDArray[np.float64]:
-        """Incident intensity per minute in [0, 1]: ramp, plateau with fatigue, recovery."""
-        x = np.arange(self.T, dtype=float) - (inc.onset - self.sc.start).total_seconds() / 60
-        dur = inc.duration.total_seconds() / 60
-        ramp = max(1.0, inc.ramp.total_seconds() / 60)
-        rise = np.clip(x / ramp, 0, 1)
-        fatigue = 0.55 + 0.45 * np.exp(-np.clip(x - ramp, 0, None) / max(dur / 2, 1))
-        tail = min(60.0, 0.15 * dur)
-        fall = np.clip((dur - x) / tail, 0.15, 1)
-        p = rise * fatigue * fall
-        p[(x < 0) | (x >= dur)] = 0
-        return np.asarray(p, dtype=float)
 
     # -- contexts and pools ----------------------------------------------------------------
     def context(self, bi: int, key: str, regions: tuple[str, ...], **extra: str) -> RenderContext:
@@ -402,9 +277,18 @@ class _Run:
             for h in b.brand.handles:
                 pop.add_account(h[1:], b.brand.name, verified=True, home=home)
         self.support = [pop.by_username[b.support_handle[1:].lower()] for b in sc.brands]
-        self.rates = [self.rhythm(b) for b in sc.brands]
-        self.noises = [self.noise(b, sc.dispersion) for b in sc.brands]
-        self.profiles = [self.profile(inc) for inc in sc.incidents]
+        self.rates = [
+            volume.rhythm(
+                sc,
+                b,
+                self.vocabs[b.industry].rhythm_daily,
+                self.vocabs[b.industry].rhythm_weekly,
+                self.scale,
+            )
+            for b in sc.brands
+        ]
+        self.noises = [volume.noise(sc, b, sc.dispersion, rng) for b in sc.brands]
+        self.profiles = [volume.incident_profile(sc, inc) for inc in sc.incidents]
         # Expected posts per brand decide the size of its author population.
         expected = [float(r.sum()) for r in self.rates]
         for inc, p in zip(sc.incidents, self.profiles, strict=True):
@@ -516,7 +400,7 @@ class _Run:
             b = self.sc.brands[bi]
             vocab = self.vocabs[b.industry]
             # Its own noise: an incident's volume is not locked to the baseline's bursts.
-            g = self.noise(b, self.sc.dispersion)
+            g = volume.noise(self.sc, b, self.sc.dispersion, self.rng)
             lam = (mag - 1) * self.rates[bi] * p * g
             counts = self.rng.poisson(lam).astype(np.int64)
             key = f"incident-{ii}"
@@ -553,7 +437,13 @@ class _Run:
         if inc.updates:
             for u in inc.updates:
                 author = self.pop.by_username[u.author[1:].lower()]
-                threads.append((u.at, author, [self.verbatim(t) for t in u.thread]))
+                threads.append(
+                    (
+                        u.at,
+                        author,
+                        [self._verbatim(t) for t in u.thread],
+                    )
+                )
         else:
             support = self.support[bi]
 
@@ -563,7 +453,7 @@ class _Run:
                     renderer.render(self.py.choice(vocab.own[kind]), ctx, "own") for _ in range(n)
                 ]
                 if n > 1:
-                    texts = [_prefixed(f"{k + 1}/{n} ", r) for k, r in enumerate(texts)]
+                    texts = [prefixed(f"{k + 1}/{n} ", r) for k, r in enumerate(texts)]
                 return texts
 
             ack = inc.onset + timedelta(minutes=self.py.uniform(18, 45))
@@ -607,56 +497,15 @@ class _Run:
             )
         return self.pools[key]
 
-    def verbatim(self, text: str) -> Rendered:
-        """A scripted text as written: entities are found for handles, hashtags and links."""
-        import re
-
-        mentions, hashtags, urls, mentioned = [], [], [], []
-        for m in re.finditer(r"(?<![\w@])@(\w{1,15})", text):
-            idx = self.pop.by_username.get(m.group(1).lower())
-            if idx is not None:
-                mentions.append(
-                    {
-                        "start": m.start(),
-                        "end": m.end(),
-                        "username": self.pop.usernames[idx],
-                        "id": self.pop.user_ids[idx],
-                    }
-                )
-                mentioned.append(idx)
-        for m in re.finditer(r"(?<![\w#&])#(\w+)", text):
-            hashtags.append({"start": m.start(), "end": m.end(), "tag": m.group(1)})
-        for m in re.finditer(r"https?://\S+", text):
-            urls.append(
-                {
-                    "start": m.start(),
-                    "end": m.end(),
-                    "url": m.group(0),
-                    "expanded_url": m.group(0),
-                    "display_url": m.group(0).split("//", 1)[1],
-                }
-            )
-        ents: Entities = {}
-        if mentions:
-            ents["mentions"] = mentions
-        if hashtags:
-            ents["hashtags"] = hashtags
-        if urls:
-            ents["urls"] = urls
-        return Rendered(text, "en", ents or None, tuple(mentioned))
+    def _verbatim(self, text: str) -> Rendered:
+        pop = self.pop
+        return verbatim(text, pop.by_username, pop.usernames, pop.user_ids)
 
     def _rumour(self, ri: int) -> None:
         r = self.sc.rumours[ri]
         bi = self.brand_index[r.brand]
         b = self.sc.brands[bi]
-        x = np.arange(self.T, dtype=float) - (r.onset - self.sc.start).total_seconds() / 60
-        dur = r.duration.total_seconds() / 60
-        doubling = r.doubling.total_seconds() / 60
-        grow = 6 * doubling  # from 1/64 of the peak, doubling every `doubling`
-        half_life = max(3 * doubling, (dur - grow) / 3)
-        rate = np.where(x < grow, 2.0 ** ((x - grow) / doubling), 0.5 ** ((x - grow) / half_life))
-        rate[(x < 0) | (x >= dur)] = 0
-        lam = r.peak_per_hour / 60.0 * rate * self.scale
+        lam = volume.rumour_rate(self.sc, r, self.scale)
         counts = self.rng.poisson(lam).astype(np.int64)
         key = f"rumour-{ri}"
         text = r.text or ""
@@ -873,6 +722,8 @@ class _Run:
                         if not buf:
                             continue
                         parent = buf[int(u2[k] * len(buf))]
+                        if parent.author == a:
+                            continue
                         r = c.pools[0].draw(u1[k])
                         own_count += 1
                         f = REPLY
@@ -1017,94 +868,6 @@ class _Run:
             **{f"flood-{i}": n for i, n in enumerate(flood_posts)},
         }
 
-    def truth(self, counts: dict[str, int]) -> dict[str, Any]:
-        sc = self.sc
-        incidents = []
-        for inc in sc.incidents:
-            names = sorted({self.places[i].full_name for i in places_in(self.places, inc.regions)})
-            incidents.append(
-                {
-                    "id": inc.id,
-                    "brand": inc.brand,
-                    "onset": iso(inc.onset),
-                    "end": iso(inc.end),
-                    "kind": inc.kind,
-                    "onset_shape": inc.onset_shape,
-                    "magnitude": inc.magnitude,
-                    "topics": list(inc.topics),
-                    "regions": list(inc.regions),
-                    "places": names,
-                    "scope": inc.scope,
-                    "peers_hit": list(inc.peers_hit),
-                }
-            )
-        rumours = [
-            {
-                "brand": r.brand,
-                "kind": r.kind,
-                "url": r.url,
-                "domain": r.domain,
-                "onset": iso(r.onset),
-                "end": iso(r.end),
-            }
-            for r in sc.rumours
-        ]
-        floods = [
-            {
-                "brand": f.brand,
-                "author_id": self.pop.user_ids[self.flood_authors[i]],
-                "username": self.pop.usernames[self.flood_authors[i]],
-                "onset": iso(f.onset),
-                "end": iso(f.end),
-                "posts": counts[f"flood-{i}"],
-            }
-            for i, f in enumerate(sc.floods)
-        ]
-        return {
-            "scenario": sc.name,
-            "seed": self.seed,
-            "scale": self.scale,
-            "start": iso(sc.start),
-            "end": iso(sc.end),
-            "posts": counts["posts"],
-            "brands": [b.id for b in sc.brands],
-            "incidents": incidents,
-            "rumours": rumours,
-            "floods": floods,
-            "holidays": sorted({h.date.isoformat() for h in sc.holidays}),
-            "noisy_days": sorted({n.date.isoformat() for n in sc.noisy_days}),
-            "own_posts": counts["own_posts"],
-        }
-
-
-def _prefixed(prefix: str, r: Rendered) -> Rendered:
-    return Rendered(prefix + r.text, r.lang, shifted(r.entities, len(prefix)) or None, r.mentioned)
-
-
-def brands_toml(scenario: Scenario) -> str:
-    """The scenario's brands in the brands-file shape of :mod:`uproar.config`."""
-
-    def s(value: str) -> str:
-        return orjson.dumps(value).decode()
-
-    def arr(values: tuple[str, ...]) -> str:
-        return "[" + ", ".join(s(v) for v in values) + "]"
-
-    lines = [f"# Brands of scenario {scenario.name!s}, written by `uproar simulate`.", ""]
-    for b in scenario.brands:
-        br = b.brand
-        lines += [
-            f"[brands.{br.id}]",
-            f"name = {s(br.name)}",
-            f"handles = {arr(br.handles)}",
-            f"keywords = {arr(br.keywords)}",
-            f"hashtags = {arr(br.hashtags)}",
-            f"regions = {arr(br.regions)}",
-            f"peers = {arr(br.peers)}",
-            "",
-        ]
-    return "\n".join(lines)
-
 
 def simulate(
     scenario: Scenario,
@@ -1123,7 +886,16 @@ def simulate(
     run.build()
     with PageSink(out) as sink:
         counts = run.write(sink, progress)
-    truth = run.truth(counts)
+    truth = build_truth(
+        scenario,
+        seed=seed,
+        scale=run.scale,
+        posts=counts["posts"],
+        own_posts=counts["own_posts"],
+        flood_posts=[counts[f"flood-{i}"] for i in range(len(scenario.floods))],
+        flood_authors=[(run.pop.user_ids[a], run.pop.usernames[a]) for a in run.flood_authors],
+        places=run.places,
+    )
     truth_path, brands_path = output_paths(out)
     truth_path.write_bytes(orjson.dumps(truth, option=orjson.OPT_INDENT_2) + b"\n")
     brands_path.write_text(brands_toml(scenario), encoding="utf-8")
