@@ -34,7 +34,7 @@ from uproar.simulate.pools import TextPool, prefixed, shifted, verbatim
 from uproar.simulate.population import Place, Population, all_places, places_in
 from uproar.simulate.scenario import IncidentSpec, Scenario, SimBrand
 from uproar.simulate.sink import PageSink
-from uproar.simulate.truth import brands_toml, build_truth, output_paths
+from uproar.simulate.truth import brands_toml, build_truth, iso, output_paths
 from uproar.simulate.vocab import (
     Mention,
     RenderContext,
@@ -650,6 +650,13 @@ class _Run:
         page = _Page()
         dumps = orjson.dumps
 
+        # twarc2 stamps each page it saves; retrieved "just after" the window, so no clock.
+        twarc = {
+            "url": "https://api.twitter.com/2/tweets/search/all?max_results=100",
+            "version": "2.14.0",
+            "retrieved_at": iso(self.sc.end),
+        }
+
         def flush() -> None:
             tweets = page.tweets
             includes: dict[str, Any] = {"users": [pop.user(i) for i in page.users]}
@@ -666,6 +673,7 @@ class _Run:
                     "newest_id": tweets[-1]["id"],
                     "oldest_id": tweets[0]["id"],
                 },
+                "__twarc": twarc,
             }
             sink.write(dumps(doc))
             sink.write(b"\n")
@@ -850,6 +858,8 @@ class _Run:
                 page.users[a] = None
                 for m in r.mentioned:
                     page.users[m] = None
+                # Every v2 tweet carries its edit history (just itself: nothing was edited).
+                tw["edit_history_tweet_ids"] = [tid]
                 page.tweets.append(tw)
                 written += 1
                 if len(page.tweets) >= PAGE_SIZE:
