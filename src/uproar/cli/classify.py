@@ -1,0 +1,158 @@
+"""Understand commands: ``classify`` texts or posts, and ``eval classify``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from uproar.cli.app import app, eval_app
+from uproar.cli.common import JsonOption
+from uproar.cli.output import emit_json, stdout, to_json
+from uproar.errors import InputError
+from uproar.understand import Classifier, labels_dict
+from uproar.understand.evaluate import ClassifyEval, evaluate
+from uproar.understand.io import read_batches
+from uproar.understand.taxonomy import SENTIMENTS
+
+ModelOption = typer.Option(
+    "fast", "--model", help="fast (default) or accurate (fine-tuned MiniLM)."
+)
+ConfigOption = typer.Option(
+    None, "--config", help="TOML file with an [understand] table: extra topics, keywords, examples."
+)
+
+
+@app.command(
+    epilog="""Examples:
+
+  echo "great job @acme, third outage this week" | uproar classify -
+
+  uproar classify posts.jsonl --model accurate --json > labels.jsonl
+
+  uproar classify tweets.txt --config brand.toml
+"""
+)
+def classify(
+    file: str = typer.Argument(
+        "-", help="Text file (one text per line) or JSONL of posts; - is stdin."
+    ),
+    json: bool = JsonOption,
+    model: str = ModelOption,
+    config: Path | None = ConfigOption,
+) -> None:
+    """Label each input line: complaint, sentiment, topics, question, urgency, language,
+    sarcasm (and sentiment_scores). Writes one JSON object per input line, in input order
+    (a table instead when printing to a terminal without --json). JSONL input is detected
+    by a leading '{'; its `text` field is classified."""
+    clf = Classifier(model, config)
+    as_json = json or not sys.stdout.isatty()
+    if file == "-":
+        handle: Any = sys.stdin
+    else:
+        try:
+            handle = open(file, encoding="utf-8")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise InputError(f"cannot read: {exc.strerror}", file=file) from exc
+    try:
+        for batch in read_batches(handle, source=file if file != "-" else "<stdin>"):
+            rows = [labels_dict(labels) for labels in clf.classify(batch)]
+            if as_json:
+                sys.stdout.write("".join(to_json(r) + "\n" for r in rows))
+                sys.stdout.flush()
+            else:
+                _render_labels(batch, rows)
+    finally:
+        if handle is not sys.stdin:
+            handle.close()
+
+
+def _render_labels(texts: list[str], rows: list[dict[str, Any]]) -> None:
+    table = Table("text", "complaint", "sentiment", "topics", "question", "urgency", "lang")
+    for text, row in zip(texts, rows, strict=True):
+        table.add_row(
+            text[:60],  # Rich Table cells are plain text here: markup in posts is not interpreted
+            "yes" if row["complaint"] else "",
+            row["sentiment"] + (" (sarcasm)" if row["sarcasm"] else ""),
+            ", ".join(row["topics"]),
+            "yes" if row["question"] else "",
+            "yes" if row["urgency"] else "",
+            row["language"] or "",
+        )
+    stdout.print(table, markup=False)
+
+
+@eval_app.command(
+    "classify",
+    epilog="""Examples:
+
+  uproar eval classify
+
+  uproar eval classify --limit 2000 --model fast      # quick, for CI
+
+  uproar eval classify --data ../shared/data --json
+""",
+)
+def eval_classify(
+    data: Path = typer.Option(Path("../shared/data"), "--data", help="Folder holding tweeteval/."),
+    limit: int | None = typer.Option(None, "--limit", help="Use only the first N test tweets."),
+    model: str = typer.Option("all", "--model", help="fast, accurate or all."),
+    no_vader: bool = typer.Option(False, "--no-vader", help="Skip the VADER baseline."),
+    json: bool = JsonOption,
+) -> None:
+    """Sentiment macro-recall and macro-F1 on TweetEval sentiment test for each model and
+    VADER in one run; complaint, question, urgency and per-topic precision/recall/F1 with
+    confusion matrices on Uproar's labelled set."""
+    models = ("fast", "accurate") if model == "all" else (model,)
+    report = evaluate(data, models=models, limit=limit, vader=not no_vader)
+    if json:
+        emit_json(report)
+        return
+    _render_eval(report)
+
+
+def _render_eval(r: ClassifyEval) -> None:
+    t = Table(title="Sentiment, TweetEval test", title_justify="left")
+    for col in ("system", "posts", "macro-recall", "macro-F1", "accuracy", "posts/s"):
+        t.add_column(col, justify="right" if col != "system" else "left")
+    for s in r.sentiment:
+        t.add_row(
+            s.system,
+            str(s.posts),
+            f"{s.macro_recall:.4f}",
+            f"{s.macro_f1:.4f}",
+            f"{s.accuracy:.4f}",
+            f"{s.posts / s.seconds:,.0f}" if s.seconds else "-",
+        )
+    stdout.print(t)
+    for s in r.sentiment:
+        c = Table(
+            title=f"{s.system}: confusion (rows truth, columns predicted)", title_justify="left"
+        )
+        c.add_column("")
+        for name in SENTIMENTS:
+            c.add_column(name, justify="right")
+        for name, row in zip(SENTIMENTS, s.confusion, strict=True):
+            c.add_row(name, *(str(v) for v in row))
+        stdout.print(c)
+    for model, scores in r.labels.items():
+        b = Table(
+            title=f"{model}: labels on the labelled set ({r.labelled_posts} posts)",
+            title_justify="left",
+        )
+        for col in ("label", "precision", "recall", "F1", "support", "tn fp / fn tp"):
+            b.add_column(col, justify="right" if col != "label" else "left")
+        for bs in scores:
+            (tn, fp), (fn, tp) = bs.confusion
+            b.add_row(
+                bs.name,
+                f"{bs.precision:.2f}",
+                f"{bs.recall:.2f}",
+                f"{bs.f1:.2f}",
+                str(bs.support),
+                f"{tn} {fp} / {fn} {tp}",
+            )
+        stdout.print(b)

@@ -1,0 +1,329 @@
+"""The understand stage's rules as data: the default taxonomy and a brand's tuning on top.
+
+``taxonomy.toml`` (shipped) holds topics and the phrase lists behind complaint, sarcasm,
+question, urgency and language. A brand's TOML file adds to it under ``[understand]``::
+
+    [understand]
+    example_similarity = 0.6          # token Jaccard at which a labelled example applies
+    # taxonomy = "my-taxonomy.toml"   # replace the default taxonomy entirely
+
+    [understand.topics.router_lights]  # a new topic, or more keywords for an existing one
+    name = "Router lights"
+    keywords = ["orange light", "flashing orange", "router lights"]
+
+    [understand.keywords]              # extra phrases for the built-in labels
+    complaint = ["no bueno"]
+    not_complaint = ["planned maintenance"]
+    urgency = ["stairlift"]
+    praise = ["cheers"]
+    question = ["any joy"]
+
+    [[understand.examples]]            # labelled examples; similar posts take their labels
+    text = "my hub 3 is flashing orange again"
+    complaint = true
+    sentiment = "negative"
+    topics = ["router_lights"]
+
+Everything takes effect on the next ``Classifier`` built with that config; no code changes.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from uproar.errors import ConfigError
+
+SENTIMENTS = ("negative", "neutral", "positive")
+_KEYWORD_LISTS = ("complaint", "not_complaint", "urgency", "praise", "sarcasm", "question")
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    id: str
+    name: str
+    keywords: tuple[str, ...]
+    problem: bool = False  # a post on this topic reports a problem unless it is positive
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    """A labelled example from config; ``None`` fields leave the model's label alone."""
+
+    text: str
+    complaint: bool | None = None
+    sentiment: str | None = None
+    topics: tuple[str, ...] | None = None
+    question: bool | None = None
+    urgency: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Taxonomy:
+    topics: tuple[Topic, ...]
+    complaint: tuple[str, ...]
+    not_complaint: tuple[str, ...]
+    praise: tuple[str, ...]
+    sarcasm_markers: tuple[str, ...]
+    question_starters: tuple[str, ...]
+    question_phrases: tuple[str, ...]
+    urgency: tuple[str, ...]
+    emoji_negative: tuple[str, ...]
+    emoji_positive: tuple[str, ...]
+    scripts: tuple[tuple[str, str], ...]
+    stopwords: tuple[tuple[str, tuple[str, ...]], ...]
+
+    @property
+    def topic_ids(self) -> tuple[str, ...]:
+        return tuple(t.id for t in self.topics)
+
+
+@dataclass(frozen=True, slots=True)
+class UnderstandConfig:
+    """Taxonomy plus a brand's examples. Build with ``load_config`` or ``parse_config``."""
+
+    taxonomy: Taxonomy
+    examples: tuple[Example, ...] = ()
+    example_similarity: float = 0.6
+    source: str = field(default="<default>", compare=False)
+
+
+def _strings(value: Any, where: str, source: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ConfigError(
+            f"{source}: {where} must be a list of non-empty strings", file=source, key=where
+        )
+    return tuple(value)
+
+
+def parse_taxonomy(data: Mapping[str, Any], *, source: str) -> Taxonomy:
+    topics_raw = data.get("topics", {})
+    if not isinstance(topics_raw, Mapping):
+        raise ConfigError(f"{source}: [topics] must be a table", file=source, key="topics")
+    topics = []
+    for tid, spec in topics_raw.items():
+        if not isinstance(spec, Mapping):
+            raise ConfigError(
+                f"{source}: topics.{tid} must be a table", file=source, key=f"topics.{tid}"
+            )
+        topics.append(
+            Topic(
+                id=tid,
+                name=str(spec.get("name", tid)),
+                keywords=_strings(spec.get("keywords", []), f"topics.{tid}.keywords", source),
+                problem=bool(spec.get("problem", False)),
+            )
+        )
+
+    def section(name: str) -> Mapping[str, Any]:
+        value = data.get(name, {})
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{source}: [{name}] must be a table", file=source, key=name)
+        return value
+
+    comp, sarc, ques, urg, langs, emo = (
+        section(n) for n in ("complaint", "sarcasm", "question", "urgency", "languages", "emoji")
+    )
+    scripts = langs.get("scripts", {})
+    stops = langs.get("stopwords", {})
+    if not isinstance(scripts, Mapping) or not isinstance(stops, Mapping):
+        raise ConfigError(
+            f"{source}: languages.scripts and languages.stopwords must be tables", file=source
+        )
+    return Taxonomy(
+        topics=tuple(topics),
+        complaint=_strings(comp.get("keywords", []), "complaint.keywords", source),
+        not_complaint=_strings(comp.get("not_complaint", []), "complaint.not_complaint", source),
+        praise=_strings(sarc.get("praise", []), "sarcasm.praise", source),
+        sarcasm_markers=_strings(sarc.get("markers", []), "sarcasm.markers", source),
+        question_starters=_strings(ques.get("starters", []), "question.starters", source),
+        question_phrases=_strings(ques.get("phrases", []), "question.phrases", source),
+        urgency=_strings(urg.get("keywords", []), "urgency.keywords", source),
+        emoji_negative=_strings(emo.get("negative", []), "emoji.negative", source),
+        emoji_positive=_strings(emo.get("positive", []), "emoji.positive", source),
+        scripts=tuple((str(k), str(v)) for k, v in scripts.items()),
+        stopwords=tuple(
+            (str(k), _strings(v, f"languages.stopwords.{k}", source)) for k, v in stops.items()
+        ),
+    )
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: file not found", file=str(path)) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}", file=str(path)) from exc
+
+
+def default_taxonomy() -> Taxonomy:
+    text = (resources.files("uproar.understand") / "data" / "taxonomy.toml").read_text(
+        encoding="utf-8"
+    )
+    return parse_taxonomy(tomllib.loads(text), source="uproar/understand/data/taxonomy.toml")
+
+
+def _example(spec: Any, i: int, source: str, topic_ids: set[str]) -> Example:
+    key = f"understand.examples[{i}]"
+    if (
+        not isinstance(spec, Mapping)
+        or not isinstance(spec.get("text"), str)
+        or not spec["text"].strip()
+    ):
+        raise ConfigError(f"{source}: {key} needs a non-empty text", file=source, key=key)
+    for flag in ("complaint", "question", "urgency"):
+        if flag in spec and not isinstance(spec[flag], bool):
+            raise ConfigError(
+                f"{source}: {key}.{flag} must be true or false", file=source, key=f"{key}.{flag}"
+            )
+    sentiment = spec.get("sentiment")
+    if sentiment is not None and sentiment not in SENTIMENTS:
+        raise ConfigError(
+            f"{source}: {key}.sentiment must be one of {', '.join(SENTIMENTS)}, got {sentiment!r}",
+            file=source,
+            key=f"{key}.sentiment",
+        )
+    topics = None
+    if "topics" in spec:
+        topics = _strings(spec["topics"], f"{key}.topics", source) if spec["topics"] else ()
+        unknown = [t for t in topics if t not in topic_ids]
+        if unknown:
+            raise ConfigError(
+                f"{source}: {key}.topics names unknown topic {unknown[0]!r}",
+                file=source,
+                key=f"{key}.topics",
+            )
+    return Example(
+        text=spec["text"],
+        complaint=spec.get("complaint"),
+        sentiment=sentiment,
+        topics=topics,
+        question=spec.get("question"),
+        urgency=spec.get("urgency"),
+    )
+
+
+def parse_config(
+    data: Mapping[str, Any], *, source: str = "<config>", base: Path | None = None
+) -> UnderstandConfig:
+    """Read the ``[understand]`` table of a parsed TOML document (absent: the defaults)."""
+    spec = data.get("understand", {})
+    if not isinstance(spec, Mapping):
+        raise ConfigError(f"{source}: [understand] must be a table", file=source, key="understand")
+    known = {"taxonomy", "topics", "keywords", "examples", "example_similarity"}
+    unknown = sorted(set(spec) - known)
+    if unknown:
+        raise ConfigError(
+            f"{source}: unknown key understand.{unknown[0]} "
+            f"(expected one of {', '.join(sorted(known))})",
+            file=source,
+            key=f"understand.{unknown[0]}",
+        )
+    if "taxonomy" in spec:
+        path = Path(str(spec["taxonomy"]))
+        if base is not None and not path.is_absolute():
+            path = base / path
+        tax = parse_taxonomy(_read_toml(path), source=str(path))
+    else:
+        tax = default_taxonomy()
+    topics = {t.id: t for t in tax.topics}
+    extra_topics = spec.get("topics", {})
+    if not isinstance(extra_topics, Mapping):
+        raise ConfigError(
+            f"{source}: understand.topics must be a table", file=source, key="understand.topics"
+        )
+    for tid, tspec in extra_topics.items():
+        if not isinstance(tspec, Mapping):
+            raise ConfigError(
+                f"{source}: understand.topics.{tid} must be a table",
+                file=source,
+                key=f"understand.topics.{tid}",
+            )
+        words = _strings(tspec.get("keywords", []), f"understand.topics.{tid}.keywords", source)
+        old = topics.get(tid)
+        if old is None:
+            topics[tid] = Topic(
+                tid, str(tspec.get("name", tid)), words, bool(tspec.get("problem", False))
+            )
+        else:
+            problem = bool(tspec.get("problem", old.problem))
+            topics[tid] = Topic(
+                tid, str(tspec.get("name", old.name)), old.keywords + words, problem
+            )
+    tax = replace(tax, topics=tuple(topics.values()))
+    kw = spec.get("keywords", {})
+    if not isinstance(kw, Mapping):
+        raise ConfigError(
+            f"{source}: understand.keywords must be a table", file=source, key="understand.keywords"
+        )
+    for name in kw:
+        if name not in _KEYWORD_LISTS:
+            raise ConfigError(
+                f"{source}: unknown list understand.keywords.{name} "
+                f"(expected one of {', '.join(_KEYWORD_LISTS)})",
+                file=source,
+                key=f"understand.keywords.{name}",
+            )
+    fields = {
+        "complaint": "complaint",
+        "not_complaint": "not_complaint",
+        "urgency": "urgency",
+        "praise": "praise",
+        "sarcasm": "sarcasm_markers",
+        "question": "question_phrases",
+    }
+    for name, attr in fields.items():
+        if name in kw:
+            tax = replace(
+                tax,
+                **{
+                    attr: getattr(tax, attr)
+                    + _strings(kw[name], f"understand.keywords.{name}", source)
+                },
+            )
+    raw_examples = spec.get("examples", [])
+    if not isinstance(raw_examples, list):
+        raise ConfigError(
+            f"{source}: understand.examples must be an array of tables",
+            file=source,
+            key="understand.examples",
+        )
+    examples = tuple(_example(e, i, source, set(topics)) for i, e in enumerate(raw_examples))
+    sim = spec.get("example_similarity", 0.6)
+    if not isinstance(sim, int | float) or isinstance(sim, bool) or not 0.0 < float(sim) <= 1.0:
+        raise ConfigError(
+            f"{source}: understand.example_similarity must be a number in (0, 1], got {sim!r}",
+            file=source,
+            key="understand.example_similarity",
+        )
+    return UnderstandConfig(
+        taxonomy=tax, examples=examples, example_similarity=float(sim), source=source
+    )
+
+
+def load_config(path: str | Path) -> UnderstandConfig:
+    """Read a TOML file's ``[understand]`` table (a brands file may carry it too)."""
+    path = Path(path)
+    return parse_config(_read_toml(path), source=str(path), base=path.parent)
+
+
+def resolve_config(
+    config: UnderstandConfig | str | Path | Mapping[str, Any] | None,
+) -> UnderstandConfig:
+    """Accept a ready config, a TOML path, a parsed mapping, or None for the defaults."""
+    if config is None:
+        return UnderstandConfig(taxonomy=default_taxonomy())
+    if isinstance(config, UnderstandConfig):
+        return config
+    if isinstance(config, str | Path):
+        return load_config(config)
+    if isinstance(config, Mapping):
+        return parse_config(config)
+    raise ConfigError(
+        f"config must be an UnderstandConfig, a TOML path or a mapping, not {type(config).__name__}"
+    )

@@ -1,0 +1,96 @@
+"""`uproar classify` and `uproar eval classify` through Typer's CliRunner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from uproar.cli.app import get_app
+from uproar.errors import InputError
+
+KEYS = {
+    "complaint",
+    "sentiment",
+    "topics",
+    "question",
+    "urgency",
+    "language",
+    "sarcasm",
+    "reach",
+    "sentiment_scores",
+}
+
+
+def run(runner: CliRunner, args: list[str], stdin: str | None = None) -> list[dict[str, object]]:
+    result = runner.invoke(get_app(), args, input=stdin)
+    assert result.exit_code == 0, result.output
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def test_one_object_per_line_in_order(runner: CliRunner) -> None:
+    lines = ["great job @acme, third outage this week", "", "love the new app", "is it down?", "😡"]
+    rows = run(runner, ["classify", "-", "--json"], "\n".join(lines) + "\n")
+    assert len(rows) == len(lines)
+    assert all(set(r) == KEYS for r in rows)
+    assert [r["complaint"] for r in rows] == [True, False, False, True, True]
+    assert rows[0]["sarcasm"] is True and rows[0]["sentiment"] == "negative"
+    assert rows[2]["sentiment"] == "positive" and rows[3]["question"] is True
+
+
+def test_jsonl_posts_from_a_file(runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "posts.jsonl"
+    posts = [
+        {"id": "1", "text": "@acme no signal since 6am"},
+        {"id": "2", "text": "thanks @acme!"},
+        {"id": "3"},
+    ]
+    path.write_text("\n".join(json.dumps(p) for p in posts) + "\n", encoding="utf-8")
+    rows = run(runner, ["classify", str(path), "--model", "accurate"])
+    assert [r["complaint"] for r in rows] == [True, False, False]
+    assert rows[2]["sentiment"] == "neutral"
+
+
+def test_config_option(runner: CliRunner, tmp_path: Path) -> None:
+    cfg = tmp_path / "brand.toml"
+    cfg.write_text(
+        '[understand.topics.router_lights]\nkeywords = ["flashing orange"]\n', encoding="utf-8"
+    )
+    rows = run(runner, ["classify", "-", "--config", str(cfg)], "hub flashing orange\n")
+    assert "router_lights" in rows[0]["topics"]  # type: ignore[operator]
+
+
+def test_bad_jsonl_line_names_the_line(runner: CliRunner) -> None:
+    result = runner.invoke(get_app(), ["classify", "-"], input='{"text": "ok"}\n{oops\n')
+    assert isinstance(result.exception, InputError)
+    assert result.exception.line == 2
+
+
+def test_eval_classify_small(runner: CliRunner, shared_data: Path) -> None:
+    result = runner.invoke(
+        get_app(),
+        [
+            "eval",
+            "classify",
+            "--data",
+            str(shared_data),
+            "--limit",
+            "200",
+            "--model",
+            "fast",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    systems = [s["system"] for s in report["sentiment"]]
+    assert systems == ["fast", "vader"]
+    assert all(s["posts"] == 200 for s in report["sentiment"])
+    names = [b["name"] for b in report["labels"]["fast"]]
+    assert names[:3] == ["complaint", "question", "urgency"] and "topic:baggage" in names
+    human = runner.invoke(
+        get_app(),
+        ["eval", "classify", "--data", str(shared_data), "--limit", "50", "--model", "fast"],
+    )
+    assert human.exit_code == 0 and "macro-recall" in human.stdout

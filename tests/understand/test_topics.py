@@ -1,0 +1,53 @@
+"""Topic discovery finds an unforeseen issue as its own cluster, named by its terms."""
+
+from __future__ import annotations
+
+import random
+
+from uproar.understand import discover_topics
+
+
+def incident(seed: int = 0) -> list[str]:
+    rng = random.Random(seed)
+    lights = [
+        "modem lights flashing orange",
+        "router light flashing orange again",
+        "orange flashing light on the modem",
+    ]
+    bills = [
+        "charged twice on my bill",
+        "double charged this month on the bill",
+        "bill charged twice",
+    ]
+    leeds = ["no internet in leeds", "leeds internet down", "internet out across leeds"]
+    out = []
+    for group in (lights, bills, leeds):
+        for i in range(10):
+            out.append(f"@acme {rng.choice(group)} {rng.choice(['', '!!', '😡', 'pls'])} #{i}")
+    rng.shuffle(out)
+    return out
+
+
+def test_planted_clusters_are_found_and_named() -> None:
+    texts = incident()
+    clusters = discover_topics(texts, seed=0)
+    assert len(clusters) == 3
+    names = [" ".join(c.terms) for c in clusters]
+    assert any("orange" in n for n in names)
+    assert any("charged" in n or "bill" in n for n in names)
+    assert any("leeds" in n for n in names)
+    assert sorted(i for c in clusters for i in c.members) == list(range(len(texts)))
+    orange = next(c for c in clusters if "orange" in " ".join(c.terms))
+    assert all("orange" in texts[i] for i in orange.members)
+
+
+def test_seeded_and_fixed_k() -> None:
+    texts = incident(1)
+    assert discover_topics(texts, seed=3) == discover_topics(texts, seed=3)
+    assert len(discover_topics(texts, k=2)) == 2
+
+
+def test_degenerate_inputs() -> None:
+    assert discover_topics([]) == []
+    assert discover_topics(["", "   ", "the and"]) == []
+    assert len(discover_topics(["same text here", "same text here", "same text here"])) <= 1
