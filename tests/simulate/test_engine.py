@@ -87,6 +87,7 @@ def test_page_shape(isp_pages: list[dict[str, Any]], isp_run: SimulationResult) 
         previous = ids[-1]
         assert page["meta"]["oldest_id"] == data[0]["id"]
         assert page["meta"]["newest_id"] == data[-1]["id"]
+        assert page["__twarc"]["version"]  # twarc2's page stamp
         users = {u["id"] for u in page["includes"]["users"]}
         places = {p["id"] for p in page["includes"].get("places", [])}
         refs = {t["id"] for t in page["includes"].get("tweets", [])}
@@ -102,6 +103,7 @@ def test_page_shape(isp_pages: list[dict[str, Any]], isp_run: SimulationResult) 
                 "public_metrics",
             }
             assert t["created_at"].endswith(".000Z")
+            assert t["edit_history_tweet_ids"] == [t["id"]]
             if "geo" in t:
                 assert t["geo"]["place_id"] in places
             for ref in t.get("referenced_tweets", []):
