@@ -300,7 +300,7 @@ class _Run:
         self.customers: list[npt.NDArray[np.int64]] = []
         self.weights: list[npt.NDArray[np.float64]] = []
         for bi, b in enumerate(sc.brands):
-            n = b.users or int(np.clip(expected[bi] / 3.0, 300, 300_000))
+            n = b.users or int(np.clip(expected[bi] / 3.0, 300, 150_000))
             idx = pop.add_customers(n, places_in(self.places, b.brand.regions) or [0])
             self.customers.append(idx)
             # A few loud customers post a lot; most post once or twice (lognormal activity).

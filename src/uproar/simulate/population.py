@@ -96,7 +96,6 @@ class Population:
         self._verified: list[bool] = []
         self._location: list[str] = []
         self._taken: set[str] = set()
-        self._dicts: dict[int, dict[str, Any]] = {}
         self._next_id = 0
         self.by_username: dict[str, int] = {}
 
@@ -229,11 +228,9 @@ class Population:
 
     # -- X v2 user objects ---------------------------------------------------------------
     def user(self, idx: int) -> dict[str, Any]:
-        """The X API v2 user object (built once, then shared by every page that needs it)."""
-        cached = self._dicts.get(idx)
-        if cached is not None:
-            return cached
-        obj: dict[str, Any] = {
+        """The X API v2 user object, built when a page needs it (not kept: memory stays
+        bounded by the population's columns, however many posts are written)."""
+        return {
             "id": self.user_ids[idx],
             "name": self.names[idx],
             "username": self.usernames[idx],
@@ -247,8 +244,6 @@ class Population:
             },
             "verified": self._verified[idx],
         }
-        self._dicts[idx] = obj
-        return obj
 
 
 _NAME_EMOJI = ("🌿", "🏉", "☕", "🎧", "✈️", "🐑", "🌊", "🌸", "⚽", "🎮")
