@@ -88,7 +88,7 @@ def lint_command(
     if as_json:
         emit_json(as_dicts(findings))
     else:
-        stdout.print(as_text(findings, source="stdin" if source == "-" else source))
+        stdout.print(as_text(findings, source="stdin" if source == "-" else source), soft_wrap=True)
     raise typer.Exit(1 if Linter.has_errors(findings) else 0)
 
 

@@ -90,9 +90,11 @@ KIND_KEYS: dict[str, set[str]] = {
         "near",
         "window",
         "after_window",
+        "unless_window",
         "near_side",
         "unless",
         "unless_after",
+        "unless_text",
     },
     "facts": {"facts", "max_missing", "minor_level", "ignorecase"},
 }
