@@ -293,3 +293,22 @@ def test_scale_multiplies_volume(tmp_path: Path) -> None:
     small = simulate(sc, tmp_path / "a.jsonl", seed=1)
     big = simulate(sc, tmp_path / "b.jsonl", seed=1, scale=3)
     assert 2.3 < big.posts / small.posts < 3.2
+
+
+def test_same_bytes_across_processes_and_hash_seeds(tmp_path: Path) -> None:
+    """No set or dict ordering leaks into the output: two interpreters, two hash seeds."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from pathlib import Path; from uproar.simulate import load_scenario, "
+        "simulate; simulate(load_scenario('isp-2014'), Path(sys.argv[1]), seed=4, scale=0.1)"
+    )
+    outs = []
+    for hash_seed in ("1", "2"):
+        out = tmp_path / hash_seed / "run.jsonl.gz"
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        subprocess.run([sys.executable, "-c", code, str(out)], check=True, env=env, timeout=120)
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1]

@@ -23,7 +23,7 @@ from uproar.simulate import load_scenario, shipped_scenarios, simulate
 
   uproar simulate my-scenario.toml --out out/run.jsonl.gz --seed 7 --json
 
-  uproar simulate isp-2014 --out big.jsonl.gz --scale 40   # about a million posts
+  uproar simulate isp-2014 --out big.jsonl.gz --scale 45   # about a million posts
 
 Shipped scenarios: {", ".join(shipped_scenarios())}. Beside FILE it writes
 <stem>.truth.json (the planted incidents, rumours and floods) and <stem>.brands.toml.
