@@ -678,7 +678,6 @@ class _Run:
             sink.write(dumps(doc))
             sink.write(b"\n")
 
-        py = self.py
         for cols in self.events():
             (ids, created, comp, topic, author, form, likes, rts, replies, quotes, geo, u1, u2) = (
                 cols
@@ -871,7 +870,6 @@ class _Run:
             flush()
         if progress is not None:
             progress(written, written)
-        del py
         return {
             "posts": written,
             "own_posts": own_count,

@@ -72,6 +72,9 @@ def places_in(places: list[Place], regions: tuple[str, ...]) -> list[int]:
     ]
 
 
+USER_CACHE = 50_000  # user objects kept between pages
+
+
 class Population:
     """Every author in one run: brand accounts first, then each brand's customers."""
 
@@ -96,6 +99,7 @@ class Population:
         self._verified: list[bool] = []
         self._location: list[str] = []
         self._taken: set[str] = set()
+        self._cache: dict[int, dict[str, Any]] = {}
         self._next_id = 0
         self.by_username: dict[str, int] = {}
 
@@ -228,9 +232,14 @@ class Population:
 
     # -- X v2 user objects ---------------------------------------------------------------
     def user(self, idx: int) -> dict[str, Any]:
-        """The X API v2 user object, built when a page needs it (not kept: memory stays
-        bounded by the population's columns, however many posts are written)."""
-        return {
+        """The X API v2 user object. Recent ones are cached; the cache is cleared when it
+        grows past ``USER_CACHE`` entries, so memory stays bounded at any size."""
+        cached = self._cache.get(idx)
+        if cached is not None:
+            return cached
+        if len(self._cache) >= USER_CACHE:
+            self._cache.clear()
+        obj = {
             "id": self.user_ids[idx],
             "name": self.names[idx],
             "username": self.usernames[idx],
@@ -244,6 +253,8 @@ class Population:
             },
             "verified": self._verified[idx],
         }
+        self._cache[idx] = obj
+        return obj
 
 
 _NAME_EMOJI = ("🌿", "🏉", "☕", "🎧", "✈️", "🐑", "🌊", "🌸", "⚽", "🎮")
