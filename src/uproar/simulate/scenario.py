@@ -10,7 +10,9 @@ every duration is a number of minutes or a string such as ``"90m"``, ``"36h"``, 
     description = "..."
     start = "2014-09-04T00:00:00Z"    # required; the first minute simulated
     days = 5                          # required; length of the timeline (may be fractional)
-    scale = 1.0                       # multiplies every rate (and flood sizes); --scale too
+    scale = 1.0                       # multiplies every rate; --scale multiplies it again
+                                      # (floods and the brand's own posts are people:
+                                      # they keep their sizes)
     seed = 2014                       # default seed when none is given
     dispersion = 25.0                 # gamma shape of the 10-minute volume noise (lower:
                                       # burstier); minute counts are Poisson on top of it
