@@ -48,11 +48,11 @@ def topics_over_time(
             WHERE list_contains(p.brands, $brand) AND p.own_brand IS NULL
               AND p.created_at >= $since AND p.created_at < $until
         ),
-        leading AS (
+        top_topics AS (
             SELECT topic FROM tagged GROUP BY topic ORDER BY count(*) DESC, topic LIMIT $top
         )
         SELECT bucket, topic, count(*) AS posts
-        FROM tagged JOIN leading USING (topic)
+        FROM tagged JOIN top_topics USING (topic)
         GROUP BY ALL ORDER BY bucket, topic
     """
     params = {
