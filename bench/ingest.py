@@ -24,8 +24,10 @@ def simulate(posts: int, folder: Path, seed: int) -> tuple[Path, Path, int]:
     from uproar.simulate import load_scenario, simulate
 
     scenario = load_scenario("isp-2014")
-    probe = simulate(scenario, folder / "probe.jsonl", seed=seed, scale=0.1)
-    scale = 0.1 * posts / max(probe.posts, 1)
+    # Own posts and floods do not scale, so aim by the customers' share of a full-size run.
+    probe = simulate(scenario, folder / "probe.jsonl", seed=seed)
+    fixed = probe.truth.get("own_posts", 0) + sum(f["posts"] for f in probe.truth["floods"])
+    scale = max(posts - fixed, 1) / max(probe.posts - fixed, 1)
     result = simulate(scenario, folder / "posts.jsonl", seed=seed, scale=scale)
     return result.out, result.brands_path, result.posts
 
