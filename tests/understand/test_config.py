@@ -105,3 +105,20 @@ def test_missing_file_and_unknown_model(tmp_path: Path) -> None:
         load_config(tmp_path / "nope.toml")
     with pytest.raises(ModelError):
         Classifier("huge")
+
+
+def test_label_table_picks_up_an_edited_config_file(tmp_path: Path) -> None:
+    import os
+
+    import pyarrow as pa
+
+    from uproar.understand import label_table
+
+    posts = pa.table({"platform": ["x"], "id": ["1"], "text": ["my hub is flashing orange"]})
+    path = tmp_path / "brand.toml"
+    path.write_text('[understand.topics.router_lights]\nkeywords = ["flashing orange"]\n')
+    assert label_table(posts, config=path).column("topics").to_pylist() == [["router_lights"]]
+    path.write_text('[understand.topics.hub_lights]\nkeywords = ["flashing orange"]\n')
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    assert label_table(posts, config=path).column("topics").to_pylist() == [["hub_lights"]]

@@ -149,27 +149,42 @@ def reach(posts: pa.Table) -> np.ndarray:
     )
 
 
-_CACHE: dict[tuple[str, int], Classifier] = {}
+_CACHE: dict[tuple[str, object], Classifier] = {}
 
 
-def _default(model: str) -> Classifier:
-    key = (model, 0)
-    if key not in _CACHE:
-        _CACHE[key] = Classifier(model)
-    return _CACHE[key]
+def _cached(model: str, config: ConfigLike) -> Classifier:
+    """One classifier per (model, config), so ingest's per-batch calls load models once.
+
+    A config file is keyed by its path and modification time: editing it takes effect on
+    the next batch. A plain mapping is not cached (it may be mutated).
+    """
+    key: object
+    if config is None or isinstance(config, UnderstandConfig):
+        key = config
+    elif isinstance(config, str | Path):
+        path = Path(config)
+        try:
+            key = (str(path.resolve()), path.stat().st_mtime_ns)
+        except OSError:
+            return Classifier(model, config)  # raises the ConfigError that names the file
+    else:
+        return Classifier(model, config)
+    if (model, key) not in _CACHE:
+        if len(_CACHE) >= 8:
+            _CACHE.clear()
+        _CACHE[(model, key)] = Classifier(model, config)
+    return _CACHE[(model, key)]
 
 
 def label_table(posts: pa.Table, *, model: str = "fast", config: ConfigLike = None) -> pa.Table:
     """Label a posts table (ingest calls this per batch); columns as the store's ``labels``.
 
-    Without a config, one classifier per model is built on first use and kept, so repeated
-    batches do not reload the models; pass a ``Classifier`` yourself for full control.
+    Classifiers are built on first use and kept per (model, config), so repeated batches do
+    not reload the models; use a ``Classifier`` yourself for full control.
     """
-    clf = _default(model) if config is None else Classifier(model, config)
-    return clf.label_table(posts)
+    return _cached(model, config).label_table(posts)
 
 
 def complaint_signal(texts: Any, *, model: str = "fast", config: ConfigLike = None) -> np.ndarray:
     """Boolean numpy array: does each text complain about a service (fast first pass)."""
-    clf = _default(model) if config is None else Classifier(model, config)
-    return np.asarray(clf.complaint_signal(texts), dtype=bool)
+    return np.asarray(_cached(model, config).complaint_signal(texts), dtype=bool)
