@@ -121,7 +121,7 @@ class Setting:
 SETTINGS: tuple[Setting, ...] = (
     Setting("db", "uproar.duckdb", "DuckDB file that holds posts, labels and incidents."),
     Setting("brands", None, "Brands TOML file; without it, brands come from the store."),
-    Setting("batch_size", 50_000, "Posts per ingest transaction (memory stays bounded by it)."),
+    Setting("batch_size", 20_000, "Posts per ingest transaction (memory stays bounded by it)."),
     Setting("model", "fast", "Classifier path: 'fast' or 'accurate'."),
     Setting("profile", None, "Brand voice profile for the linter (TOML)."),
     Setting("llm_url", None, "OpenAI-compatible endpoint for model-assisted drafting (off)."),

@@ -120,3 +120,21 @@ def test_sigkill_mid_ingest_then_rerun_stores_each_post_once(
         quarantined = store.connection.execute("SELECT count(*) FROM quarantine").fetchone()
     assert total == distinct == expected
     assert quarantined == (30,)
+
+
+def test_long_lines_are_not_mistaken_for_one_document(
+    tmp_path: Path, store: Store, brands: dict[str, Brand], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uproar.sources.ingestor as ingestor
+
+    # A JSON Lines file over the whole-document limit, with a first line far longer than
+    # any read-ahead, and a broken first line in a second file: both are read line by line.
+    monkeypatch.setattr(ingestor, "WHOLE_FILE_LIMIT", 200_000)
+    archive = tmp_path / "long.jsonl"
+    expected = write_pages(archive, 6, per_page=800)
+    assert archive.stat().st_size > 200_000 and len(archive.read_bytes().split(b"\n")[0]) > 65536
+    assert ingest([archive], store, brands).stored == expected
+    broken = tmp_path / "broken.jsonl"
+    broken.write_bytes(b'{"data": [oops\n' + archive.read_bytes())
+    result = ingest([broken], store, brands)
+    assert (result.quarantined, result.duplicates) == (1, expected)

@@ -230,7 +230,7 @@ class Ingestor:
         store: Store,
         brands: Mapping[str, Brand],
         *,
-        batch_size: int = 50_000,
+        batch_size: int = 20_000,
         enrichers: Sequence[Enricher] = (),
         csv_mapping: Mapping[str, str] | None = None,
         workers: int | None = None,
@@ -401,7 +401,7 @@ def ingest(
     brands: Mapping[str, Brand],
     *,
     format: str = "auto",
-    batch_size: int = 50_000,
+    batch_size: int = 20_000,
     enrichers: Sequence[Enricher] = (),
     csv_mapping: Mapping[str, str] | None = None,
     workers: int | None = None,
@@ -425,18 +425,16 @@ def ingest(
 def _whole_document(path: Path) -> list[Any] | None:
     """A JSON array file or a pretty-printed document, as a list of records; else None."""
     with open_binary(path) as stream:
-        head = stream.read(1 << 16)
-    stripped = head.lstrip()
-    if not stripped:
-        return None
-    first_line = stripped.split(b"\n", 1)[0]
-    if stripped[:1] != b"[":
-        try:
-            orjson.loads(first_line)
-            return None  # JSON Lines
-        except orjson.JSONDecodeError:
-            if stripped[:1] != b"{":
-                return None  # not JSON at all: each line will be quarantined
+        lines = _first_lines(stream, 2)
+    stripped = lines[0].lstrip() if lines else b""
+    if not stripped or stripped[:1] not in (b"[", b"{"):
+        return None  # not JSON at all: each line will be quarantined
+    try:
+        if not isinstance(orjson.loads(stripped), list):
+            return None  # JSON Lines (a one-line array is a whole document too)
+    except orjson.JSONDecodeError:
+        if len(lines) > 1 and _is_json(lines[1]):
+            return None  # JSON Lines whose first line is broken: it will be quarantined
     if path.stat().st_size > WHOLE_FILE_LIMIT:
         raise InputError(
             f"a single JSON document over {WHOLE_FILE_LIMIT >> 20} MB; convert it to JSON Lines",
@@ -448,6 +446,26 @@ def _whole_document(path: Path) -> list[Any] | None:
         except orjson.JSONDecodeError:
             return None  # leave it to line-by-line reading, which quarantines bad lines
     return document if isinstance(document, list) else [document]
+
+
+def _first_lines(stream: Any, count: int) -> list[bytes]:
+    """The first ``count`` non-blank lines (each read up to the whole-file limit)."""
+    found: list[bytes] = []
+    while len(found) < count:
+        line = stream.readline(WHOLE_FILE_LIMIT)
+        if not line:
+            break
+        if line.strip():
+            found.append(line)
+    return found
+
+
+def _is_json(line: bytes) -> bool:
+    try:
+        orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return False
+    return True
 
 
 def sniff_format(obj: Any) -> str | None:
