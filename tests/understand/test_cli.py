@@ -42,7 +42,7 @@ def test_one_object_per_line_in_order(runner: CliRunner) -> None:
 def test_jsonl_posts_from_a_file(runner: CliRunner, tmp_path: Path) -> None:
     path = tmp_path / "posts.jsonl"
     posts = [
-        {"id": "1", "text": "@acme no signal since 6am"},
+        {"id": "1", "text": "@acme no signal since 6am", "author_followers": 99, "like_count": 9},
         {"id": "2", "text": "thanks @acme!"},
         {"id": "3"},
     ]
@@ -50,6 +50,7 @@ def test_jsonl_posts_from_a_file(runner: CliRunner, tmp_path: Path) -> None:
     rows = run(runner, ["classify", str(path), "--model", "accurate"])
     assert [r["complaint"] for r in rows] == [True, False, False]
     assert rows[2]["sentiment"] == "neutral"
+    assert rows[0]["reach"] == 3.0 and rows[1]["reach"] == 0.0  # log10(100) + log10(10)
 
 
 def test_config_option(runner: CliRunner, tmp_path: Path) -> None:

@@ -59,12 +59,14 @@ def classify(
             raise InputError(f"cannot read: {exc.strerror}", file=file) from exc
     try:
         for batch in read_batches(handle, source=file if file != "-" else "<stdin>"):
-            rows = [labels_dict(labels) for labels in clf.classify(batch)]
+            rows = [
+                labels_dict(labels) for labels in clf.classify(batch.texts, counts=batch.counts)
+            ]
             if as_json:
                 sys.stdout.write("".join(to_json(r) + "\n" for r in rows))
                 sys.stdout.flush()
             else:
-                _render_labels(batch, rows)
+                _render_labels(batch.texts, rows)
     finally:
         if handle is not sys.stdin:
             handle.close()

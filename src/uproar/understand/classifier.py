@@ -73,9 +73,20 @@ class Classifier:
             log_probs = self._fast.log_probs_tokens(tokens)
         return self.rules.apply(arr, tokens, log_probs)
 
-    def classify(self, texts: Sequence[str] | pa.Array | pa.ChunkedArray | Any) -> list[Labels]:
-        """One ``Labels`` per text, in order."""
+    def classify(
+        self,
+        texts: Sequence[str] | pa.Array | pa.ChunkedArray | Any,
+        *,
+        counts: Mapping[str, Sequence[int | None]] | None = None,
+    ) -> list[Labels]:
+        """One ``Labels`` per text, in order. ``counts`` optionally gives the posts'
+        author_followers / like_count / repost_count / reply_count for ``reach``."""
         a = self.arrays(texts)
+        reaches = (
+            reach(pa.table({k: pa.array(v, type=pa.int64()) for k, v in counts.items()}))
+            if counts
+            else None
+        )
         topics = a.topics.to_pylist()
         langs = a.language.to_pylist()
         out = []
@@ -89,6 +100,7 @@ class Classifier:
                     urgency=bool(a.urgency[i]),
                     language=langs[i],
                     sarcasm=bool(a.sarcasm[i]),
+                    reach=float(reaches[i]) if reaches is not None else 0.0,
                     sentiment_scores={
                         s: round(float(a.scores[i, j]), 4) for j, s in enumerate(SENTIMENTS)
                     },
