@@ -35,12 +35,12 @@ def simulate(posts: int, folder: Path, seed: int) -> tuple[Path, Path, int]:
 def run_uproar(
     archive: Path, brands: Path, db: Path, workers: int, classify: bool
 ) -> dict[str, float]:
-    from uproar.config import load_brands
+    from uproar.config import load_brands, setting
     from uproar.pipeline import ingest_enrichers
     from uproar.sources import ingest
     from uproar.store import Store
 
-    with Store(db) as store:
+    with Store(db, memory_limit=setting("memory_limit")) as store:
         started = time.perf_counter()
         result = ingest(
             [archive],

@@ -22,7 +22,7 @@ from uproar.errors import InputError
 from uproar.store import Store
 from uproar.times import parse_time_arg
 
-DbOption = typer.Option(None, "--db", help="DuckDB store file (env UPROAR_DB; default uproar.duckdb).")
+DbOption = typer.Option(None, "--db", help="DuckDB store file (default uproar.duckdb).")
 BrandsOption = typer.Option(
     None, "--brands", help="Brands TOML file; saved in the store for later commands."
 )
@@ -37,7 +37,7 @@ def open_store(db: Path | None, *, read_only: bool = False) -> Store:
     path = db_path(db)
     if read_only and not path.exists():
         raise InputError("no such store; run `uproar ingest` first", file=str(path))
-    return Store(path, read_only=read_only)
+    return Store(path, read_only=read_only, memory_limit=setting("memory_limit"))
 
 
 def brands_for(store: Store, brands_file: Path | None) -> dict[str, Brand]:

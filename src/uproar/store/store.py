@@ -50,10 +50,19 @@ def naive_utc(value: datetime | None) -> datetime | None:
 class Store:
     """An Uproar database: a DuckDB file (or ``:memory:``) with the schema applied."""
 
-    def __init__(self, path: str | Path = ":memory:", *, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        path: str | Path = ":memory:",
+        *,
+        read_only: bool = False,
+        memory_limit: str | None = None,
+    ) -> None:
+        """Open (and create) a store; ``memory_limit`` (e.g. "512MB") caps DuckDB's own
+        memory, beyond which it spills to disk."""
         self.path = str(path)
+        config = {"memory_limit": memory_limit} if memory_limit else {}
         try:
-            self._con = duckdb.connect(self.path, read_only=read_only)
+            self._con = duckdb.connect(self.path, read_only=read_only, config=config)
         except duckdb.Error as exc:
             raise StoreError(f"{self.path}: cannot open store: {exc}", file=self.path) from exc
         if not read_only:
