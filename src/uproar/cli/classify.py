@@ -22,7 +22,9 @@ ModelOption = typer.Option(
     "fast", "--model", help="fast (default) or accurate (fine-tuned MiniLM)."
 )
 ConfigOption = typer.Option(
-    None, "--config", help="TOML file with an [understand] table: extra topics, keywords, examples."
+    None,
+    "--config",
+    help="TOML file whose `understand` table adds topics, keyword rules and examples.",
 )
 
 
