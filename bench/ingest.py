@@ -50,7 +50,12 @@ def run_uproar(
             enrichers=ingest_enrichers() if classify else (),
         )
         seconds = time.perf_counter() - started
-    return {"seconds": seconds, "stored": result.stored, "rss_mb": peak_rss_mb()}
+    return {
+        "seconds": seconds,
+        "stored": result.stored,
+        "rss_mb": peak_rss_mb(),
+        "worker_rss_mb": worker_rss_mb(),
+    }
 
 
 def run_duckdb(archive: Path, db: Path) -> dict[str, float]:
@@ -70,9 +75,13 @@ def run_duckdb(archive: Path, db: Path) -> dict[str, float]:
 
 
 def peak_rss_mb() -> float:
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return max(own, workers) / 1024
+    """This process's peak resident memory (the writer; parser workers are reported apart)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def worker_rss_mb() -> float:
+    """The largest parser worker's peak (RUSAGE_CHILDREN keeps the biggest child's)."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
 def phase(args: argparse.Namespace) -> None:
@@ -125,7 +134,8 @@ def main() -> None:
         f"ingest{'+classify' if args.classify else ''}: {int(ours['stored'])} posts, "
         f"{ours_rate / 1e3:.0f}k posts/s, {ours_rate / theirs_rate:.2f}x duckdb read_json "
         f"({theirs_rate / 1e3:.0f}k posts/s), peak RSS {ours['rss_mb']:.0f} MB "
-        f"(duckdb {theirs['rss_mb']:.0f} MB), workers={args.workers}"
+        f"+ {args.workers} x {ours['worker_rss_mb']:.0f} MB workers "
+        f"(duckdb {theirs['rss_mb']:.0f} MB)"
     )
 
 
