@@ -112,3 +112,30 @@ def test_main_turns_errors_into_one_line_and_json_shape(tmp_path: Path) -> None:
     )
     error = orjson.loads(as_json.stdout)
     assert error["ok"] is False and error["status"] == 2 and "no such store" in error["error"]
+
+
+def test_ingest_labels_new_posts_once(runner: CliRunner, fixtures: Path, tmp_path: Path) -> None:
+    db = str(tmp_path / "u.duckdb")
+    args = [
+        "ingest",
+        str(fixtures / "x_v2_page.jsonl"),
+        "--db",
+        db,
+        "--brands",
+        str(fixtures / "brands.toml"),
+        "--json",
+    ]
+    assert run(runner, *args)[0] == 0
+    _, out = run(runner, "stats", "--db", db, "--json")
+    assert orjson.loads(out)["labelled"] == 4
+    from uproar.store import Store
+
+    with Store(db) as store:
+        rows = dict(
+            store.connection.execute(
+                "SELECT p.id, l.complaint FROM posts p JOIN labels l USING (platform, id)"
+            ).fetchall()
+        )
+    assert rows["508170146223599616"] is True  # "impossibly slow tonight & nothing loads"
+    assert run(runner, *args)[0] == 0  # nothing new: nothing relabelled, still one row each
+    assert orjson.loads(run(runner, "stats", "--db", db, "--json")[1])["labelled"] == 4
