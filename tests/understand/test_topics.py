@@ -51,3 +51,10 @@ def test_degenerate_inputs() -> None:
     assert discover_topics([]) == []
     assert discover_topics(["", "   ", "the and"]) == []
     assert len(discover_topics(["same text here", "same text here", "same text here"])) <= 1
+
+
+def test_posts_made_only_of_rare_words_do_not_break_clustering() -> None:
+    common = [f"modem lights flashing orange again {i}" for i in range(15)]
+    rare = [f"zzq{i} yyx{i}" for i in range(10)]  # every word below min_df
+    clusters = discover_topics(common + rare + ["internet slow tonight"] * 5, seed=0)
+    assert clusters and all(c.size > 0 for c in clusters)

@@ -140,6 +140,11 @@ def discover_topics(
         xn = names.fit_transform([docs[i] for i in usable])
     except ValueError:  # empty vocabulary
         return []
+    # Posts whose every word is rarer than min_df have no vector left: cosine can't place them.
+    kept = np.flatnonzero(x.getnnz(axis=1) > 0)
+    if len(kept) < 2:
+        return []
+    x, xn, usable = x[kept], xn[kept], [usable[int(i)] for i in kept]
     terms = np.asarray(names.get_feature_names_out())
     n = x.shape[0]
     distinct = len({tuple(docs[i]) for i in usable})  # no more clusters than distinct posts
