@@ -22,6 +22,22 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     during = [c for c, hit in zip(kiwinet, hits, strict=True) if hit]
     before = [c for c, hit in zip(kiwinet, hits, strict=True) if not hit]
     assert during and sum(during) / len(during) > 2 * sum(before) / len(before)
+    incident = result.incident
+    assert incident is not None and (incident.brand, incident.scope) == ("kiwinet", "brand")
+    assert any(r.brand == "kiwinet" and r.kind == "domain" for r in result.detected.rumours)
+    assert all(p.length <= result.thread.limit for p in result.thread.posts)
+    assert result.inbox is not None and result.inbox.clusters
+    blamed = [text for text, found in result.verdicts if any(f.category == "blame" for f in found)]
+    assert any("not supplied by us" in text for text in blamed)
     html = result.report.read_text()
+    for title in (
+        "Detected incidents",
+        "Rumours and bait links",
+        "What people say",
+        "Status thread",
+        "Reply inbox",
+        "Brand voice check",
+    ):
+        assert title in html, title
     assert "kiwinet-modem-malware" in html  # the ground truth is marked
     assert "<svg" in html and "<script" not in html.lower()

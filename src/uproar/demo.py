@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pyarrow.compute as pc
+
 from uproar.config import Brand, load_brands
 from uproar.detect.batch import DetectResult, detect_store
 from uproar.pipeline import ingest_enrichers
@@ -19,6 +21,7 @@ from uproar.report import Band, ReportInput, Section, write_report
 from uproar.report.sections import (
     inbox_section,
     incidents_section,
+    rumours_section,
     thread_section,
     understanding_section,
     voice_section,
@@ -30,6 +33,7 @@ from uproar.simulate import load_scenario, simulate
 from uproar.sources import IngestResult, ingest
 from uproar.store import Store
 from uproar.store.report import own_posts, sentiment_over_time, topics_over_time
+from uproar.understand import TopicCluster, discover_topics
 
 DEMO_SCENARIO = "isp-2014"
 
@@ -60,6 +64,7 @@ class DemoResult:
     thread: Thread
     inbox: Inbox | None
     verdicts: list[tuple[str, tuple[Finding, ...]]]
+    topics: list[TopicCluster] = field(default_factory=list)
     sections: list[Section] = field(default_factory=list)
 
 
@@ -106,16 +111,33 @@ def run_demo(folder: Path, *, seed: int = 2014, step: Step | None = None) -> Dem
         say("detect")
         detected = detect_store(store, brands=brands)
         incident = max(detected.incidents, key=lambda i: i.posts, default=None)
-        sections = [incidents_section(detected.incidents, simulated.truth)]
+        discovered: list[TopicCluster] = []
+        sections = [
+            incidents_section(detected.incidents, simulated.truth),
+            rumours_section(detected.rumours),
+        ]
 
         if incident is not None:
             say("understand")
             until = incident.end or timeline.hours[-1]
+            texts = (
+                store.posts_arrow(
+                    columns=("text", "own_brand"),
+                    brand=incident.brand,
+                    since=incident.start,
+                    until=until,
+                )
+                .filter(pc.is_null(pc.field("own_brand")))
+                .column("text")
+                .to_pylist()
+            )
+            discovered = discover_topics(texts[:: max(1, len(texts) // 3000)], seed=seed)
             sections.append(
                 understanding_section(
                     incident,
                     sentiment_over_time(store, incident.brand, incident.start, until),
                     topics_over_time(store, incident.brand, incident.start, until),
+                    discovered,
                 )
             )
 
@@ -171,6 +193,7 @@ def run_demo(folder: Path, *, seed: int = 2014, step: Step | None = None) -> Dem
         thread=thread,
         inbox=inbox,
         verdicts=verdicts,
+        topics=discovered,
         sections=sections,
     )
 

@@ -65,6 +65,7 @@ def show(result: DemoResult) -> None:
         )
     stdout.print(table)
     show_incidents(result)
+    show_topics(result)
     show_response(result)
     stdout.print(f"report → [bold]{result.report}[/]")
 
@@ -110,6 +111,13 @@ def show_incidents(result: DemoResult) -> None:
                 style="yellow",
             )
         )
+
+
+def show_topics(result: DemoResult) -> None:
+    if result.topics:
+        stdout.print("\n[bold]Topics found in the incident's posts[/]")
+        for topic in result.topics:
+            stdout.print(Text(f"  {topic.size:5,}  {topic.label}"))
 
 
 def show_response(result: DemoResult) -> None:

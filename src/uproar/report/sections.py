@@ -70,6 +70,30 @@ def incidents_section(incidents: Sequence[Incident], truth: dict[str, Any] | Non
     )
 
 
+def rumours_section(rumours: Sequence[Any]) -> Section:
+    """Links or copied texts spreading through a brand's mentions (detect's rumours)."""
+    rows = [
+        {
+            "brand": r.brand,
+            "kind": "bait link" if r.kind == "domain" else "copied text",
+            "what": r.key,
+            "first seen": _when(r.first_seen),
+            "flagged": _when(r.detected_at),
+            "posts": f"{r.posts:,}",
+            "authors": f"{r.authors:,}",
+            "growth": f"{r.growth:.1f} authors/min",
+        }
+        for r in rumours
+    ]
+    columns = ["brand", "kind", "what", "first seen", "flagged", "posts", "authors", "growth"]
+    return Section(
+        title="Rumours and bait links",
+        html=html_table(rows, columns) if rows else "<p>Nothing spreading.</p>",
+        intro="One link's domain, or one near-identical text, suddenly spreading through a "
+        "brand's mentions (in 2014 a bait link about leaked celebrity photos came first).",
+    )
+
+
 def _series(table: pa.Table, key: str) -> dict[str, list[tuple[datetime, float]]]:
     series: dict[str, list[tuple[datetime, float]]] = defaultdict(list)
     for row in table.to_pylist():
@@ -87,10 +111,11 @@ def understanding_section(
     ]
     if clusters:
         rows = [
-            {"cluster": c.name, "posts": c.size, "top terms": ", ".join(c.terms[:8])}
+            {"cluster": c.label, "posts": c.size, "example": c.examples[0] if c.examples else ""}
             for c in clusters
         ]
-        parts.append(html_table(rows, ["cluster", "posts", "top terms"]))
+        parts.append("<h3>Topics found in the posts themselves</h3>")
+        parts.append(html_table(rows, ["cluster", "posts", "example"]))
     return Section(
         title=f"What people say — {incident.brand}",
         html="".join(parts),
