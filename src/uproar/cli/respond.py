@@ -19,7 +19,7 @@ from uproar.respond.platforms import PLATFORMS
 from uproar.respond.thread import compose_thread, load_facts
 
 ProfileOption = typer.Option(
-    None, "--profile", help="Brand voice profile (TOML) [env UPROAR_PROFILE]."
+    None, "--profile", help="Brand voice profile (TOML; env UPROAR_PROFILE)."
 )
 
 
@@ -98,7 +98,7 @@ def inbox(
     limit: int = typer.Option(10, "--limit", help="Clusters to show.", show_default=True),
     profile: Path | None = ProfileOption,
     llm_url: str | None = typer.Option(
-        None, "--llm-url", help="OpenAI-compatible endpoint for model drafts [env UPROAR_LLM_URL]."
+        None, "--llm-url", help="OpenAI-compatible endpoint for model drafts (env UPROAR_LLM_URL)."
     ),
     llm_model: str = typer.Option(
         "default", "--llm-model", help="Model name sent to the endpoint.", show_default=True
