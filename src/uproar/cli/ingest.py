@@ -69,7 +69,8 @@ def ingest(
         )
         total = sum(p.stat().st_size for p in paths if p.is_file())
         with byte_progress("ingest", total, quiet=json) as bar:
-            result = ingestor.ingest(paths, format=format, progress=lambda n: bar.advance(bar.task_ids[0], n))
+            task = bar.task_ids[0]
+            result = ingestor.ingest(paths, format=format, progress=lambda n: bar.advance(task, n))
     if json:
         emit_json(result.as_dict())
         return
