@@ -60,7 +60,9 @@ class Store:
         """Open (and create) a store; ``memory_limit`` (e.g. "512MB") caps DuckDB's own
         memory, beyond which it spills to disk."""
         self.path = str(path)
-        config = {"memory_limit": memory_limit} if memory_limit else {}
+        config: dict[str, str | bool | int | float | list[str]] = (
+            {"memory_limit": memory_limit} if memory_limit else {}
+        )
         try:
             self._con = duckdb.connect(self.path, read_only=read_only, config=config)
         except duckdb.Error as exc:
