@@ -44,7 +44,7 @@ def ordered(store: Store) -> pa.Table:
             "own_brand",
             "text",
             "reposted_id",
-        )  # fmt: skip
+        )
     )
 
 

@@ -47,7 +47,7 @@ def detect_store(
     brands: Mapping[str, Brand] | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
-    signal: str = "fresh",
+    signal: str = "fresh_complaint",
     save: bool = True,
     details: bool = True,
     **detector_options: Any,

@@ -143,7 +143,8 @@ class Detector:
         peer_ratio: float = 1.5,
         suspicious: float = 1e-3,
         settled: int = 1440,
-        cold_factor: float = 1e-2,
+        cold_factor: float = 0.1,
+        level_gate: float = 0.05,
         baseline: SeasonalBaseline | None = None,
     ) -> None:
         if not windows or min(windows) < 1:
@@ -172,6 +173,7 @@ class Detector:
         self.suspicious = suspicious
         self.settled = settled
         self.cold_factor = cold_factor
+        self.level_gate = level_gate
         self.baseline_given = baseline
         self.reset()
 
@@ -416,12 +418,17 @@ class Detector:
         # 4. learn: winsorised counts, not while an incident is open nor from a bin that
         #    already looks suspicious (so an onset does not raise its own bar)
         in_incident = np.array([name in self.open for name in self.names], dtype=bool)
-        tail = nb_sf(
+        tails = nb_sf(
             np.stack([p + x for p, _m, _a in stats]),
             np.stack([m for _p, m, _a in stats]),
             np.stack([a for _p, _m, a in stats]),
-        ).min(axis=0)
-        learn = ~in_incident & ((tail >= self.suspicious) | (self.seen < self.settled))
+        )
+        tail = tails.min(axis=0)
+        cold = self.seen < self.settled
+        learn = ~in_incident & ((tail >= self.suspicious) | cold)
+        # The level follows recent volume only while the longest window looks ordinary
+        # (once the daily rhythm is known), so a slow build is not absorbed as it grows.
+        level_ok = cold | (tails[-1] >= self.level_gate)
         for (_prev, _mu_w, alpha), w, disp in zip(
             stats, self.windows, self.dispersion, strict=True
         ):
@@ -430,7 +437,7 @@ class Detector:
             ceiling = winsor_ceiling(mu_w, alpha)
             disp.update(np.minimum(x_w, ceiling), mu_w, learn & (self.seen >= w))
         ceiling1 = winsor_ceiling(mu_t, self._alphas()[0])
-        self.baseline.learn(t, np.minimum(x, ceiling1), learn)
+        self.baseline.learn(t, np.minimum(x, ceiling1), learn, level_ok)
         self.seen += 1
         self.clock = t + self.step
         self._prep = None

@@ -189,6 +189,7 @@ def evaluate_scenario(
     """Simulate, ingest, detect and score one scenario file."""
     import time
 
+    from uproar.pipeline import ingest_enrichers
     from uproar.simulate.engine import simulate
     from uproar.simulate.scenario import load_scenario
     from uproar.sources import ingest
@@ -200,7 +201,7 @@ def evaluate_scenario(
         sim = simulate(scenario, out, seed=scenario.seed if seed is None else seed, scale=scale)
         brands = load_brands(sim.brands_path)
         with Store() as store:
-            ingest([out], store, brands, workers=1)
+            ingest([out], store, brands, workers=1, enrichers=ingest_enrichers())
             store.save_brands(brands)
             result = detect_store(store, brands=brands, save=False, **(options or {}))
             s = score(path.stem, sim.truth, result.incidents, result.rumours, posts=result.posts)

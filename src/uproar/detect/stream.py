@@ -52,7 +52,7 @@ class Monitor:
     mentions (``"fresh"``) or fresh authors' complaints (``"fresh_complaint"``)."""
 
     detector: Detector
-    signal: str = "fresh"
+    signal: str = "fresh_complaint"
     start: datetime | None = None
     fresh: FreshAuthors = field(default_factory=FreshAuthors)
     minute: datetime | None = None
@@ -74,7 +74,7 @@ class Monitor:
         cls,
         brands: Mapping[str, Brand],
         *,
-        signal: str = "fresh",
+        signal: str = "fresh_complaint",
         start: datetime | None = None,
         **detector_options: Any,
     ) -> Monitor:

@@ -217,7 +217,8 @@ def term_counts(
 
 # One key per post that can spread: each linked domain, and a fingerprint of the text with
 # links, mentions, digits and punctuation removed (near-identical copies share it). Short
-# texts ("down?", "any update?") repeat by nature and are not fingerprinted.
+# texts ("is X down in Auckland?", "any update?") repeat by nature in any outage and are
+# not fingerprinted: a copypasta worth flagging is a paragraph, not a question.
 _SPREAD_KEYS = """
     WITH m AS (
         SELECT unnest(brands) AS brand, platform, id, created_at, author_id, own_brand, text,
@@ -249,7 +250,7 @@ def spread_candidates(
     until: datetime | None,
     min_authors: int,
     within_s: float,
-    min_text_length: int = 24,
+    min_text_length: int = 60,
 ) -> pa.Table:
     """Keys (domain or text fingerprint) that reached ``min_authors`` distinct authors within
     ``within_s`` seconds of first appearing in a brand's mentions.
@@ -287,7 +288,7 @@ def spread_candidates(
         "n": min_authors,
         "within": float(within_s),
         "minlen": min_text_length,
-        "minraw": min_text_length + 16,
+        "minraw": min_text_length,
     }
     return store.connection.sql(sql, params=params).to_arrow_table()
 

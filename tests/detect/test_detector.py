@@ -1,0 +1,113 @@
+"""The detector's protocol: pickle, reset, warm-up, a planted spike, lifecycle, scope."""
+
+from __future__ import annotations
+
+import pickle
+from datetime import timedelta
+
+import numpy as np
+import pytest
+from tests.detect.conftest import T0
+
+from uproar.detect.detector import Bin, BinCounts, Detector
+
+MINUTE = timedelta(minutes=1)
+
+
+def bins(
+    rates: dict[str, float], minutes: int, *, seed: int = 0,
+    surges: dict[str, tuple[int, int, float]] | None = None,
+) -> list[Bin]:  # fmt: skip
+    """Poisson counts per minute; ``surges[brand] = (start, length, extra per minute)``."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for m in range(minutes):
+        counts = {}
+        for brand, rate in rates.items():
+            lam = rate
+            s = (surges or {}).get(brand)
+            if s and s[0] <= m < s[0] + s[1]:
+                lam += s[2]
+            k = int(rng.poisson(lam))
+            counts[brand] = BinCounts(k, k)
+        out.append(Bin(T0 + m * MINUTE, counts))
+    return out
+
+
+def run(det: Detector, data: list[Bin]) -> Detector:
+    for b in data:
+        det.needed(b.start)
+        alerts = {
+            brand: b.start + 30 * timedelta(seconds=1)
+            for brand, c in b.counts.items()
+            if c.signal >= det.need(b.start, brand)
+        }
+        det.learn_one(Bin(b.start, b.counts, alerts))
+    return det
+
+
+def test_a_planted_spike_is_found_once_and_resolves() -> None:
+    data = bins({"a": 2.0}, 600, surges={"a": (400, 30, 12.0)})
+    det = run(Detector(brands=["a"]), data)
+    [inc] = det.incidents()
+    assert T0 + 398 * MINUTE <= inc.start <= T0 + 401 * MINUTE
+    assert inc.detected_at <= T0 + 403 * MINUTE
+    assert inc.end is not None and T0 + 425 * MINUTE <= inc.end <= T0 + 450 * MINUTE
+    assert inc.posts > 300 and inc.severity in ("medium", "high", "critical")
+
+
+def test_the_spike_scores_highest() -> None:
+    data = bins({"a": 2.0}, 420, surges={"a": (400, 10, 15.0)})
+    det = run(Detector(brands=["a"]), data[:405])
+    assert det.score_one(data[405])["a"] > 6  # p < 1e-6
+    quiet = run(Detector(brands=["a"]), data[:300])
+    assert quiet.score_one(data[300])["a"] < 3
+
+
+def test_nothing_alarms_during_warm_up() -> None:
+    data = bins({"a": 2.0}, 200, surges={"a": (60, 20, 20.0)})
+    assert run(Detector(brands=["a"], warmup=180), data).incidents() == []
+
+
+def test_pickle_and_reset() -> None:
+    data = bins({"a": 2.0, "b": 1.0}, 500, surges={"a": (300, 20, 10.0)})
+    det = run(Detector(brands=["a", "b"]), data[:250])
+    clone = pickle.loads(pickle.dumps(det))
+    run(det, data[250:])
+    run(clone, data[250:])
+    assert det.incidents() == clone.incidents() and det.incidents()
+    det.reset()
+    assert det.incidents() == [] and det.clock is None
+
+
+def test_a_flare_within_the_cool_down_reopens_the_same_incident() -> None:
+    data = bins({"a": 2.0}, 700, surges={"a": (300, 20, 12.0)})
+    flare = bins({"a": 2.0}, 700, seed=1, surges={"a": (360, 15, 12.0)})
+    merged = [b if i < 340 else flare[i] for i, b in enumerate(data)]
+    [inc] = run(Detector(brands=["a"], cooldown=60), merged).incidents()
+    assert inc.start <= T0 + 301 * MINUTE and inc.end is not None
+    assert inc.end >= T0 + 370 * MINUTE
+
+
+def test_peers_surging_together_make_it_industry() -> None:
+    peers = {"a": ["b"], "b": ["a"], "c": []}
+    surges = {"a": (300, 30, 10.0), "b": (302, 30, 8.0), "c": (500, 30, 10.0)}
+    det = run(Detector(brands=["a", "b", "c"], peers=peers),
+              bins({"a": 2.0, "b": 1.5, "c": 1.0}, 700, surges=surges))  # fmt: skip
+    scopes = {i.brand: i.scope for i in det.incidents()}
+    assert scopes == {"a": "industry", "b": "industry", "c": "brand"}
+
+
+def test_parameters_are_validated() -> None:
+    with pytest.raises(ValueError, match="windows"):
+        Detector(windows=())
+    with pytest.raises(ValueError, match="level"):
+        Detector(level=2.0)
+    with pytest.raises(ValueError, match="lookback"):
+        Detector(windows=(1, 90))
+
+
+def test_bins_must_come_in_order() -> None:
+    det = run(Detector(brands=["a"]), bins({"a": 1.0}, 10))
+    with pytest.raises(ValueError, match="before"):
+        det.learn_one(Bin(T0, {}))
