@@ -8,6 +8,7 @@ import pyarrow as pa
 import pytest
 from tests.detect.conftest import T0, Surge, archive, brands
 
+from uproar.detect import incident_dict
 from uproar.detect.batch import detect_store
 from uproar.detect.stream import Monitor
 from uproar.store import Store
@@ -123,9 +124,15 @@ def test_bait_link_is_flagged_as_a_rumour() -> None:
         text="omg leaked pics lol",
         url="http://leaks.example/x",
     )
-    store = stored(archive({"acme": 1.0}, hours=30, surges=[bait], seed=6))
+    outage = Surge("acme", T0 + timedelta(hours=27), 30, 8.0)
+    store = stored(archive({"acme": 1.0}, hours=30, surges=[bait, outage], seed=6))
     result = detect_store(store, brands=brands("acme"))
     domains = [r for r in result.rumours if r.kind == "domain"]
     assert [r.key for r in domains] == ["leaks.example"]
     assert domains[0].first_seen >= bait.onset
     assert domains[0].authors >= 10
+    # the outage an hour later carries the bait link that was still spreading
+    [incident] = [i for i in result.incidents if i.start >= outage.onset - timedelta(minutes=5)]
+    shown = incident_dict(incident)
+    assert shown["bait_link"] is True
+    assert [r["domain"] for r in shown["rumours"] if r["kind"] == "domain"] == ["leaks.example"]

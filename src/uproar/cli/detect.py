@@ -73,11 +73,11 @@ def _render(result: DetectResult) -> None:
         "regions",
         "topics",
         "terms",
-        "bait link",
+        "rumours",
     ):
         table.add_column(col)
     for i in result.incidents:
-        bait = ", ".join(str(r.get("domain") or "text") for r in i.rumours)
+        bait = ", ".join(str(r.get("domain") or "copypasta") for r in i.rumours)
         table.add_row(
             Text(i.brand),
             f"{i.start:%Y-%m-%d %H:%M}",

@@ -90,7 +90,11 @@ def describe(
     attached = tuple(
         r.as_dict()
         for r in (rumours or [])
-        if r.brand == incident.brand and incident.start - timedelta(hours=1) <= r.detected_at <= end
+        # a rumour spreading at any time in the incident (or the hour before it): the 2014
+        # bait link began hours before the outage and was still spreading through it
+        if r.brand == incident.brand
+        and r.detected_at <= end
+        and r.last_seen >= incident.start - timedelta(hours=1)
     )
     return replace(
         incident,
