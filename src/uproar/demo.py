@@ -36,6 +36,7 @@ from uproar.store.report import own_posts, sentiment_over_time, topics_over_time
 from uproar.understand import TopicCluster, discover_topics
 
 DEMO_SCENARIO = "isp-2014"
+STEPS = ("simulate", "ingest", "detect", "understand", "respond", "report")
 
 Step = Callable[[str], None]
 

@@ -6,12 +6,13 @@ from datetime import datetime
 from pathlib import Path
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
 from uproar.cli.app import app
 from uproar.cli.output import console, stdout
-from uproar.demo import DemoResult, run_demo
+from uproar.demo import STEPS, DemoResult, run_demo
 from uproar.report import sparkline
 
 
@@ -28,8 +29,20 @@ def demo(
     seed: int = typer.Option(2014, "--seed", help="Simulation seed."),
 ) -> None:
     """Simulate the 2014 ISP incident, ingest it, run every stage, write the HTML report."""
-    with console.status("starting") as status:
-        result = run_demo(out, seed=seed, step=lambda name: status.update(f"[bold]{name}…"))
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("demo", total=len(STEPS))
+
+        def step(name: str) -> None:
+            done = STEPS.index(name) if name in STEPS else 0
+            bar.update(task, description=f"demo: {name}", completed=done)
+
+        result = run_demo(out, seed=seed, step=step)
     show(result)
 
 
