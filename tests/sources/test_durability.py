@@ -96,10 +96,15 @@ def test_sigkill_mid_ingest_then_rerun_stores_each_post_once(
     victim = subprocess.Popen(
         command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    # DuckDB writes big inserts straight into the file: once it has grown past the first
-    # committed chunks, kill the ingest wherever it is.
+    # Once the file and its write-ahead log hold the first committed chunks, kill the ingest
+    # wherever it is.
+    wal = Path(f"{db}.wal")
+
+    def written() -> int:
+        return sum(p.stat().st_size for p in (db, wal) if p.exists())
+
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and not (db.exists() and db.stat().st_size > 12 << 20):
+    while time.monotonic() < deadline and written() < 32 << 20:  # past the first commit
         time.sleep(0.02)
     victim.send_signal(signal.SIGKILL)
     victim.wait()

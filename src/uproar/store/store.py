@@ -63,6 +63,10 @@ class Store:
         config: dict[str, str | bool | int | float | list[str]] = (
             {"memory_limit": memory_limit} if memory_limit else {}
         )
+        if not read_only:
+            # Checkpoint every 256 MB of WAL rather than DuckDB's 16 MB: ingest commits many
+            # batches, and each early checkpoint recompresses what the next one rewrites.
+            config["checkpoint_threshold"] = "256MB"
         try:
             self._con = duckdb.connect(self.path, read_only=read_only, config=config)
         except duckdb.Error as exc:
