@@ -70,11 +70,11 @@ def test_nothing_alarms_during_warm_up() -> None:
 
 
 def test_pickle_and_reset() -> None:
-    data = bins({"a": 2.0, "b": 1.0}, 500, surges={"a": (300, 20, 10.0)})
-    det = run(Detector(brands=["a", "b"]), data[:250])
+    data = bins({"a": 2.0, "b": 1.0}, 700, surges={"a": (500, 20, 10.0)})
+    det = run(Detector(brands=["a", "b"], settled=200), data[:450])
     clone = pickle.loads(pickle.dumps(det))
-    run(det, data[250:])
-    run(clone, data[250:])
+    run(det, data[450:])
+    run(clone, data[450:])
     assert det.incidents() == clone.incidents() and det.incidents()
     det.reset()
     assert det.incidents() == [] and det.clock is None

@@ -50,7 +50,7 @@ def ordered(store: Store) -> pa.Table:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("signal", ["fresh", "fresh_complaint"])
+@pytest.mark.parametrize("signal", ["fresh", "fresh_complaint", "weighted"])
 def test_streaming_equals_batch(posts: pa.Table, signal: str) -> None:
     store = stored(posts)
     batch = detect_store(store, brands=BRANDS, signal=signal, details=False, save=False)

@@ -112,6 +112,15 @@ class SeasonalBaseline:
         )
         return out
 
+    def evidence(self, t: datetime) -> FloatArray:
+        """How many counts stand behind the expectation at ``t`` (its hour of week and hour
+        of day, with the neighbouring hour when interpolating): few at night or early on."""
+        h, w = t.hour, hour_of_week(t)
+        g = (self.g_sum + self.global_prior * self.prior_rate) / (self.g_n + self.global_prior)
+        # the global rate enters the hour-of-day estimate as ``hour_prior`` bins' worth
+        out: FloatArray = self.w_sum[:, w] + self.d_sum[:, h] + self.hour_prior * g + 1.0
+        return out
+
     def level(self) -> FloatArray:
         """The recent-volume factor: recent counts over what the seasonal part expected.
 

@@ -145,6 +145,7 @@ class Detector:
         settled: int = 1440,
         cold_factor: float = 0.1,
         level_gate: float = 0.05,
+        uncertainty: float = 1.0,
         baseline: SeasonalBaseline | None = None,
     ) -> None:
         if not windows or min(windows) < 1:
@@ -174,6 +175,7 @@ class Detector:
         self.settled = settled
         self.cold_factor = cold_factor
         self.level_gate = level_gate
+        self.uncertainty = uncertainty
         self.baseline_given = baseline
         self.reset()
 
@@ -292,7 +294,10 @@ class Detector:
         stats = self._window_stats(mu_t)
         prev = np.stack([p for p, _m, _a in stats])
         mu_w = np.stack([m for _p, m, _a in stats])
-        alpha = np.stack([a for _p, _m, a in stats])
+        # The expectation is itself an estimate: a rate learned from ``e`` counts has a
+        # gamma posterior of shape ``e``, which adds 1/e to the predictive NB2 dispersion
+        # (Poisson-gamma mixture), so a thinly learned night hour is not over-trusted.
+        alpha = np.stack([a for _p, _m, a in stats]) + self.uncertainty / self.baseline.evidence(t)
         # the exact threshold is never below these two, so neither is the count needed
         floor = np.maximum(np.ceil(self.min_ratio * mu_w), np.ceil(mu_w + self.min_excess))
         lower = np.maximum((floor - prev).min(axis=0), 1.0)

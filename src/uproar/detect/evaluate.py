@@ -52,6 +52,7 @@ class TrueEvent:
     scope: str
     primary: bool
     id: str
+    sharp: bool = True
 
 
 @dataclass(slots=True)
@@ -76,6 +77,7 @@ class ScenarioScore:
     rumours_flagged: int = 0
     rumours_flagged_true: int = 0
     latencies: list[float] = field(default_factory=list)
+    sharp_latencies: list[float] = field(default_factory=list)
     seconds: float = 0.0
     missed: list[str] = field(default_factory=list)
     false: list[str] = field(default_factory=list)
@@ -94,7 +96,8 @@ def truth_events(truth: dict[str, Any]) -> list[TrueEvent]:
     events = []
     for inc in truth["incidents"]:
         onset, end = _t(inc["onset"]), _t(inc["end"])
-        events.append(TrueEvent(inc["brand"], onset, end, inc["scope"], True, inc["id"]))
+        sharp = inc.get("onset_shape", "sharp") == "sharp"
+        events.append(TrueEvent(inc["brand"], onset, end, inc["scope"], True, inc["id"], sharp))
         for peer in inc.get("peers_hit", []):
             events.append(TrueEvent(peer, onset, end, "industry", False, f"{inc['id']}@{peer}"))
     return events
@@ -150,6 +153,8 @@ def score(
         if e.primary:
             s.found += 1
             s.latencies.append((first.detected_at - e.onset).total_seconds() / 60.0)
+            if e.sharp:
+                s.sharp_latencies.append(s.latencies[-1])
         else:
             s.peers_found += 1
     for r in truth.get("rumours", []):
@@ -242,6 +247,7 @@ class EvalReport:
     def totals(self) -> dict[str, float | int | None]:
         sc = self.scenarios
         lat = [x for s in sc for x in s.latencies]
+        sharp = [x for s in sc for x in s.sharp_latencies]
         events = sum(s.events for s in sc)
         detections = sum(s.detections for s in sc)
         brand_weeks = sum(s.brand_weeks for s in sc)
@@ -256,6 +262,8 @@ class EvalReport:
             "precision": sum(s.correct for s in sc) / detections if detections else None,
             "latency_median_min": float(np.median(lat)) if lat else None,
             "latency_p90_min": float(np.percentile(lat, 90)) if lat else None,
+            "latency_median_sharp_min": float(np.median(sharp)) if sharp else None,
+            "latency_p90_sharp_min": float(np.percentile(sharp, 90)) if sharp else None,
             "false_alarms": sum(s.false_alarms for s in sc),
             "brand_weeks": round(brand_weeks, 2),
             "false_alarms_per_brand_week": (

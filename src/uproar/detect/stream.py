@@ -27,7 +27,7 @@ from uproar.records import Incident, Post
 from uproar.store import Store
 from uproar.store import detect as sql
 
-SIGNALS = ("fresh", "fresh_complaint")
+SIGNALS = ("fresh", "fresh_complaint", "weighted")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +49,8 @@ class _Counts:
 @dataclass(slots=True)
 class Monitor:
     """A detector fed post by post. ``signal`` picks what is counted: fresh authors'
-    mentions (``"fresh"``) or fresh authors' complaints (``"fresh_complaint"``)."""
+    original mentions (``"fresh"``), their complaints (``"fresh_complaint"``), or both
+    added (``"weighted"``: a fresh complaint weighs 2)."""
 
     detector: Detector
     signal: str = "fresh_complaint"
@@ -120,12 +121,19 @@ class Monitor:
             if repost:
                 continue
             fresh, fresh_c = self.fresh.see(brand, author_id, at, is_c)
-            if fresh_c if self.signal == "fresh_complaint" else fresh:
-                c.signal += 1
+            if self.signal == "fresh":
+                weight = int(fresh)
+            elif self.signal == "fresh_complaint":
+                weight = int(fresh_c)
+            else:
+                weight = int(fresh) + int(fresh_c)
+            if weight:
+                before = c.signal
+                c.signal += weight
                 floor = self.floors.get(brand)
                 if floor is not None and c.signal >= floor and brand not in self.alerts:
                     need = self.detector.need(self.minute, brand)
-                    if c.signal == need:
+                    if before < need <= c.signal:
                         self.alerts[brand] = at
                         out.append(Alert(brand=brand, at=at, post_id=id, needed=need))
         return out

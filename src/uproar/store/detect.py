@@ -33,22 +33,36 @@ _MENTIONS = """
     ), f AS (
         SELECT brand, platform, id, created_at, author_id, complaint, repost,
                lag(created_at) OVER (
-                   PARTITION BY {partition} ORDER BY created_at, platform, id
-               ) AS prev
+                   PARTITION BY brand, author_id, repost ORDER BY created_at, platform, id
+               ) AS prev{complaint_lag}
         FROM m
         WHERE own_brand IS NULL OR own_brand <> brand
     )
     SELECT brand, platform, id, created_at, author_id, complaint,
-           NOT repost AND {fresh} AND (prev IS NULL OR epoch(created_at - prev) >= $gap)
-               AS signal
+           CAST({weight} AS INTEGER) AS signal
     FROM f
 """
-# The two signals, as fixed SQL fragments: a fresh original mention, or a fresh original
-# complaint (the author's previous original *complaint* about the brand is at least the gap
-# old). Reposts never count: a repost amplifies one report, it is not a second one.
+_FRESH = "(NOT repost AND (prev IS NULL OR epoch(created_at - prev) >= $gap))"
+_FRESH_COMPLAINT = (
+    "(NOT repost AND complaint AND (prev_c IS NULL OR epoch(created_at - prev_c) >= $gap))"
+)
+_COMPLAINT_LAG = """,
+               lag(created_at) OVER (
+                   PARTITION BY brand, author_id, repost, complaint
+                   ORDER BY created_at, platform, id
+               ) AS prev_c"""
+# The signals, as fixed SQL fragments: each post's weight. "fresh": an original mention
+# whose author has not mentioned the brand within the gap; "fresh_complaint": the same for
+# complaints (the author's previous original complaint is at least the gap old);
+# "weighted": both added (a fresh complaint weighs 2, a fresh other mention 1). Reposts
+# never count: a repost amplifies one report, it is not a second one.
 SIGNAL_SQL = {
-    "fresh": {"partition": "brand, author_id, repost", "fresh": "TRUE"},
-    "fresh_complaint": {"partition": "brand, author_id, repost, complaint", "fresh": "complaint"},
+    "fresh": {"complaint_lag": "", "weight": _FRESH},
+    "fresh_complaint": {"complaint_lag": _COMPLAINT_LAG, "weight": _FRESH_COMPLAINT},
+    "weighted": {
+        "complaint_lag": _COMPLAINT_LAG,
+        "weight": f"CAST({_FRESH} AS INTEGER) + CAST({_FRESH_COMPLAINT} AS INTEGER)",
+    },
 }
 
 
@@ -93,7 +107,7 @@ def minute_signal(
                count(*) AS mentions,
                count(*) FILTER (WHERE complaint) AS complaints,
                count(DISTINCT author_id) AS authors,
-               count(*) FILTER (WHERE signal) AS signal
+               CAST(sum(signal) AS BIGINT) AS signal
         FROM ({_mentions(signal)})
         GROUP BY ALL
         ORDER BY minute, brand
@@ -113,7 +127,7 @@ def nth_signal_time(
     gap_s: float,
     since: datetime | None = None,
 ) -> datetime | None:
-    """Time of the ``n``-th (1-based) signal post of ``brand`` in the minute at ``minute``.
+    """Time of the post at which ``brand``'s signal in the minute at ``minute`` reaches ``n``.
 
     Freshness only looks back ``gap_s`` seconds, so the query reads that much before the
     minute (never before ``since``, where the detector's run began).
@@ -122,10 +136,15 @@ def nth_signal_time(
     if since is not None and start < since:
         start = since
     sql = f"""
-        SELECT created_at FROM ({_mentions(signal)})
-        WHERE created_at >= $minute AND signal AND brand = $brand
+        SELECT created_at FROM (
+            SELECT created_at, platform, id, signal,
+                   sum(signal) OVER (ORDER BY created_at, platform, id) AS reached
+            FROM ({_mentions(signal)})
+            WHERE created_at >= $minute AND brand = $brand
+        )
+        WHERE signal > 0 AND reached >= $n
         ORDER BY created_at, platform, id
-        LIMIT 1 OFFSET $skip
+        LIMIT 1
     """
     params = _params(
         pattern=pattern,
@@ -135,7 +154,7 @@ def nth_signal_time(
         brand=brand,
     )
     params["minute"] = naive_utc(minute)
-    params["skip"] = max(n - 1, 0)
+    params["n"] = n
     rows = store.connection.execute(sql, params).fetchall()
     return utc(rows[0][0]) if rows else None
 
