@@ -6,9 +6,10 @@ from datetime import timedelta
 
 import numpy as np
 import pytest
-from tests.detect.conftest import T0
 
 from uproar.detect.baseline import SeasonalBaseline, hour_of_week
+
+from .conftest import T0
 
 
 def profile(t) -> float:  # type: ignore[no-untyped-def]

@@ -7,12 +7,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from tests.detect.conftest import T0, Surge, archive
 from typer.testing import CliRunner
 
 from uproar.cli.app import get_app
 from uproar.store import Store
 from uproar.store.detect import load_incidents
+
+from .conftest import T0, Surge, archive
 
 KEYS = {"brand", "start", "detected_at", "peak", "end", "severity", "scope", "posts",
         "authors", "regions", "topics", "terms", "sample_post_ids"}  # fmt: skip

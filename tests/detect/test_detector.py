@@ -7,9 +7,10 @@ from datetime import timedelta
 
 import numpy as np
 import pytest
-from tests.detect.conftest import T0
 
 from uproar.detect.detector import Bin, BinCounts, Detector
+
+from .conftest import T0
 
 MINUTE = timedelta(minutes=1)
 

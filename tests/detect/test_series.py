@@ -8,12 +8,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.detect.conftest import T0
 from typer.testing import CliRunner
 
 from uproar.cli.app import get_app
 from uproar.detect.batch import detect_series, read_series
 from uproar.errors import InputError
+
+from .conftest import T0
 
 KEYS = {"brand", "start", "detected_at", "peak", "end", "severity", "scope", "posts",
         "authors", "regions", "topics", "terms", "sample_post_ids"}  # fmt: skip

@@ -6,13 +6,14 @@ from datetime import timedelta
 
 import pyarrow as pa
 import pytest
-from tests.detect.conftest import T0, Surge, archive, brands
 
 from uproar.detect import incident_dict
 from uproar.detect.batch import detect_store
 from uproar.detect.stream import Monitor
 from uproar.store import Store
 from uproar.store.detect import load_incidents
+
+from .conftest import T0, Surge, archive, brands
 
 BRANDS = brands("acme", "bolt", "cyan", peers={"acme": ["bolt"], "bolt": ["acme"]})
 SURGES = [
