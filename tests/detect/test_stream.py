@@ -80,6 +80,9 @@ def test_found_incidents_have_scope_and_details(posts: pa.Table) -> None:
     assert cyan.authors > 50 and cyan.posts >= cyan.authors
     assert 1 <= len(set(cyan.sample_post_ids)) == len(cyan.sample_post_ids) <= 5
     assert load_incidents(store, brand="cyan") == [cyan]
+    # a window learns from the history before it, so it finds the same incident
+    window = detect_store(store, brands=BRANDS, since=T0 + timedelta(hours=28))
+    assert window.incidents == (cyan,)
 
 
 @pytest.mark.slow

@@ -50,16 +50,30 @@ def detect_store(
     signal: str = "fresh_complaint",
     save: bool = True,
     details: bool = True,
+    history: timedelta = timedelta(days=7),
     **detector_options: Any,
 ) -> DetectResult:
     """Run the detector over the store's posts in ``[since, until)``.
 
-    With ``save``, incidents replace those stored for the same brands and window, and the
-    monitor's state is saved as ``"default"`` so a streaming run can carry on from it.
+    With ``since``, the detector first learns from up to ``history`` of the posts before
+    it (so the window is not judged from a cold start) and reports the incidents that
+    reach into the window. With ``save``, incidents replace those stored for the same
+    brands and window, and the monitor's state is saved as ``"default"`` so a streaming
+    run can carry on from it.
     """
     if signal not in SIGNALS:
         raise ValueError(f"signal must be one of {SIGNALS}, not {signal!r}")
-    since, until = _utc(since), _utc(until)
+    window_start = _utc(since)
+    until = _utc(until)
+    since = None if window_start is None else window_start - history
+    if since is not None:
+        rows = store.connection.execute(
+            "SELECT min(created_at) FROM posts WHERE created_at >= $s",
+            {"s": since.replace(tzinfo=None)},
+        ).fetchall()
+        first_post = rows[0][0] if rows and rows[0][0] is not None else None
+        if first_post is not None:
+            since = max(since, first_post.replace(tzinfo=UTC, second=0, microsecond=0))
     brands = dict(brands) if brands is not None else store.load_brands()
     pattern = complaint_pattern()
     gap_s = FRESH_GAP.total_seconds()
@@ -115,10 +129,14 @@ def detect_store(
         monitor.floors = det.floors(det.clock) if det.clock is not None else {}
     clock = det.clock
     incidents = det.incidents()
+    if window_start is not None:
+        incidents = [i for i in incidents if i.end is None or i.end > window_start]
     rumours: list[Rumour] = []
     end = clock or until
     if details and end is not None:
         rumours = find_rumours(store, since=since, until=until)
+        if window_start is not None:
+            rumours = [r for r in rumours if r.last_seen >= window_start]
         incidents = [
             describe(store, inc, until=end, brand=brands.get(inc.brand), rumours=rumours)
             for inc in incidents
@@ -128,10 +146,10 @@ def detect_store(
             store,
             incidents,
             replace_brands=sorted(set(brands) | {i.brand for i in incidents}),
-            since=since,
+            since=window_start,
             until=until,
         )
-        if table.num_rows and since is None and until is None:
+        if table.num_rows and window_start is None and until is None:
             monitor.save(store)
     return DetectResult(
         incidents=tuple(incidents),
