@@ -140,3 +140,20 @@ def test_bait_link_is_flagged_as_a_rumour() -> None:
     shown = incident_dict(incident)
     assert shown["bait_link"] is True
     assert [r["domain"] for r in shown["rumours"] if r["kind"] == "domain"] == ["leaks.example"]
+
+
+@pytest.mark.slow
+def test_streaming_carries_on_from_a_batch_run(posts: pa.Table) -> None:
+    cut = T0 + timedelta(hours=28, minutes=30)
+    times = posts.column("created_at").to_pylist()
+    half = sum(t < cut.replace(tzinfo=None) for t in times)
+    first = stored(posts.slice(0, half))
+    detect_store(first, brands=BRANDS, details=False)  # saves the monitor
+    monitor = Monitor.load(first)
+    assert monitor is not None
+    rest = stored(posts.slice(half))
+    monitor.process(ordered(rest))
+    last = max(times).replace(tzinfo=T0.tzinfo)
+    monitor.advance(last + timedelta(minutes=1))
+    whole = detect_store(stored(posts), brands=BRANDS, details=False, save=False)
+    assert monitor.incidents() == list(whole.incidents)

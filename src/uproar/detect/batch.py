@@ -127,6 +127,13 @@ def detect_store(
             det.learn_one(Bin(t, counts, alerts))
         monitor.minute = det.clock
         monitor.floors = det.floors(det.clock) if det.clock is not None else {}
+        if det.clock is not None:
+            # hand the streaming path the last hour's authors, so freshness carries on
+            recent = det.clock - FRESH_GAP if since is None else max(since, det.clock - FRESH_GAP)
+            for brand, author, complaint, at in sql.recent_authors(
+                store, since=recent, until=det.clock, pattern=pattern
+            ):
+                monitor.fresh.remember(brand, author, at, complaint)
     clock = det.clock
     incidents = det.incidents()
     if window_start is not None:

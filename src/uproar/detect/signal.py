@@ -83,6 +83,15 @@ class FreshAuthors:
         fresh_complaint = complaint and (prev_same is None or at - prev_same >= self.gap)
         return fresh, fresh_complaint
 
+    def remember(self, brand: str, author: str, at: datetime, complaint: bool) -> None:
+        """Seed the memory with a mention seen elsewhere (the batch path's last hour)."""
+        key = (brand, author)
+        if key not in self._last or self._last[key] < at:
+            self._last[key] = at
+        same = self._last_complaint if complaint else self._last_other
+        if key not in same or same[key] < at:
+            same[key] = at
+
     def forget_before(self, cutoff: datetime) -> None:
         """Drop authors last seen before ``cutoff`` (they are fresh again anyway)."""
         for table in (self._last, self._last_complaint, self._last_other):

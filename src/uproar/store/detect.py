@@ -159,6 +159,28 @@ def nth_signal_time(
     return utc(rows[0][0]) if rows else None
 
 
+def recent_authors(
+    store: Store, *, since: datetime, until: datetime, pattern: str
+) -> list[tuple[str, str, bool, datetime]]:
+    """(brand, author, complaint, last time) of each author's latest original mention of each
+    brand in ``[since, until)``, per complaint kind: the streaming path's freshness memory."""
+    rows = store.connection.execute(
+        """
+        WITH m AS (
+            SELECT unnest(p.brands) AS brand, p.author_id, p.created_at, p.own_brand,
+                   coalesce(l.complaint, regexp_matches(lower(p.text), $pattern)) AS complaint
+            FROM posts p LEFT JOIN labels l ON l.platform = p.platform AND l.id = p.id
+            WHERE p.created_at >= $since AND p.created_at < $until AND p.reposted_id IS NULL
+        )
+        SELECT brand, author_id, complaint, max(created_at) FROM m
+        WHERE own_brand IS NULL OR own_brand <> brand
+        GROUP BY ALL ORDER BY ALL
+        """,
+        {"since": naive_utc(since), "until": naive_utc(until), "pattern": pattern},
+    ).fetchall()
+    return [(b, a, bool(c), _aware(t)) for b, a, c, t in rows]
+
+
 def incident_posts(
     store: Store,
     *,
