@@ -10,11 +10,12 @@ from typing import Any
 
 import orjson
 import pytest
-from tests.simulate.conftest import read_pages
 
 from uproar.config import load_brands
 from uproar.simulate import SimulationResult, load_scenario, output_paths, simulate
 from uproar.simulate.scenario import parse_scenario
+
+from .conftest import read_pages
 
 SMALL = """
 [scenario]

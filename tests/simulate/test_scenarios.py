@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.simulate.conftest import read_pages
 
 from uproar.simulate import SimulationResult, load_scenario, simulate
+
+from .conftest import read_pages
 
 
 def when(value: str) -> datetime:
