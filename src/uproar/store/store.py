@@ -106,13 +106,23 @@ class Store:
         self.close()
 
     # -- posts ---------------------------------------------------------------------------
-    def insert_posts(self, batch: pa.Table) -> int:
-        """Insert posts, ignoring (platform, id) already stored; returns how many were new."""
+    def _insert(self, table: str, batch: pa.Table, *, on_conflict: str) -> int:
+        """Insert an Arrow batch by column name; ``on_conflict`` is IGNORE or REPLACE.
+
+        Table and column names come from this module and the stages' own schemas, never
+        from input; the rows themselves travel as Arrow, not as SQL text.
+        """
+        if batch.num_rows == 0:
+            return 0
         cols = ", ".join(batch.column_names)
         row = self._con.execute(
-            f"INSERT OR IGNORE INTO posts ({cols}) SELECT {cols} FROM batch"
+            f"INSERT OR {on_conflict} INTO {table} ({cols}) SELECT {cols} FROM batch"
         ).fetchone()
         return int(row[0]) if row else 0
+
+    def insert_posts(self, batch: pa.Table) -> int:
+        """Insert posts, ignoring (platform, id) already stored; returns how many were new."""
+        return self._insert("posts", batch, on_conflict="IGNORE")
 
     def insert_posts_returning(self, batch: pa.Table, columns: tuple[str, ...]) -> pa.Table:
         """Insert posts like ``insert_posts``; return ``columns`` of the rows that were new."""
@@ -128,13 +138,7 @@ class Store:
 
     def quarantine(self, batch: pa.Table) -> int:
         """Keep bad input with its file, line and reason; re-quarantining is a no-op."""
-        if batch.num_rows == 0:
-            return 0
-        cols = ", ".join(batch.column_names)
-        row = self._con.execute(
-            f"INSERT OR IGNORE INTO quarantine ({cols}) SELECT {cols} FROM batch"
-        ).fetchone()
-        return int(row[0]) if row else 0
+        return self._insert("quarantine", batch, on_conflict="IGNORE")
 
     def count_posts(self) -> int:
         row = self._con.execute("SELECT count(*) FROM posts").fetchone()
@@ -296,10 +300,4 @@ class Store:
     # -- labels --------------------------------------------------------------------------
     def save_labels(self, batch: pa.Table) -> int:
         """Upsert labels (columns as in the ``labels`` table)."""
-        if batch.num_rows == 0:
-            return 0
-        cols = ", ".join(batch.column_names)
-        row = self._con.execute(
-            f"INSERT OR REPLACE INTO labels ({cols}) SELECT {cols} FROM batch"
-        ).fetchone()
-        return int(row[0]) if row else 0
+        return self._insert("labels", batch, on_conflict="REPLACE")
