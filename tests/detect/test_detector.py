@@ -112,3 +112,31 @@ def test_bins_must_come_in_order() -> None:
     det = run(Detector(brands=["a"]), bins({"a": 1.0}, 10))
     with pytest.raises(ValueError, match="before"):
         det.learn_one(Bin(T0, {}))
+
+
+def _ramp(
+    minutes: int, start: int, *, rate: float = 2.0, per: float = 10.0, seed: int = 3
+) -> list[Bin]:
+    """Poisson counts at ``rate``, rising by one more ``rate`` every ``per`` minutes from
+    ``start``."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for m in range(minutes):
+        lam = rate * (1.0 + max(m - start, 0) / per)
+        k = int(rng.poisson(lam))
+        out.append(Bin(T0 + m * MINUTE, {"a": BinCounts(k, k)}))
+    return out
+
+
+def test_the_cusum_catches_a_slow_ramp_before_the_windows() -> None:
+    data = _ramp(1000, 700)
+    [with_cusum] = run(Detector(brands=["a"], settled=300), data).incidents()
+    windows_only = run(Detector(brands=["a"], settled=300, cusum_limit=float("inf")), data)
+    assert T0 + 700 * MINUTE <= with_cusum.detected_at <= T0 + 725 * MINUTE
+    assert all(i.detected_at > with_cusum.detected_at for i in windows_only.incidents())
+
+
+def test_the_cusum_stays_quiet_on_steady_counts() -> None:
+    det = run(Detector(brands=["a"], settled=300), bins({"a": 2.0}, 3000, seed=5))
+    assert det.incidents() == []
+    assert (det.cusum >= 0).all() and (det.cusum < det.cusum_limit).all()
