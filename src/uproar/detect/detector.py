@@ -42,9 +42,6 @@ NEVER = 1 << 40  # "no count in this bin can open an incident"
 # 43 -> 24 minutes); sharp onsets are still met first by the 1-5 bin windows.
 CUSUM_RATIO = 2.0
 CUSUM_LIMIT = 11.0
-# While the CUSUM is above this share of its limit, the baseline's level does not follow
-# recent volume (1.0: the CUSUM never holds it back).
-CUSUM_HOLD = 1.0
 
 # Severity from the incident's peak window: (name, minimum excess ratio, minimum excess
 # count). The first row whose both minimums are met wins.
@@ -160,7 +157,6 @@ class Detector:
         uncertainty: float = 1.0,
         cusum_ratio: float = CUSUM_RATIO,
         cusum_limit: float = CUSUM_LIMIT,
-        cusum_hold: float = CUSUM_HOLD,
         baseline: SeasonalBaseline | None = None,
     ) -> None:
         if not windows or min(windows) < 1:
@@ -197,7 +193,6 @@ class Detector:
         self.uncertainty = uncertainty
         self.cusum_ratio = cusum_ratio
         self.cusum_limit = cusum_limit
-        self.cusum_hold = cusum_hold
         self.baseline_given = baseline
         self.reset()
 
@@ -497,8 +492,6 @@ class Detector:
         # The level follows recent volume only while the longest window looks ordinary
         # (once the daily rhythm is known), so a slow build is not absorbed as it grows.
         level_ok = cold | (tails[-1] >= self.level_gate)
-        # ... nor while the CUSUM is gathering evidence of a rise (an onset's first bins)
-        level_ok &= cold | (self.cusum < self.cusum_hold * self.cusum_limit)
         for (_prev, _mu_w, alpha), w, disp in zip(
             stats, self.windows, self.dispersion, strict=True
         ):
