@@ -13,7 +13,9 @@ time for all brands together. River's protocol, for bins rather than rows:
 
 Windows of 1, 3, 5 and 15 bins catch a sharp spike within its first minute and a slow build
 within a quarter hour. Counts are tested against a negative binomial whose dispersion is
-learned per brand and window (``statistics.Dispersion``).
+learned per brand and window (``statistics.Dispersion``). Alongside the windows, a one-sided
+CUSUM of the NB log-likelihood ratio (a doubling against the baseline) gathers evidence
+over a slow ramp that fixed windows forget; its opening count joins ``need`` the same way.
 """
 
 from __future__ import annotations
