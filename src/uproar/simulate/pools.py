@@ -12,7 +12,15 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from uproar.simulate.vocab import Entities, RenderContext, Rendered, Renderer, Template, tco
+from uproar.simulate.vocab import (
+    Entities,
+    RenderContext,
+    Rendered,
+    Renderer,
+    Template,
+    entities_of,
+    tco,
+)
 
 POOL_SIZE = 48  # rendered texts per pool ...
 POOL_REUSE = 4  # ... each used at most this often before it is re-rendered
@@ -119,11 +127,4 @@ def verbatim(
     hashtags = [
         {"start": m.start(), "end": m.end(), "tag": m.group(1)} for m in _HASHTAG.finditer(text)
     ]
-    ents: Entities = {}
-    if mentions:
-        ents["mentions"] = mentions
-    if hashtags:
-        ents["hashtags"] = hashtags
-    if urls:
-        ents["urls"] = urls
-    return Rendered(text, "en", ents or None, tuple(mentioned))
+    return Rendered(text, "en", entities_of(mentions, hashtags, urls), tuple(mentioned))

@@ -208,6 +208,20 @@ class RenderContext:
     copypasta: str | None = None
 
 
+def entities_of(
+    mentions: list[dict[str, Any]], hashtags: list[dict[str, Any]], urls: list[dict[str, Any]]
+) -> Entities | None:
+    """X v2 ``entities``: only the non-empty groups, in X's order; None when all are empty."""
+    entities: Entities = {}
+    if mentions:
+        entities["mentions"] = mentions
+    if hashtags:
+        entities["hashtags"] = hashtags
+    if urls:
+        entities["urls"] = urls
+    return entities or None
+
+
 def tco(url: str) -> str:
     """A stable t.co-style short link for a URL (X wraps every link: 23 characters)."""
     digest = hashlib.blake2b(url.encode(), digest_size=8).hexdigest()
@@ -296,14 +310,8 @@ class Renderer:
             for group in (mentions, hashtags, urls):
                 for e in group:
                     e["start"], e["end"] = shift(e["start"]), shift(e["end"])
-        entities: Entities = {}
-        if mentions:
-            entities["mentions"] = mentions
-        if hashtags:
-            entities["hashtags"] = hashtags
-        if urls:
-            entities["urls"] = urls
-        return Rendered(text, template.lang, entities or None, tuple(dict.fromkeys(mentioned)))
+        entities = entities_of(mentions, hashtags, urls)
+        return Rendered(text, template.lang, entities, tuple(dict.fromkeys(mentioned)))
 
     # -- expansion -------------------------------------------------------------------
     def _expand(
