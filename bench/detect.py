@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 from uproar.config import Brand
 from uproar.detect.batch import detect_store
-from uproar.detect.stream import Monitor
+from uproar.detect.stream import MONITOR_COLUMNS, Monitor
 from uproar.store import Store
 
 START = datetime(2024, 3, 4, tzinfo=UTC)
@@ -104,17 +104,7 @@ def main() -> None:
     result = detect_store(store, brands=brands, signal="fresh_complaint", save=False)
     seconds = time.perf_counter() - t0
 
-    cols = (
-        "platform",
-        "id",
-        "created_at",
-        "author_id",
-        "brands",
-        "own_brand",
-        "text",
-        "reposted_id",
-    )
-    first = store.posts_arrow(columns=cols, limit=args.stream_posts)
+    first = store.posts_arrow(columns=MONITOR_COLUMNS, limit=args.stream_posts)
     monitor = Monitor.for_brands(brands, signal="fresh_complaint")
     t0 = time.perf_counter()
     monitor.process(first)

@@ -9,7 +9,7 @@ import pytest
 
 from uproar.detect import incident_dict
 from uproar.detect.batch import detect_store
-from uproar.detect.stream import Monitor
+from uproar.detect.stream import MONITOR_COLUMNS, Monitor
 from uproar.store import Store
 from uproar.store.detect import load_incidents
 
@@ -36,18 +36,7 @@ def stored(posts: pa.Table, path: str = ":memory:") -> Store:
 
 
 def ordered(store: Store) -> pa.Table:
-    return store.posts_arrow(
-        columns=(
-            "platform",
-            "id",
-            "created_at",
-            "author_id",
-            "brands",
-            "own_brand",
-            "text",
-            "reposted_id",
-        )
-    )
+    return store.posts_arrow(columns=MONITOR_COLUMNS)
 
 
 @pytest.mark.slow

@@ -29,6 +29,9 @@ from uproar.store import detect as sql
 
 SIGNALS = ("fresh", "fresh_complaint", "weighted")
 
+# The post columns ``Monitor.process`` reads from an Arrow table (``Store.posts_arrow``).
+MONITOR_COLUMNS = ("id", "created_at", "author_id", "brands", "own_brand", "text", "reposted_id")
+
 
 @dataclass(frozen=True, slots=True)
 class Alert:
