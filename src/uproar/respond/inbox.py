@@ -29,13 +29,11 @@ How it works (the numbers live in ``templates/inbox.toml``):
 from __future__ import annotations
 
 import math
-import tomllib
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +45,7 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from uproar.errors import ConfigError, InputError
 from uproar.records import Finding
+from uproar.respond.datafiles import load_toml
 from uproar.respond.lint import Linter, Profile
 from uproar.respond.llm import ModelDrafter
 from uproar.respond.platforms import PLATFORMS, fits, link_spans, weighted_length
@@ -76,24 +75,11 @@ class InboxSettings:
 
 
 def load_inbox_settings(path: str | Path | None = None) -> InboxSettings:
-    if path is None:
-        return _shipped_settings()
+    return load_toml(path, _parse_settings, shipped="inbox.toml", what="inbox settings")
+
+
+def _parse_settings(data: dict[str, Any], source: str) -> InboxSettings:
     try:
-        text = Path(path).read_text("utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read inbox settings: {exc}", file=str(path)) from exc
-    return _parse_settings(text, str(path))
-
-
-@cache
-def _shipped_settings() -> InboxSettings:
-    text = resources.files("uproar.respond").joinpath("templates/inbox.toml").read_text("utf-8")
-    return _parse_settings(text, "templates/inbox.toml")
-
-
-def _parse_settings(text: str, source: str) -> InboxSettings:
-    try:
-        data = tomllib.loads(text)
         score, terms = data["score"], data["terms"]
         weights = {name: float(score[name]) for name in SIGNALS}
         intents = tuple((str(i["name"]), tuple(i["terms"])) for i in data.get("intents", []))
@@ -112,8 +98,6 @@ def _parse_settings(text: str, source: str) -> InboxSettings:
             complaint=tuple(terms["complaint"]),
             intents=intents,
         )
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{source}: not valid TOML: {exc}", file=source) from exc
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigError(f"{source}: missing or bad key {exc}", file=source) from exc
 
@@ -128,29 +112,13 @@ class ReplyTemplate:
 
 def load_reply_templates(path: str | Path | None = None) -> dict[str, tuple[ReplyTemplate, ...]]:
     """Reply templates per intent (``templates/replies.toml`` or a brand's own file)."""
-    if path is None:
-        return _shipped_replies()
-    try:
-        text = Path(path).read_text("utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read reply templates: {exc}", file=str(path)) from exc
-    return _parse_replies(text, str(path))
-
-
-@cache
-def _shipped_replies() -> dict[str, tuple[ReplyTemplate, ...]]:
-    text = resources.files("uproar.respond").joinpath("templates/replies.toml").read_text("utf-8")
-    return _parse_replies(text, "templates/replies.toml")
+    return load_toml(path, _parse_replies, shipped="replies.toml", what="reply templates")
 
 
 _PLACEHOLDER = regex.compile(r"\{(\w+)\}")
 
 
-def _parse_replies(text: str, source: str) -> dict[str, tuple[ReplyTemplate, ...]]:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{source}: not valid TOML: {exc}", file=source) from exc
+def _parse_replies(data: dict[str, Any], source: str) -> dict[str, tuple[ReplyTemplate, ...]]:
     out: dict[str, tuple[ReplyTemplate, ...]] = {}
     for intent in INTENTS:
         specs = data.get(intent)
@@ -375,7 +343,9 @@ def review_reasons(
 
 
 # -- signals -------------------------------------------------------------------------------
-def _term_pattern(terms: Sequence[str]) -> regex.Pattern[str]:
+@cache
+def _term_pattern(terms: tuple[str, ...]) -> regex.Pattern[str]:
+    """Compiled once per term list: the inbox asks for the same lists for every cluster."""
     alternation = "|".join(regex.escape(t) for t in sorted(terms, key=len, reverse=True))
     return regex.compile(rf"(?<!\w)(?:{alternation})(?!\w)", regex.IGNORECASE)
 
@@ -441,8 +411,8 @@ def build_inbox(
         raise InputError("name an incident or a brand", field="brand")
     if now is None:
         now = until or latest_mention(store, brand=brand, since=since, until=until)
-    settings = settings or _shipped_settings()
-    replies = replies or _shipped_replies()
+    settings = settings or load_inbox_settings()
+    replies = replies or load_reply_templates()
     linter = linter or Linter(profile)
 
     rows = inbox_mentions(store, brand=brand, since=since, until=until, now=now).to_pylist()

@@ -19,7 +19,6 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ import regex
 
 from uproar.errors import ConfigError, InputError
 from uproar.records import Finding
+from uproar.respond.datafiles import load_toml
 from uproar.respond.lint import Linter, Profile
 from uproar.respond.platforms import fits, link_spans, max_length, rules_for, weighted_length
 
@@ -140,26 +140,10 @@ class ThreadTemplates:
 
 def load_templates(path: str | Path | None = None) -> ThreadTemplates:
     """The thread's sentence templates: the shipped ones, or a brand's own TOML file."""
-    if path is None:
-        return _shipped_templates()
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read templates: {exc}", file=str(path)) from exc
-    return _parse_templates(text, str(path))
+    return load_toml(path, _parse_templates, shipped="thread.toml", what="templates")
 
 
-@cache
-def _shipped_templates() -> ThreadTemplates:
-    source = resources.files("uproar.respond").joinpath("templates/thread.toml")
-    return _parse_templates(source.read_text("utf-8"), "templates/thread.toml")
-
-
-def _parse_templates(text: str, source: str) -> ThreadTemplates:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{source}: not valid TOML: {exc}", file=source) from exc
+def _parse_templates(data: dict[str, Any], source: str) -> ThreadTemplates:
     sections = []
     for i, spec in enumerate(data.get("sections", [])):
         key = f"sections[{i}]"
@@ -257,7 +241,7 @@ def compose_thread(
     ``previous`` is how many posts the thread already has (earlier updates); numbering
     continues after them. Without it, the facts' ``previous`` key is used."""
     rules_for(platform)  # validates the name
-    templates = templates or _shipped_templates()
+    templates = templates or load_templates()
     linter = linter or Linter(profile)
     start = facts.previous if previous is None else previous
     if start < 0:
