@@ -96,8 +96,11 @@ QUARANTINE_SCHEMA = pa.schema(
 )
 
 Enricher = Callable[[Store, pa.Table], None]
+# (line, item within the line, the raw line or decoded value, what it parsed into)
+Record = tuple[int, int, Any, Row | RecordError | Skip]
 Progress = Callable[[int], None]
 
+MAX_ERRORS = 20  # quarantine messages kept for display per run (all are in the table)
 # Files at least this big are parsed by worker processes while the main one writes.
 PARALLEL_MIN_BYTES = 32 << 20
 
@@ -113,6 +116,22 @@ class IngestResult:
     skipped: int = 0
     files: dict[str, str] = field(default_factory=dict)  # path -> detected format
     errors: list[str] = field(default_factory=list)  # first quarantine messages, for display
+
+    def note(self, messages: Iterable[str]) -> None:
+        """Keep quarantine messages for display, up to ``MAX_ERRORS``."""
+        room = MAX_ERRORS - len(self.errors)
+        if room > 0:
+            self.errors.extend(itertools.islice(messages, room))
+
+    def absorb(self, other: IngestResult) -> None:
+        """Add another run's counts (a live stream's batches) to these."""
+        self.read += other.read
+        self.stored += other.stored
+        self.duplicates += other.duplicates
+        self.quarantined += other.quarantined
+        self.skipped += other.skipped
+        self.files.update(other.files)
+        self.note(other.errors)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -157,9 +176,9 @@ class ChunkParser:
             self._matcher = BrandMatcher(self.brands)
         return self._matcher
 
-    def parse(
-        self, source: str, records: Iterable[tuple[int, int, bytes, Row | RecordError | Skip]]
-    ) -> Chunk:
+    def parse(self, source: str, records: Iterable[Record]) -> Chunk:
+        """Rows and quarantine for ``records``; a record's content (its raw line, or the
+        decoded object) is only serialised when it has to be quarantined."""
         rows: list[Row] = []
         lines: list[int] = []
         keep, at = rows.append, lines.append
@@ -177,10 +196,11 @@ class ChunkParser:
                 for key, value in (
                     ("source_file", source), ("line", line), ("item", item),
                     ("kind", record.kind), ("field", record.field), ("reason", record.reason),
-                    ("content", content), ("quarantined_at", self.now),
+                    ("content", content if isinstance(content, bytes) else orjson.dumps(content)),
+                    ("quarantined_at", self.now),
                 ):  # fmt: skip
                     bad[key].append(value)
-                if len(errors) < 20:
+                if len(errors) < MAX_ERRORS:
                     where = f"{source}:{line}" + (f" item {item}" if item else "")
                     blame = f" (field {record.field!r})" if record.field else ""
                     errors.append(f"{where}: {record.reason}{blame}")
@@ -205,9 +225,14 @@ class ChunkParser:
         return self.parse(source, _json_line_records(JSON_FORMATS[name], first, lines))
 
 
-def _json_line_records(
-    module: ModuleType, first: int, lines: list[bytes]
-) -> Iterator[tuple[int, int, bytes, Row | RecordError | Skip]]:
+def _object_records(module: ModuleType, objects: Iterable[Any]) -> Iterator[Record]:
+    """Records of decoded JSON values; each value's position stands in for its line."""
+    for index, obj in enumerate(objects, 1):
+        for item, record in enumerate(module.records(obj)):
+            yield index, item, obj, record
+
+
+def _json_line_records(module: ModuleType, first: int, lines: list[bytes]) -> Iterator[Record]:
     for offset, raw in enumerate(lines):
         if not raw.strip():
             continue
@@ -260,13 +285,15 @@ class Ingestor:
         for path in map(Path, paths):
             if not path.is_file():
                 raise InputError("no such file", file=str(path))
-            name = detect_format(path) if format in ("auto", "twarc") else format
+            # A JSON array or pretty-printed document is read (and parsed) once, here.
+            whole = None if _is_csv(path) or format == "csv" else _whole_document(path)
+            name = _detect(path, whole) if format in ("auto", "twarc") else format
             if format == "twarc" and name not in ("x-v2", "x-v1"):
                 raise FormatError(f"not a twarc file (looks like {name})", file=str(path))
             result.files[str(path)] = name
             pending: list[Chunk] = []
             reported = 0
-            for chunk in self._chunks(path, name):
+            for chunk in self._chunks(path, name, whole):
                 pending.append(chunk)
                 if progress and chunk.bytes_read:
                     progress(chunk.bytes_read)
@@ -291,32 +318,21 @@ class Ingestor:
         if format not in JSON_FORMATS:
             raise FormatError(f"live records must be one of {', '.join(JSON_FORMATS)}")
         module = JSON_FORMATS[format]
-        records = (
-            (index, item, orjson.dumps(obj), record)
-            for index, obj in enumerate(objects, 1)
-            for item, record in enumerate(module.records(obj))
-        )
         result = IngestResult(files={source: format})
-        for chunk in self._sized(self.parser, source, records):
+        for chunk in self._sized(self.parser, source, _object_records(module, objects)):
             self._write([chunk], result)
         return result
 
     # -- reading -------------------------------------------------------------------------
-    def _chunks(self, path: Path, name: str) -> Iterator[Chunk]:
+    def _chunks(self, path: Path, name: str, whole: list[Any] | None) -> Iterator[Chunk]:
         source = str(path)
         if name == "csv":
             rows = ((line, 0, raw, rec) for line, raw, rec in
                     csv_format.rows(path, mapping=self.csv_mapping))  # fmt: skip
             yield from self._sized(self.parser, source, rows)
             return
-        whole = _whole_document(path)
         if whole is not None:
-            module = JSON_FORMATS[name]
-            records = (
-                (index, item, orjson.dumps(obj), record)
-                for index, obj in enumerate(whole, 1)
-                for item, record in enumerate(module.records(obj))
-            )
+            records = _object_records(JSON_FORMATS[name], whole)
             yield from self._sized(self.parser, source, records)
             return
         batches = read_lines(path, chunk_bytes=CHUNK_BYTES)
@@ -332,7 +348,7 @@ class Ingestor:
         self,
         parser: ChunkParser,
         source: str,
-        records: Iterator[tuple[int, int, bytes, Row | RecordError | Skip]],
+        records: Iterator[Record],
     ) -> Iterator[Chunk]:
         """Cut a record stream into chunks of at most ``batch_size`` records."""
         while True:
@@ -375,7 +391,7 @@ class Ingestor:
         result.duplicates += posts.num_rows - new.num_rows
         result.quarantined += bad.num_rows
         for chunk in chunks:
-            result.errors.extend(chunk.errors[: max(0, 20 - len(result.errors))])
+            result.note(chunk.errors)
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -477,12 +493,19 @@ def sniff_format(obj: Any) -> str | None:
     return "x-v2" if x_v2.sniff(obj) else None
 
 
+def _is_csv(path: Path) -> bool:
+    suffixes = [s.lower() for s in path.suffixes]
+    return ".csv" in suffixes or ".tsv" in suffixes
+
+
 def detect_format(path: Path) -> str:
     """The format of an archive, from its extension (CSV) or its first JSON records."""
-    suffixes = [s.lower() for s in path.suffixes]
-    if ".csv" in suffixes or ".tsv" in suffixes:
+    return _detect(path, None if _is_csv(path) else _whole_document(path))
+
+
+def _detect(path: Path, whole: list[Any] | None) -> str:
+    if _is_csv(path):
         return "csv"
-    whole = _whole_document(path)
     if whole is not None:
         for obj in whole[:100]:
             found = sniff_format(obj)

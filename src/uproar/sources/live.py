@@ -33,30 +33,20 @@ Clock = Callable[[], float]
 
 @dataclass(slots=True)
 class LiveTotals:
-    """Running counts across every batch a stream wrote."""
+    """Running counts across every batch a stream wrote, plus the stream's own."""
 
     messages: int = 0
-    stored: int = 0
-    duplicates: int = 0
-    quarantined: int = 0
-    skipped: int = 0
     reconnects: int = 0
-    errors: list[str] = field(default_factory=list)
-
-    def add(self, result: IngestResult) -> None:
-        self.stored += result.stored
-        self.duplicates += result.duplicates
-        self.quarantined += result.quarantined
-        self.skipped += result.skipped
-        self.errors.extend(result.errors[: max(0, 20 - len(self.errors))])
+    ingested: IngestResult = field(default_factory=IngestResult)
 
     def as_dict(self) -> dict[str, Any]:
+        i = self.ingested
         return {
             "messages": self.messages,
-            "stored": self.stored,
-            "duplicates": self.duplicates,
-            "quarantined": self.quarantined,
-            "skipped": self.skipped,
+            "stored": i.stored,
+            "duplicates": i.duplicates,
+            "quarantined": i.quarantined,
+            "skipped": i.skipped,
             "reconnects": self.reconnects,
         }
 
@@ -96,7 +86,7 @@ class Batcher:
             return
         batch, self.pending = self.pending, []
         result = self.ingestor.ingest_objects(batch, format=self.format, source=self.source)
-        self.totals.add(result)
+        self.totals.ingested.absorb(result)
 
 
 @dataclass(slots=True)
