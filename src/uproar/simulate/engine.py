@@ -116,6 +116,30 @@ class _Page:
     places: dict[int, None] = field(default_factory=dict)
     refs: dict[str, dict[str, Any]] = field(default_factory=dict)
 
+    def cite(self, src: _Source) -> None:
+        """A post on this page points at ``src``: include it and its author."""
+        self.refs[src.id] = src.tweet
+        self.users[src.author] = None
+
+
+def _tweet(
+    tid: str, text: str, created_at: str, author_id: str, conversation_id: str, lang: str
+) -> dict[str, Any]:
+    """The fields every X v2 tweet starts with, in X's order."""
+    return {
+        "id": tid,
+        "text": text,
+        "created_at": created_at,
+        "author_id": author_id,
+        "conversation_id": conversation_id,
+        "lang": lang,
+    }
+
+
+def _mention(start: int, username: str, user_id: str) -> dict[str, Any]:
+    """An X v2 mention entity for ``@username`` at ``start``."""
+    return {"start": start, "end": start + 1 + len(username), "username": username, "id": user_id}
+
 
 # --------------------------------------------------------------------------- the run
 
@@ -685,26 +709,17 @@ class _Run:
             for k in range(len(ids)):
                 tid = ids[k]
                 ci = comp[k]
-                refs = page.refs
                 if ci < 0:  # the brand's own post
                     own = self.own_posts[-1 - ci]
                     a = own.author
                     r = own.rendered
-                    tw: dict[str, Any] = {
-                        "id": tid,
-                        "text": r.text,
-                        "created_at": created[k],
-                        "author_id": uids[a],
-                        "conversation_id": tid,
-                        "lang": r.lang,
-                    }
+                    tw = _tweet(tid, r.text, created[k], uids[a], tid, r.lang)
                     prev = own_last.get(own.thread)
                     if prev is not None:
                         tw["conversation_id"] = prev.conversation
                         tw["in_reply_to_user_id"] = uids[prev.author]
                         tw["referenced_tweets"] = [{"type": "replied_to", "id": prev.id}]
-                        refs[prev.id] = prev.tweet
-                        page.users[prev.author] = None
+                        page.cite(prev)
                     if r.entities:
                         tw["entities"] = r.entities
                     tw["public_metrics"] = {
@@ -747,14 +762,7 @@ class _Run:
                                 f = ORIGINAL
                                 parent = None
                     if f == ORIGINAL:
-                        tw = {
-                            "id": tid,
-                            "text": r.text,
-                            "created_at": created[k],
-                            "author_id": uids[a],
-                            "conversation_id": tid,
-                            "lang": r.lang,
-                        }
+                        tw = _tweet(tid, r.text, created[k], uids[a], tid, r.lang)
                         if r.entities:
                             tw["entities"] = r.entities
                     elif f == RETWEET:
@@ -764,54 +772,28 @@ class _Run:
                             prefix = f"RT @{uname}: "
                             ents = shifted(parent.tweet.get("entities"), len(prefix))
                             ents.setdefault("mentions", []).insert(
-                                0,
-                                {
-                                    "start": 3,
-                                    "end": 4 + len(uname),
-                                    "username": uname,
-                                    "id": uids[parent.author],
-                                },
+                                0, _mention(3, uname, uids[parent.author])
                             )
                             parent.rt = (prefix + parent.tweet["text"], ents)
-                        tw = {
-                            "id": tid,
-                            "text": parent.rt[0],
-                            "created_at": created[k],
-                            "author_id": uids[a],
-                            "conversation_id": tid,
-                            "lang": parent.tweet["lang"],
-                            "referenced_tweets": [{"type": "retweeted", "id": parent.id}],
-                            "entities": parent.rt[1],
-                        }
-                        refs[parent.id] = parent.tweet
-                        page.users[parent.author] = None
+                        tw = _tweet(
+                            tid, parent.rt[0], created[k], uids[a], tid, parent.tweet["lang"]
+                        )
+                        tw["referenced_tweets"] = [{"type": "retweeted", "id": parent.id}]
+                        tw["entities"] = parent.rt[1]
                     elif f == REPLY:
                         assert parent is not None
                         uname = unames[parent.author]
                         prefix = f"@{uname} "
                         ents = shifted(r.entities, len(prefix))
                         ents.setdefault("mentions", []).insert(
-                            0,
-                            {
-                                "start": 0,
-                                "end": 1 + len(uname),
-                                "username": uname,
-                                "id": uids[parent.author],
-                            },
+                            0, _mention(0, uname, uids[parent.author])
                         )
-                        tw = {
-                            "id": tid,
-                            "text": prefix + r.text,
-                            "created_at": created[k],
-                            "author_id": uids[a],
-                            "conversation_id": parent.conversation,
-                            "lang": r.lang,
-                            "in_reply_to_user_id": uids[parent.author],
-                            "referenced_tweets": [{"type": "replied_to", "id": parent.id}],
-                            "entities": ents,
-                        }
-                        refs[parent.id] = parent.tweet
-                        page.users[parent.author] = None
+                        tw = _tweet(
+                            tid, prefix + r.text, created[k], uids[a], parent.conversation, r.lang
+                        )
+                        tw["in_reply_to_user_id"] = uids[parent.author]
+                        tw["referenced_tweets"] = [{"type": "replied_to", "id": parent.id}]
+                        tw["entities"] = ents
                     else:  # QUOTE
                         assert parent is not None
                         uname = unames[parent.author]
@@ -828,18 +810,11 @@ class _Run:
                                 "display_url": f"twitter.com/{uname}/status/{parent.id}"[:25] + "…",
                             }
                         )
-                        tw = {
-                            "id": tid,
-                            "text": text,
-                            "created_at": created[k],
-                            "author_id": uids[a],
-                            "conversation_id": tid,
-                            "lang": r.lang,
-                            "referenced_tweets": [{"type": "quoted", "id": parent.id}],
-                            "entities": ents,
-                        }
-                        refs[parent.id] = parent.tweet
-                        page.users[parent.author] = None
+                        tw = _tweet(tid, text, created[k], uids[a], tid, r.lang)
+                        tw["referenced_tweets"] = [{"type": "quoted", "id": parent.id}]
+                        tw["entities"] = ents
+                    if parent is not None:
+                        page.cite(parent)
                     tw["public_metrics"] = {
                         "retweet_count": rts[k],
                         "reply_count": replies[k],
