@@ -46,7 +46,7 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 from uproar.errors import ConfigError, InputError
 from uproar.records import Finding
 from uproar.respond.datafiles import load_toml
-from uproar.respond.lint import Linter, Profile
+from uproar.respond.lint import Linter, Profile, default_linter
 from uproar.respond.llm import ModelDrafter
 from uproar.respond.platforms import PLATFORMS, fits, link_spans, weighted_length
 from uproar.respond.thread import Facts, fill_facts
@@ -413,7 +413,7 @@ def build_inbox(
         now = until or latest_mention(store, brand=brand, since=since, until=until)
     settings = settings or load_inbox_settings()
     replies = replies or load_reply_templates()
-    linter = linter or Linter(profile)
+    linter = linter or (Linter(profile) if profile is not None else default_linter())
 
     rows = inbox_mentions(store, brand=brand, since=since, until=until, now=now).to_pylist()
     mentions = _score(rows, settings)

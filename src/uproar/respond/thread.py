@@ -28,7 +28,7 @@ import regex
 from uproar.errors import ConfigError, InputError
 from uproar.records import Finding
 from uproar.respond.datafiles import load_toml
-from uproar.respond.lint import Linter, Profile
+from uproar.respond.lint import Linter, Profile, default_linter
 from uproar.respond.platforms import fits, link_spans, max_length, rules_for, weighted_length
 
 REQUIRED_FACTS: tuple[str, ...] = ("brand", "what", "who", "do", "doing", "next_update", "link")
@@ -242,7 +242,7 @@ def compose_thread(
     continues after them. Without it, the facts' ``previous`` key is used."""
     rules_for(platform)  # validates the name
     templates = templates or load_templates()
-    linter = linter or Linter(profile)
+    linter = linter or (Linter(profile) if profile is not None else default_linter())
     start = facts.previous if previous is None else previous
     if start < 0:
         raise InputError("previous must be >= 0", field="previous")

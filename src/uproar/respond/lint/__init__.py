@@ -9,7 +9,7 @@
 Finding offsets follow Vale: 1-based line, 1-based inclusive ``start``/``end`` columns.
 """
 
-from uproar.respond.lint.engine import Linter, load_rules, shipped_styles
+from uproar.respond.lint.engine import Linter, default_linter, load_rules, shipped_styles
 from uproar.respond.lint.profile import Profile, load_profile, parse_profile
 from uproar.respond.lint.rules import CATEGORIES, Rule, load_style, parse_rule
 
@@ -18,6 +18,7 @@ __all__ = [
     "Linter",
     "Profile",
     "Rule",
+    "default_linter",
     "load_profile",
     "load_rules",
     "load_style",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Sequence
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -187,3 +188,10 @@ class Linter:
             severity=rule.level,
             message="",
         )
+
+
+@cache
+def default_linter() -> Linter:
+    """The shipped profile's linter, built once per process: building loads every style
+    and compiles every rule, which callers that lint one draft per call should not repeat."""
+    return Linter()
