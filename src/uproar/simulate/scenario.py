@@ -155,6 +155,18 @@ class NoisyDay:
     brands: tuple[str, ...]
 
 
+class _Window:
+    """A span of simulated time from ``onset``; the dataclasses below declare the fields."""
+
+    __slots__ = ()
+    onset: datetime
+    duration: timedelta
+
+    @property
+    def end(self) -> datetime:
+        return self.onset + self.duration
+
+
 @dataclass(frozen=True, slots=True)
 class Update:
     """A scripted own post (or a numbered thread) by the brand."""
@@ -165,7 +177,7 @@ class Update:
 
 
 @dataclass(frozen=True, slots=True)
-class IncidentSpec:
+class IncidentSpec(_Window):
     id: str
     brand: str
     kind: IncidentKind
@@ -184,16 +196,12 @@ class IncidentSpec:
     updates: tuple[Update, ...]
 
     @property
-    def end(self) -> datetime:
-        return self.onset + self.duration
-
-    @property
     def scope(self) -> Literal["brand", "industry"]:
         return "industry" if self.peers_hit else "brand"
 
 
 @dataclass(frozen=True, slots=True)
-class RumourSpec:
+class RumourSpec(_Window):
     brand: str
     kind: RumourKind
     url: str | None
@@ -205,23 +213,15 @@ class RumourSpec:
     topic: str
     text: str | None
 
-    @property
-    def end(self) -> datetime:
-        return self.onset + self.duration
-
 
 @dataclass(frozen=True, slots=True)
-class FloodSpec:
+class FloodSpec(_Window):
     brand: str
     onset: datetime
     duration: timedelta
     posts: int
     username: str | None
     topics: tuple[str, ...]
-
-    @property
-    def end(self) -> datetime:
-        return self.onset + self.duration
 
 
 @dataclass(frozen=True, slots=True)
