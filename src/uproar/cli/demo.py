@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
 import typer
@@ -14,6 +13,7 @@ from uproar.cli.app import app
 from uproar.cli.output import console, stdout
 from uproar.demo import STEPS, DemoResult, run_demo
 from uproar.report import sparkline
+from uproar.report.sections import after_true_onset, rumour_keys
 
 
 @app.command(
@@ -84,7 +84,6 @@ def show(result: DemoResult) -> None:
 
 
 def show_incidents(result: DemoResult) -> None:
-    onsets = {i["brand"]: i["onset"] for i in result.truth.get("incidents", [])}
     table = Table(title="Detected incidents")
     for column in (
         "brand",
@@ -98,22 +97,15 @@ def show_incidents(result: DemoResult) -> None:
     ):
         table.add_column(column)
     for i in result.detected.incidents:
-        onset = onsets.get(i.brand)
-        after = (
-            f"{(i.detected_at - datetime.fromisoformat(onset)).total_seconds() / 60:+.0f} min"
-            if onset
-            else "—"
-        )
-        bait = ", ".join(str(r.get("domain") or r.get("text") or "") for r in i.rumours)
         table.add_row(
             Text(i.brand),
             i.scope,
             i.severity,
             f"{i.detected_at:%d %b %H:%M}",
-            after,
+            after_true_onset(i, result.truth) or "—",
             f"{i.posts:,}",
             Text(", ".join(i.topics[:4])),
-            Text(bait or "—"),
+            Text(rumour_keys(i) or "—"),
         )
     stdout.print(table)
     for rumour in result.detected.rumours:

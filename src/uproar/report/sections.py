@@ -19,18 +19,28 @@ def _when(moment: datetime | None) -> str:
     return f"{moment:%d %b %H:%M}" if moment else "open"
 
 
+def rumour_keys(incident: Incident) -> str:
+    """The bait-link domains or copied texts spreading through an incident."""
+    return ", ".join(str(r.get("domain") or r.get("text") or "") for r in incident.rumours)
+
+
+def after_true_onset(incident: Incident, truth: dict[str, Any] | None) -> str:
+    """How long after the scenario's true onset the incident was raised ("" if unknown)."""
+    onset = next(
+        (t["onset"] for t in (truth or {}).get("incidents", []) if t["brand"] == incident.brand),
+        None,
+    )
+    if onset is None:
+        return ""
+    minutes = (incident.detected_at - datetime.fromisoformat(onset)).total_seconds() / 60
+    return f"{minutes:+.0f} min"
+
+
 def incidents_section(incidents: Sequence[Incident], truth: dict[str, Any] | None) -> Section:
     """Detected incidents, with how long after the true onset each was raised."""
-    onsets = {
-        i["brand"]: datetime.fromisoformat(i["onset"]) for i in (truth or {}).get("incidents", [])
-    }
     rows = []
     for i in incidents:
-        onset = onsets.get(i.brand)
-        delay = (
-            f"{(i.detected_at - onset).total_seconds() / 60:+.0f} min" if onset is not None else ""
-        )
-        bait = ", ".join(str(r.get("domain") or r.get("text") or "") for r in i.rumours)
+        delay = after_true_onset(i, truth)
         rows.append(
             {
                 "brand": i.brand,
@@ -44,7 +54,7 @@ def incidents_section(incidents: Sequence[Incident], truth: dict[str, Any] | Non
                 "regions": ", ".join(i.regions),
                 "topics": ", ".join(i.topics),
                 "new terms": ", ".join(i.terms[:6]),
-                "bait link": bait,
+                "bait link": rumour_keys(i),
             }
         )
     columns = [
