@@ -18,7 +18,7 @@ import numpy as np
 
 from uproar.config import Brand
 from uproar.detect.describe import describe
-from uproar.detect.detector import Bin, BinCounts, Detector
+from uproar.detect.detector import Bin, BinCounts, Detector, as_utc
 from uproar.detect.rumours import Rumour, find_rumours
 from uproar.detect.signal import FRESH_GAP, complaint_pattern
 from uproar.detect.stream import SIGNALS, Monitor
@@ -26,6 +26,7 @@ from uproar.errors import InputError
 from uproar.records import Incident
 from uproar.store import Store
 from uproar.store import detect as sql
+from uproar.store.store import utc
 
 MINUTE = timedelta(minutes=1)
 
@@ -63,8 +64,8 @@ def detect_store(
     """
     if signal not in SIGNALS:
         raise ValueError(f"signal must be one of {SIGNALS}, not {signal!r}")
-    window_start = _utc(since)
-    until = _utc(until)
+    window_start = utc(since)
+    until = utc(until)
     since = None if window_start is None else window_start - history
     if since is not None:
         rows = store.connection.execute(
@@ -218,7 +219,7 @@ def read_series(path: str | Path) -> tuple[list[datetime], list[float], timedelt
                     line=line_no,
                     field="value",
                 )
-            t = t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
+            t = as_utc(t)
             if times and t <= times[-1]:
                 raise InputError(
                     f"timestamp {row[ti]!r} is not after the previous one",
@@ -271,9 +272,3 @@ def detect_series(
         minutes=len(times),
         posts=round(sum(values)),
     )
-
-
-def _utc(t: datetime | None) -> datetime | None:
-    if t is None:
-        return None
-    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)

@@ -307,7 +307,7 @@ class Detector:
     ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
         """For bin ``t``: window sums so far, window means, alphas, and cheap lower bounds
         of the opening count (cached until the bin is learned)."""
-        t = _as_utc(t)
+        t = as_utc(t)
         if self._prep is not None and self._prep[0] == t:
             return self._prep[1]
         if self.clock is not None and t != self.clock:
@@ -393,7 +393,7 @@ class Detector:
 
     def score_one(self, b: Bin) -> dict[str, float]:
         """Significance of bin ``b`` per brand: -log10 of the smallest window tail."""
-        t = _as_utc(b.start)
+        t = as_utc(b.start)
         mu_t = self.baseline.expected(t) if self.names else np.zeros(0)
         x = self._vector(b)[: len(self.names)]
         worst = np.ones(len(self.names))
@@ -415,7 +415,7 @@ class Detector:
 
         Bins must come in order; skipped bins are learned as empty first.
         """
-        t = _as_utc(b.start)
+        t = as_utc(b.start)
         if self.clock is not None and t < self.clock:
             raise ValueError(f"bin {t} is before the next expected bin {self.clock}")
         events: list[Event] = []
@@ -431,7 +431,7 @@ class Detector:
 
     # -- one bin -------------------------------------------------------------------------
     def _step(self, b: Bin) -> list[Event]:
-        t = _as_utc(b.start)
+        t = as_utc(b.start)
         floors = self.floors(t)
         for brand in b.counts:
             self._register(brand)
@@ -451,7 +451,7 @@ class Detector:
                 and c.signal >= floors.get(brand, NEVER)
                 and c.signal >= self.need(t, brand)
             ):
-                when = _as_utc(b.alerts.get(brand, t))
+                when = as_utc(b.alerts.get(brand, t))
                 events.append(self._open(brand, t, when, x, mu_t))
 
         # 1b. the CUSUM takes in this bin; it restarts from 0 while an incident is open or
@@ -633,5 +633,6 @@ class Detector:
         return sorted((tr.record() for tr in tracks), key=lambda r: (r.start, r.brand, r.id))
 
 
-def _as_utc(t: datetime) -> datetime:
+def as_utc(t: datetime) -> datetime:
+    """``t`` in UTC; a zone-less time is taken to be UTC already."""
     return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)

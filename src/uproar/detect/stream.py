@@ -14,13 +14,13 @@ from __future__ import annotations
 import pickle
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pyarrow as pa
 
 from uproar.config import Brand
-from uproar.detect.detector import Bin, BinCounts, Detector, Event
+from uproar.detect.detector import Bin, BinCounts, Detector, Event, as_utc
 from uproar.detect.signal import FreshAuthors, is_complaint
 from uproar.errors import StoreError
 from uproar.records import Incident, Post
@@ -104,7 +104,7 @@ class Monitor:
     ) -> list[Alert]:
         """One post. ``complaint`` is the classifier's label when known, else the fast
         signal judges ``text``. A repost counts as a mention but never as signal."""
-        at = _as_utc(created_at)
+        at = as_utc(created_at)
         mentioned = [b for b in brands if b != own_brand]
         if not mentioned:
             return []
@@ -179,7 +179,7 @@ class Monitor:
         """Close every minute before ``until`` (a minute with no posts is a zero)."""
         if self.minute is None:
             return []
-        target = _floor(_as_utc(until))
+        target = _floor(until)
         new: list[Event] = []
         while self.minute < target:
             counts = {b: BinCounts(c.signal, c.mentions) for b, c in self.counts.items()}
@@ -217,10 +217,6 @@ class Monitor:
         return monitor
 
 
-def _as_utc(t: datetime) -> datetime:
-    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
-
-
 def _floor(t: datetime) -> datetime:
-    t = _as_utc(t)
+    t = as_utc(t)
     return t.replace(second=0, microsecond=0)
