@@ -234,6 +234,8 @@ def _voice_verdicts(
     for row in own_posts(store, brand, limit=500).to_pylist():
         if row["reply_to_id"] is not None:
             continue
+        # Each sent post is one piece of a thread, so the whole-update facts check
+        # (what, who, what to do, next update) does not apply to it on its own.
         findings = tuple(linter.lint(row["text"], kind="reply"))
         verdicts.append((row["text"], findings))
     return verdicts

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import typer
@@ -67,7 +67,3 @@ def byte_progress(description: str, total: int, *, quiet: bool) -> Iterator[Prog
     with Progress(*columns, transient=True, disable=quiet) as progress:
         progress.add_task(description, total=total)
         yield progress
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)

@@ -66,7 +66,3 @@ def _position(stream: BinaryIO, fallback: int) -> int:
         return int((inner or stream).tell())
     except (OSError, ValueError):
         return fallback
-
-
-def file_size(path: Path) -> int:
-    return path.stat().st_size
