@@ -18,7 +18,8 @@ _VOWEL_GROUPS = re.compile(r"[aeiouy]+")
 _COMMON_SUFFIX = re.compile(r"(?:es|ed|ing)$")
 # A final silent e after a consonant in a word with an earlier vowel ("restore", not "the").
 _SILENT_E = re.compile(r"(?<=[a-z])[aeiouy][^\W\daeiouy]*[^\W\daeiouyl]e\b")
-_ALL_VARIABLES = (
+# Vale's metric variables: the counts a draft has, then the markup ones (zero in plain text).
+COUNT_VARIABLES = (
     "words",
     "sentences",
     "syllables",
@@ -28,6 +29,7 @@ _ALL_VARIABLES = (
     "polysyllabic_words",
     "paragraphs",
 )
+MARKUP_VARIABLES = ("list", "pre", "blockquote")
 _NO_VOWEL_WORD = re.compile(r"\b[^\W\daeiouy]+\b")
 
 
@@ -68,14 +70,8 @@ class Document:
     def position(self, offset: int) -> tuple[int, int]:
         """(1-based line, 0-based column) of a character offset."""
         starts = self.line_starts
-        lo, hi = 0, len(starts) - 1
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if starts[mid] <= offset:
-                lo = mid
-            else:
-                hi = mid - 1
-        return lo + 1, offset - starts[lo]
+        index = max(0, bisect_right(starts, offset) - 1)
+        return index + 1, offset - starts[index]
 
     def line_text(self, line: int) -> str:
         starts = self.line_starts
@@ -147,7 +143,7 @@ class Document:
     @property
     def variables(self) -> dict[str, float]:
         """Vale's metric variables for plain text (markup counts are zero)."""
-        return self.variable_env(frozenset(_ALL_VARIABLES))
+        return self.variable_env(frozenset(COUNT_VARIABLES))
 
     @cached_property
     def word_variables(self) -> dict[str, float]:
@@ -167,8 +163,8 @@ class Document:
     def variable_env(self, names: frozenset[str]) -> dict[str, float]:
         """The variables a formula names (computed lazily; unknown names are zero)."""
         words = self.words
-        env: dict[str, float] = {"words": float(len(words)), "list": 0.0, "pre": 0.0}
-        env["blockquote"] = 0.0
+        env: dict[str, float] = {"words": float(len(words))}
+        env.update(dict.fromkeys(MARKUP_VARIABLES, 0.0))
         if "sentences" in names:
             env["sentences"] = float(max(1, len(self.sentences))) if words else 0.0
         if "syllables" in names:

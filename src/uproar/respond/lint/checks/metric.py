@@ -16,7 +16,7 @@ from uproar.respond.lint.checks.base import (
     rule_error,
 )
 from uproar.respond.lint.rules import Rule
-from uproar.respond.lint.text import Document
+from uproar.respond.lint.text import COUNT_VARIABLES, MARKUP_VARIABLES, Document
 
 _BINOPS: dict[type[ast.AST], Callable[[float, float], float]] = {
     ast.Add: operator.add,
@@ -46,19 +46,7 @@ _COMPARE: dict[str, Callable[[float, float], bool]] = {
 class Metric(Check):
     """Vale's ``metric``: a formula over the draft's counts, checked against a condition."""
 
-    VARIABLES = (
-        "words",
-        "sentences",
-        "syllables",
-        "characters",
-        "complex_words",
-        "long_words",
-        "polysyllabic_words",
-        "paragraphs",
-        "list",
-        "pre",
-        "blockquote",
-    )
+    VARIABLES = COUNT_VARIABLES + MARKUP_VARIABLES
 
     def __init__(self, rule: Rule) -> None:
         super().__init__(rule)
