@@ -93,9 +93,7 @@ class Check:
 
     def __init__(self, rule: Rule) -> None:
         self.rule = rule
-        self.ignorecase = (
-            bool_key(rule, "ignorecase", False) if "ignorecase" in rule.spec else False
-        )
+        self.ignorecase = bool_key(rule, "ignorecase", False)
         self.exceptions: Pattern | None = None
         if "exceptions" in rule.spec:
             exc = token_list(rule, "exceptions")
@@ -165,11 +163,14 @@ class PartsCheck(Check):
     sources: list[str]
     patterns: list[Pattern]
 
-    def compile_parts(self, sources: list[str], *, key: str) -> None:
+    def compile_parts(self, sources: list[str], *, key: str | Sequence[str]) -> None:
+        """Compile each part; ``key`` names the rule key in errors (one per part, or one
+        for all)."""
+        keys = [key] * len(sources) if isinstance(key, str) else key
         self.sources = sources
         self.patterns = [
-            compile_pattern(src, ignorecase=self.ignorecase, rule=self.rule, key=key)
-            for src in sources
+            compile_pattern(src, ignorecase=self.ignorecase, rule=self.rule, key=k)
+            for src, k in zip(sources, keys, strict=True)
         ]
 
     @property

@@ -10,7 +10,6 @@ from uproar.respond.lint.checks.base import (
     PartsCheck,
     alternation,
     bool_key,
-    compile_pattern,
     fmt,
     rule_error,
 )
@@ -32,11 +31,7 @@ class Substitution(PartsCheck):
                 raise rule_error(rule, "swap", f"entry {pattern!r} must map a string to a string")
             sources.append(alternation([pattern], nonword=nonword))
             self.replacements.append(replacement)
-        self.sources = sources
-        self.patterns = [
-            compile_pattern(src, ignorecase=self.ignorecase, rule=rule, key=f"swap.{pat}")
-            for src, pat in zip(sources, swap, strict=True)
-        ]
+        self.compile_parts(sources, key=[f"swap.{pat}" for pat in swap])
 
     def judge(self, doc: Document, index: int, m: re.Match[str]) -> Hit | None:
         text = m.group()
