@@ -17,7 +17,7 @@ from pathlib import Path
 
 from uproar.errors import InputError, RuleError
 from uproar.records import Finding
-from uproar.respond.lint.checks import Check, Spans, compile_rule
+from uproar.respond.lint.checks import Check, Hit, Spans, compile_rule
 from uproar.respond.lint.prefilter import Prefilter
 from uproar.respond.lint.profile import Profile
 from uproar.respond.lint.rules import DRAFT_KINDS, Rule, load_style
@@ -136,13 +136,7 @@ class Linter:
             check = every[index]
             rule = check.rule
             for hit in check.run_selected(doc, selections[index]):
-                finding = self._finding(doc, hit.start, hit.end, rule, line_offset)
-                finding = dataclasses.replace(
-                    finding,
-                    severity=hit.level or rule.level,
-                    message=hit.message,
-                    suggestion=hit.suggestion,
-                )
+                finding = self._finding(doc, hit, rule, line_offset)
                 findings.setdefault((rule.id, finding.line, finding.start), finding)
         return sorted(findings.values(), key=lambda f: (f.line, f.start, f.end, f.rule))
 
@@ -163,8 +157,9 @@ class Linter:
         return max(ranked, key=_SEVERITY_RANK.__getitem__) if ranked else None
 
     @staticmethod
-    def _finding(doc: Document, start: int, end: int, rule: Rule, line_offset: int) -> Finding:
+    def _finding(doc: Document, hit: Hit, rule: Rule, line_offset: int) -> Finding:
         text = doc.text
+        start, end = hit.start, hit.end
         if start == 0 and end == len(text):
             # A whole-draft alert: point at the first non-blank line.
             stripped = len(text) - len(text.lstrip())
@@ -185,8 +180,9 @@ class Linter:
             end=e,
             rule=rule.id,
             category=rule.category,
-            severity=rule.level,
-            message="",
+            severity=hit.level or rule.level,
+            message=hit.message,
+            suggestion=hit.suggestion,
         )
 
 
