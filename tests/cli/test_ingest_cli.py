@@ -139,3 +139,20 @@ def test_ingest_labels_new_posts_once(runner: CliRunner, fixtures: Path, tmp_pat
     assert rows["508170146223599616"] is True  # "impossibly slow tonight & nothing loads"
     assert run(runner, *args)[0] == 0  # nothing new: nothing relabelled, still one row each
     assert orjson.loads(run(runner, "stats", "--db", db, "--json")[1])["labelled"] == 4
+
+
+def test_a_malformed_column_mapping_is_an_error(
+    runner: CliRunner, fixtures: Path, tmp_path: Path
+) -> None:
+    result = runner.invoke(
+        get_app(),
+        [
+            "ingest",
+            str(fixtures / "posts.csv"),
+            "--db",
+            str(tmp_path / "u.duckdb"),
+            "--map",
+            "text",
+        ],
+    )
+    assert "--map expects FIELD=COLUMN" in str(result.exception)

@@ -20,6 +20,7 @@ from uproar.cli.common import (
 )
 from uproar.cli.output import console, emit_json, stdout
 from uproar.config import setting
+from uproar.errors import InputError
 from uproar.pipeline import ingest_enrichers
 from uproar.sources import FORMATS, Ingestor
 
@@ -55,7 +56,10 @@ def ingest(
 
     Idempotent on (platform, id); bad lines are quarantined with file, line and reason.
     """
-    csv_mapping = dict(m.split("=", 1) for m in mapping if "=" in m)
+    bad = [m for m in mapping if "=" not in m]
+    if bad:
+        raise InputError(f"--map expects FIELD=COLUMN, got {bad[0]!r}", field="--map")
+    csv_mapping = dict(m.split("=", 1) for m in mapping)
     with open_store(db) as store:
         brand_table = brands_for(store, brands)
         if not brand_table and not json:
