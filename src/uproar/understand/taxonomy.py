@@ -32,6 +32,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -161,7 +162,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid TOML: {exc}", file=str(path)) from exc
 
 
+@lru_cache(maxsize=1)
 def default_taxonomy() -> Taxonomy:
+    """The shipped taxonomy, parsed once (it is frozen, so every caller may share it)."""
     text = (resources.files("uproar.understand") / "data" / "taxonomy.toml").read_text(
         encoding="utf-8"
     )
