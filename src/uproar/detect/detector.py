@@ -30,6 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from uproar.detect.baseline import SeasonalBaseline
+from uproar.detect.scope import peer_surged
 from uproar.detect.statistics import Dispersion, nb_sf, nb_threshold, winsor_ceiling
 from uproar.records import Incident
 
@@ -325,9 +326,7 @@ class Detector:
         lower = np.maximum((floor - prev).min(axis=0), 1.0)
         self._cusum_prep = self._cusum_terms(mu_t, alpha[0])
         lower = np.minimum(lower, self._cusum_prep[2])
-        closed = (self.seen < self.warmup) | np.array(
-            [n in self.open for n in self.names], dtype=bool
-        )
+        closed = (self.seen < self.warmup) | self._open_mask()
         lower = np.where(closed, float(NEVER), lower)
         out = (prev, mu_w, alpha, lower, mu_t)
         self._prep = (t, out)
@@ -389,13 +388,13 @@ class Detector:
 
     def needed(self, t: datetime) -> dict[str, int]:
         """``need`` for every known brand (the exact opening count per brand)."""
-        return {name: self.need(t, name) for name in self.names} if self.names else {}
+        return {name: self.need(t, name) for name in self.names}
 
     def score_one(self, b: Bin) -> dict[str, float]:
         """Significance of bin ``b`` per brand: -log10 of the smallest window tail."""
         t = as_utc(b.start)
         mu_t = self.baseline.expected(t) if self.names else np.zeros(0)
-        x = self._vector(b)[: len(self.names)]
+        x, _mentions = self._vectors(b)
         worst = np.ones(len(self.names))
         for prev, mu_w, alpha in self._window_stats(mu_t):
             worst = np.minimum(worst, nb_sf(prev + x, mu_w, alpha))
@@ -403,12 +402,18 @@ class Detector:
             name: float(-math.log10(max(worst[i], 1e-300))) for i, name in enumerate(self.names)
         }
 
-    def _vector(self, b: Bin) -> FloatArray:
-        x = np.zeros(len(self.names))
+    def _vectors(self, b: Bin) -> tuple[FloatArray, FloatArray]:
+        """The bin's signal and mention counts per known brand (0 where it has none)."""
+        x, mentions = np.zeros(len(self.names)), np.zeros(len(self.names))
         for brand, c in b.counts.items():
-            if brand in self.index:
-                x[self.index[brand]] = c.signal
-        return x
+            i = self.index.get(brand)
+            if i is not None:
+                x[i], mentions[i] = c.signal, c.mentions
+        return x, mentions
+
+    def _open_mask(self) -> npt.NDArray[np.bool_]:
+        """Per brand: whether it has an open incident now."""
+        return np.array([name in self.open for name in self.names], dtype=bool)
 
     def learn_one(self, b: Bin) -> list[Event]:
         """Take in one bin for all brands; returns what opened, re-opened or resolved.
@@ -435,11 +440,7 @@ class Detector:
         floors = self.floors(t)
         for brand in b.counts:
             self._register(brand)
-        n = len(self.names)
-        x = self._vector(b)
-        mentions = np.zeros(n)
-        for brand, c in b.counts.items():
-            mentions[self.index[brand]] = c.mentions
+        x, mentions = self._vectors(b)
         prev_a, mu_a, alpha_a, _lower, mu_t = self._prepare(t)
         stats = [(prev_a[k], mu_a[k], alpha_a[k]) for k in range(len(self.windows))]
         events: list[Event] = []
@@ -458,9 +459,10 @@ class Detector:
         #     the baseline is still cold, so each alarm needs fresh evidence
         assert self._cusum_prep is not None
         a_c, b_c, _need_c = self._cusum_prep
-        in_open = np.array([name in self.open for name in self.names], dtype=bool)
         self.cusum = np.where(
-            in_open | (self.seen < self.settled), 0.0, np.maximum(self.cusum + a_c * x - b_c, 0.0)
+            self._open_mask() | (self.seen < self.settled),
+            0.0,
+            np.maximum(self.cusum + a_c * x - b_c, 0.0),
         )
 
         # 2. push the bin into the ring so windows include it
@@ -482,15 +484,10 @@ class Detector:
 
         # 4. learn: winsorised counts, not while an incident is open nor from a bin that
         #    already looks suspicious (so an onset does not raise its own bar)
-        in_incident = np.array([name in self.open for name in self.names], dtype=bool)
-        tails = nb_sf(
-            np.stack([p + x for p, _m, _a in stats]),
-            np.stack([m for _p, m, _a in stats]),
-            np.stack([a for _p, _m, a in stats]),
-        )
+        tails = nb_sf(prev_a + x, mu_a, alpha_a)
         tail = tails.min(axis=0)
         cold = self.seen < self.settled
-        learn = ~in_incident & ((tail >= self.suspicious) | cold)
+        learn = ~self._open_mask() & ((tail >= self.suspicious) | cold)
         # The level follows recent volume only while the longest window looks ordinary
         # (once the daily rhythm is known), so a slow build is not absorbed as it grows.
         level_ok = cold | (tails[-1] >= self.level_gate)
@@ -505,9 +502,9 @@ class Detector:
         self.baseline.learn(t, np.minimum(x, ceiling1), learn, level_ok)
         self.seen += 1
         self.clock = t + self.step
+        # the ring has not moved since step 2, so its window sums (cached in step 4) stand
         self._prep = None
         self._alpha_cache = None
-        self._sums_cache = {}
         return events
 
     def _open(
@@ -546,8 +543,8 @@ class Detector:
     def _onset(self, i: int, t: datetime, x_t: float, mu_t: float) -> datetime:
         """Where the excess began: the start of the run that maximises the summed excess
         (a CUSUM read backwards), with half a standard deviation allowed per bin."""
-        best_s, best_sum, total = 0, -math.inf, 0.0
-        floor = self._floor(self.names[i])
+        best_s = 0
+        floor = self.last_end.get(self.names[i])  # never back into the previous incident
         depth = min(self.lookback - 1, int(self.seen[i]))
         if floor is not None:
             depth = min(depth, max(int((t - floor) / self.step) - 1, 0))
@@ -560,10 +557,6 @@ class Detector:
             if total > best_sum:
                 best_s, best_sum = j + 1, total
         return t - best_s * self.step
-
-    def _floor(self, brand: str) -> datetime | None:
-        """An onset never reaches back into the brand's previous incident."""
-        return self.last_end.get(brand)
 
     def _update(
         self,
@@ -611,8 +604,6 @@ class Detector:
         return []
 
     def _peers_hit(self, track: _Track) -> bool:
-        from uproar.detect.scope import peer_surged
-
         return any(
             (peer in self.open and self.open[peer].start <= (track.end or track.peak))
             or peer_surged(
