@@ -127,6 +127,10 @@ class Check:
         for s, e in self.regions(doc, spans):
             yield from pattern.finditer(text, s, e)
 
+    def gate_for(self, source: str) -> str:
+        """A pattern this check compiled, as the prefilter reads it: with the case flag."""
+        return ("(?i)" if self.ignorecase else "") + source
+
     @property
     def gate(self) -> str | None:
         """A regex every hit of this check contains a match of, or None (always run);
@@ -175,8 +179,7 @@ class PartsCheck(Check):
 
     @property
     def gates(self) -> list[str | None]:
-        prefix = "(?i)" if self.ignorecase else ""
-        return [prefix + src for src in self.sources]
+        return [self.gate_for(src) for src in self.sources]
 
     def matches(
         self, doc: Document, selection: Selection | None

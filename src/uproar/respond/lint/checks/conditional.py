@@ -32,7 +32,7 @@ class Conditional(Check):
 
     @property
     def gate(self) -> str | None:
-        return ("(?i)" if self.ignorecase else "") + self.first_source
+        return self.gate_for(self.first_source)
 
     def run(self, doc: Document, spans: Spans | None = None) -> Iterator[Hit]:
         text = doc.text

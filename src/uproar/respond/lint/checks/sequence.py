@@ -55,7 +55,7 @@ class SequenceCheck(Check):
 
     @property
     def gate(self) -> str | None:
-        return ("(?i)" if self.ignorecase else "") + self.source
+        return self.gate_for(self.source)
 
     def run(self, doc: Document, spans: Spans | None = None) -> Iterator[Hit]:
         for m in self.finditer(self.pattern, doc, spans):
