@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -264,9 +264,8 @@ def detect_series(
     det = Detector(brands=[brand], step=step, **options)
     for t, v in zip(times, values, strict=True):
         det.learn_one(Bin(t, {brand: BinCounts(round(v), round(v))}))
-    incidents = tuple(replace(i, posts=i.posts) for i in det.incidents())
     return DetectResult(
-        incidents=incidents,
+        incidents=tuple(det.incidents()),
         rumours=(),
         clock=det.clock,
         minutes=len(times),
