@@ -13,17 +13,15 @@ an HTTP error or a timeout all leave the template draft in place, and say why.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 from typing import Any
 
 import httpx
 
 from uproar.errors import ModelError
 from uproar.records import Finding
+from uproar.respond.datafiles import load_toml
 from uproar.respond.lint import Linter
 from uproar.respond.platforms import fits, max_length
 from uproar.respond.thread import Facts
@@ -109,10 +107,12 @@ class Proposal:
     findings: tuple[Finding, ...] = ()
 
 
-@cache
 def _prompts() -> dict[str, str]:
-    raw = resources.files("uproar.respond").joinpath("templates/llm.toml").read_text("utf-8")
-    return {k: str(v) for k, v in tomllib.loads(raw).items()}
+    return load_toml(None, _parse_prompts, shipped="llm.toml", what="model prompts")
+
+
+def _parse_prompts(data: dict[str, Any], source: str) -> dict[str, str]:
+    return {k: str(v) for k, v in data.items()}
 
 
 class ModelDrafter:
