@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from uproar.errors import ModelError
+from uproar.understand.fast import FastSentiment, log_softmax
 from uproar.understand.text import normalise
 
 MODEL = "sentiment-minilm"
@@ -79,21 +80,13 @@ class AccurateSentiment:
                 ids[row, : len(e)] = e
                 mask[row, : len(e)] = 1
             logits = self.session.run(["logits"], {"input_ids": ids, "attention_mask": mask})[0]
-            out[sel] = _log_softmax(np.asarray(logits, dtype=np.float32))
+            out[sel] = log_softmax(np.asarray(logits, dtype=np.float32))
         out = out + self.bias
         if self.fast_weight:
             if self._fast is None:
-                from uproar.understand.fast import FastSentiment
-
                 self._fast = FastSentiment()
             out = out + self.fast_weight * self._fast.log_probs(list(texts))
-        return _log_softmax(out)
+        return log_softmax(out)
 
     def info(self) -> dict[str, Any]:
         return {"model": MODEL, "labels": list(self.labels), "bias": self.bias.tolist()}
-
-
-def _log_softmax(x: np.ndarray) -> np.ndarray:
-    m = x.max(axis=1, keepdims=True)
-    z = x - m
-    return np.asarray(z - np.log(np.exp(z).sum(axis=1, keepdims=True)), dtype=np.float32)

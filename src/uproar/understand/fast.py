@@ -63,6 +63,13 @@ def design(tokens: Tokens, vocab: pa.StringArray) -> tuple[np.ndarray, np.ndarra
     return rows, cols, dense_features(tokens)
 
 
+def log_softmax(x: np.ndarray) -> np.ndarray:
+    """Row-wise log-softmax as float32 (both sentiment paths end with it)."""
+    m = x.max(axis=1, keepdims=True)
+    z = x - m
+    return np.asarray(z - np.log(np.exp(z).sum(axis=1, keepdims=True)), dtype=np.float32)
+
+
 class FastSentiment:
     """Linear scorer over the shared features."""
 
@@ -90,9 +97,7 @@ class FastSentiment:
         for c in range(k):
             scores[:, c] = np.bincount(rows, weights=self.weights[cols, c], minlength=n)
         scores += dense @ self.weights[-N_DENSE:] + self.intercept + self.bias
-        m = scores.max(axis=1, keepdims=True)
-        z = scores - m
-        return np.asarray(z - np.log(np.exp(z).sum(axis=1, keepdims=True)), dtype=np.float32)
+        return log_softmax(scores)
 
     def log_probs(self, texts: Any) -> np.ndarray:
         return self.log_probs_tokens(tokenize(texts))
