@@ -108,6 +108,11 @@ def _overlaps(d: Incident, start: datetime, end: datetime) -> bool:
     return d.start <= end + SLACK and d_end >= start - SLACK
 
 
+def _raised_during(x: Rumour, brand: str, start: datetime, end: datetime) -> bool:
+    """A rumour flag for ``brand`` raised between ``SLACK`` before ``start`` and ``end``."""
+    return x.brand == brand and start - SLACK <= x.detected_at <= end
+
+
 def score(
     name: str,
     truth: dict[str, Any],
@@ -157,24 +162,23 @@ def score(
                 s.sharp_latencies.append(s.latencies[-1])
         else:
             s.peers_found += 1
-    for r in truth.get("rumours", []):
-        r_on, r_end = _t(r["onset"]), _t(r["end"])
+    planted = [
+        (r["brand"], _t(r["onset"]), _t(r["end"]), r.get("domain"))
+        for r in truth.get("rumours", [])
+    ]
+    for brand, r_on, r_end, domain in planted:
         s.rumours += 1
         for d in incidents:
-            if d.brand == r["brand"] and _overlaps(d, r_on, r_end):
+            if d.brand == brand and _overlaps(d, r_on, r_end):
                 used.add(d.id)
         s.rumours_found += any(
-            x.brand == r["brand"]
-            and r_on - SLACK <= x.detected_at <= r_end
-            and (r.get("domain") is None or x.key == r["domain"] or x.kind == "text")
+            _raised_during(x, brand, r_on, r_end)
+            and (domain is None or x.key == domain or x.kind == "text")
             for x in rumours
         )
     s.rumours_flagged = len(rumours)
     s.rumours_flagged_true = sum(
-        any(
-            x.brand == r["brand"] and _t(r["onset"]) - SLACK <= x.detected_at <= _t(r["end"])
-            for r in truth.get("rumours", [])
-        )
+        any(_raised_during(x, brand, r_on, r_end) for brand, r_on, r_end, _d in planted)
         for x in rumours
     )
     s.correct = sum(d.id in used for d in incidents)
