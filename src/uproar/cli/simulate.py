@@ -56,22 +56,10 @@ def simulate_command(
             scale=scale,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
-    truth = result.truth
-    summary = {
-        "scenario": truth["scenario"],
-        "seed": truth["seed"],
-        "posts": result.posts,
-        "own_posts": truth["own_posts"],
-        "incidents": len(truth["incidents"]),
-        "rumours": len(truth["rumours"]),
-        "floods": len(truth["floods"]),
-        "out": str(result.out),
-        "truth": str(result.truth_path),
-        "brands": str(result.brands_path),
-    }
     if json:
-        emit_json(summary)
+        emit_json(result.summary())
         return
+    truth = result.truth
     table = Table(title=f"simulate {truth['scenario']} (seed {truth['seed']})")
     table.add_column("incident")
     table.add_column("brand")

@@ -67,6 +67,22 @@ class SimulationResult:
     posts: int
     truth: dict[str, Any]
 
+    def summary(self) -> dict[str, Any]:
+        """What was planted and where it was written (``uproar simulate --json``)."""
+        truth = self.truth
+        return {
+            "scenario": truth["scenario"],
+            "seed": truth["seed"],
+            "posts": self.posts,
+            "own_posts": truth["own_posts"],
+            "incidents": len(truth["incidents"]),
+            "rumours": len(truth["rumours"]),
+            "floods": len(truth["floods"]),
+            "out": str(self.out),
+            "truth": str(self.truth_path),
+            "brands": str(self.brands_path),
+        }
+
 
 # --------------------------------------------------------------------------- components
 
