@@ -16,7 +16,7 @@ from uproar.cli.app import app, eval_app
 from uproar.cli.output import emit_json, report_error, stdout
 from uproar.config import setting
 from uproar.errors import InputError, UproarError
-from uproar.respond.lint import Linter, load_profile
+from uproar.respond.lint import Linter, load_linter
 from uproar.respond.lint.evaluate import EvalReport, evaluate, load_evalset
 from uproar.respond.lint.printers import as_dicts, as_text
 
@@ -28,8 +28,7 @@ ProfileOption = typer.Option(
 
 
 def _linter(profile: Path | None) -> Linter:
-    path = setting("profile", profile)
-    return Linter(load_profile(path) if path else None)
+    return load_linter(setting("profile", profile))
 
 
 def _read(source: str) -> str:

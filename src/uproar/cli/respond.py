@@ -13,7 +13,7 @@ from uproar.cli.common import DbOption, JsonOption, open_store, time_arg
 from uproar.cli.output import emit_json, stdout
 from uproar.config import setting
 from uproar.respond.inbox import Inbox, build_inbox, save_inbox
-from uproar.respond.lint import Linter, load_profile
+from uproar.respond.lint import load_linter
 from uproar.respond.llm import ChatClient, ModelDrafter
 from uproar.respond.platforms import PLATFORMS
 from uproar.respond.thread import compose_thread, load_facts
@@ -49,11 +49,10 @@ def thread(
     Every post passes the voice linter; --json prints {"platform", "posts": [{"text",
     "length"}]} with each length as the platform counts it.
     """
-    profile_path = setting("profile", profile)
     result = compose_thread(
         load_facts(facts),
         platform,
-        profile=load_profile(profile_path) if profile_path else None,
+        linter=load_linter(setting("profile", profile)),
         previous=previous,
     )
     if json:
@@ -112,8 +111,7 @@ def inbox(
 
     Drafts with media or links in reply to a complaint are marked for a second person's review.
     """
-    profile_path = setting("profile", profile)
-    linter = Linter(load_profile(profile_path) if profile_path else None)
+    linter = load_linter(setting("profile", profile))
     url = setting("llm_url", llm_url)
     client = ChatClient(url, model=llm_model) if url else None
     try:

@@ -9,7 +9,13 @@
 Finding offsets follow Vale: 1-based line, 1-based inclusive ``start``/``end`` columns.
 """
 
-from uproar.respond.lint.engine import Linter, default_linter, load_rules, shipped_styles
+from uproar.respond.lint.engine import (
+    Linter,
+    default_linter,
+    load_linter,
+    load_rules,
+    shipped_styles,
+)
 from uproar.respond.lint.profile import Profile, load_profile, parse_profile
 from uproar.respond.lint.rules import CATEGORIES, Rule, load_style, parse_rule
 
@@ -19,6 +25,7 @@ __all__ = [
     "Profile",
     "Rule",
     "default_linter",
+    "load_linter",
     "load_profile",
     "load_rules",
     "load_style",

@@ -19,7 +19,7 @@ from uproar.errors import InputError, RuleError
 from uproar.records import Finding
 from uproar.respond.lint.checks import Check, Hit, Spans, compile_rule
 from uproar.respond.lint.prefilter import Prefilter
-from uproar.respond.lint.profile import Profile
+from uproar.respond.lint.profile import Profile, load_profile
 from uproar.respond.lint.rules import DRAFT_KINDS, Rule, load_style
 from uproar.respond.lint.text import Document
 
@@ -191,3 +191,8 @@ def default_linter() -> Linter:
     """The shipped profile's linter, built once per process: building loads every style
     and compiles every rule, which callers that lint one draft per call should not repeat."""
     return Linter()
+
+
+def load_linter(profile: str | Path | None = None) -> Linter:
+    """The linter for a profile TOML file, or the shipped default (built once) without one."""
+    return Linter(load_profile(profile)) if profile else default_linter()
