@@ -110,11 +110,6 @@ def tokenize_many(texts: Sequence[str]) -> list[list[str]]:
     return [[t for t in toks if t] for toks in lists.to_pylist()]
 
 
-def tokenize_one(text: str) -> list[str]:
-    """The tokens of one string (for building phrase tables and vocabularies)."""
-    return [str(t) for t in tokenize([text]).values.to_pylist()]
-
-
 class PhraseTable:
     """Phrases of one or more tokens, each mapped to one or more integer ids."""
 

@@ -61,10 +61,6 @@ def _docs(texts: Sequence[str]) -> list[list[str]]:
     return docs
 
 
-def _words(doc: list[str]) -> list[str]:
-    return doc
-
-
 def _ngrams(doc: list[str]) -> list[str]:
     return doc + [f"{a} {b}" for a, b in itertools.pairwise(doc)]
 
