@@ -68,13 +68,9 @@ def detect_store(
     until = utc(until)
     since = None if window_start is None else window_start - history
     if since is not None:
-        rows = store.connection.execute(
-            "SELECT min(created_at) FROM posts WHERE created_at >= $s",
-            {"s": since.replace(tzinfo=None)},
-        ).fetchall()
-        first_post = rows[0][0] if rows and rows[0][0] is not None else None
+        first_post = sql.first_post_time(store, since=since)
         if first_post is not None:
-            since = max(since, first_post.replace(tzinfo=UTC, second=0, microsecond=0))
+            since = max(since, first_post.replace(second=0, microsecond=0))
     brands = dict(brands) if brands is not None else store.load_brands()
     pattern = complaint_pattern()
     gap_s = FRESH_GAP.total_seconds()

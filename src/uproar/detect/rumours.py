@@ -67,10 +67,7 @@ def find_rumours(
     )
     if table.num_rows == 0:
         return []
-    begin = since
-    if begin is None:
-        rows = store.connection.execute("SELECT min(created_at) FROM posts").fetchall()
-        begin = utc(rows[0][0]) if rows and rows[0][0] is not None else None
+    begin = since if since is not None else sql.first_post_time(store)
     out = []
     for r in table.to_pylist():
         first = utc(r["first_seen"])

@@ -89,6 +89,15 @@ def _params(
     }
 
 
+def first_post_time(store: Store, *, since: datetime | None = None) -> datetime | None:
+    """When the earliest stored post (at or after ``since``) was made; ``None`` if none."""
+    rows = store.connection.execute(
+        "SELECT min(created_at) FROM posts WHERE $since IS NULL OR created_at >= $since",
+        {"since": naive_utc(since)},
+    ).fetchall()
+    return utc(rows[0][0]) if rows else None
+
+
 def minute_signal(
     store: Store,
     *,
