@@ -16,15 +16,19 @@ import numpy as np
 
 from uproar.errors import ModelError
 from uproar.understand.fast import FastSentiment, log_softmax
+from uproar.understand.features import Tokens, tokenize
 from uproar.understand.text import normalise
 
 MODEL = "sentiment-minilm"
 
 
 class AccurateSentiment:
-    """Batch sentiment scorer. ``threads`` caps onnxruntime's intra-op threads."""
+    """Batch sentiment scorer. ``threads`` caps onnxruntime's intra-op threads; ``fast``
+    is a loaded fast model to blend with (loaded on first need when not given)."""
 
-    def __init__(self, *, threads: int = 0, batch_size: int = 64) -> None:
+    def __init__(
+        self, *, threads: int = 0, batch_size: int = 64, fast: FastSentiment | None = None
+    ) -> None:
         if threads < 0:
             raise ModelError(f"threads must be >= 0 (0 = onnxruntime's default), got {threads}")
         if batch_size < 1:
@@ -45,7 +49,7 @@ class AccurateSentiment:
         self.bias = np.asarray(meta["bias"], dtype=np.float32)
         # Weight of the fast model's log-probabilities in the blend (chosen on val).
         self.fast_weight = float(meta.get("fast_weight", 0.0))
-        self._fast: Any = None
+        self._fast = fast
         self.tokenizer = Tokenizer.from_str(tok_json)
         self.tokenizer.enable_truncation(int(meta["max_len"]))
         self.tokenizer.no_padding()
@@ -60,10 +64,11 @@ class AccurateSentiment:
         except Exception as exc:  # onnxruntime raises its own untyped errors
             raise ModelError(f"cannot load {MODEL}.int8.onnx: {exc}") from exc
 
-    def log_probs(self, texts: Sequence[str]) -> np.ndarray:
-        """Calibrated log-probabilities, shape (n, 3), in ``self.labels`` order."""
+    def log_probs(self, texts: Sequence[str], tokens: Tokens | None = None) -> np.ndarray:
+        """Calibrated log-probabilities, shape (n, 3), in ``self.labels`` order. ``tokens``
+        (``features.tokenize`` of ``texts``) spares the fast blend tokenizing again."""
         n = len(texts)
-        out = np.zeros((n, len(self.labels)), dtype=np.float32)
+        out: np.ndarray = np.zeros((n, len(self.labels)), dtype=np.float32)
         if n == 0:
             return out
         encs = self.tokenizer.encode_batch([normalise(t) for t in texts])
@@ -85,7 +90,9 @@ class AccurateSentiment:
         if self.fast_weight:
             if self._fast is None:
                 self._fast = FastSentiment()
-            out = out + self.fast_weight * self._fast.log_probs(list(texts))
+            if tokens is None:
+                tokens = tokenize(list(texts))
+            out = out + self.fast_weight * self._fast.log_probs_tokens(tokens)
         return log_softmax(out)
 
     def info(self) -> dict[str, Any]:

@@ -61,14 +61,14 @@ class Classifier:
         if model == "accurate":
             from uproar.understand.accurate import AccurateSentiment
 
-            self._accurate = AccurateSentiment(threads=threads)
+            self._accurate = AccurateSentiment(threads=threads, fast=self._fast)
 
     def arrays(self, texts: Any) -> LabelArrays:
         """All labels of a batch as arrays (the columnar core the other methods wrap)."""
         arr = as_string_array(texts)
         tokens = tokenize(arr)
         if self._accurate is not None:
-            log_probs = self._accurate.log_probs(arr.to_pylist())
+            log_probs = self._accurate.log_probs(arr.to_pylist(), tokens)
         else:
             log_probs = self._fast.log_probs_tokens(tokens)
         return self.rules.apply(arr, tokens, log_probs)
