@@ -98,22 +98,24 @@ class Document:
             spans.append((s + lead, e - trail))
         return spans
 
+    @cached_property
+    def _sentence_starts(self) -> list[int]:
+        return [s for s, _ in self.sentences]
+
+    def _sentence_index(self, offset: int) -> int | None:
+        """Index of the sentence holding ``offset``, or None (between sentences)."""
+        i = bisect_right(self._sentence_starts, offset) - 1
+        return i if i >= 0 and offset < self.sentences[i][1] else None
+
     def sentences_at(self, offsets: list[int]) -> list[tuple[int, int]]:
         """The sentences holding any of ``offsets``, in order, each once."""
-        sents = self.sentences
-        starts = [s for s, _ in sents]
-        picked: set[int] = set()
-        for off in offsets:
-            i = bisect_right(starts, off) - 1
-            if i >= 0 and off < sents[i][1]:
-                picked.add(i)
-        return [sents[i] for i in sorted(picked)]
+        picked = {i for off in offsets if (i := self._sentence_index(off)) is not None}
+        return [self.sentences[i] for i in sorted(picked)]
 
     def sentence_at(self, offset: int) -> tuple[int, int]:
-        for s, e in self.sentences:
-            if s <= offset < e:
-                return s, e
-        return 0, len(self.text)
+        """The sentence holding ``offset``, or the whole text when none does."""
+        i = self._sentence_index(offset)
+        return self.sentences[i] if i is not None else (0, len(self.text))
 
     @cached_property
     def paragraphs(self) -> list[tuple[int, int]]:
@@ -139,11 +141,6 @@ class Document:
             + len(_NO_VOWEL_WORD.findall(lower))
         )
         return max(sylls, len(self.words))
-
-    @property
-    def variables(self) -> dict[str, float]:
-        """Vale's metric variables for plain text (markup counts are zero)."""
-        return self.variable_env(frozenset(COUNT_VARIABLES))
 
     @cached_property
     def word_variables(self) -> dict[str, float]:
