@@ -27,7 +27,8 @@ from uproar.records import Incident, Post
 from uproar.store import Store
 from uproar.store import detect as sql
 
-SIGNALS = ("fresh", "fresh_complaint", "weighted")
+# The signals a monitor can count: the same names (and meaning) as the batch path's SQL.
+SIGNALS: tuple[str, ...] = tuple(sql.SIGNAL_SQL)
 
 # The post columns ``Monitor.process`` reads from an Arrow table (``Store.posts_arrow``).
 MONITOR_COLUMNS = ("id", "created_at", "author_id", "brands", "own_brand", "text", "reposted_id")
