@@ -10,7 +10,7 @@ Held-out drafts were kept aside while the rules were written and are scored apar
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -57,15 +57,7 @@ class EvalReport:
         return {
             "split": self.split,
             "drafts": self.drafts,
-            "categories": [
-                {
-                    "category": c.category,
-                    "support": c.support,
-                    "recall": c.recall,
-                    "precision": c.precision,
-                }
-                for c in self.categories
-            ],
+            "categories": [asdict(c) for c in self.categories],
             "clean": self.clean,
             "clean_no_error": self.clean_no_error,
             "clean_no_warning": self.clean_no_warning,
@@ -113,9 +105,15 @@ def load_evalset(path: str | Path | None = None) -> list[Draft]:
 
 
 def score(linter: Linter, drafts: Sequence[Draft], *, split: str = "all") -> EvalReport:
-    results: list[tuple[Draft, list[Finding]]] = [
-        (d, linter.lint(d.text, kind=d.kind)) for d in drafts
-    ]
+    return _score(_lint_all(linter, drafts), split)
+
+
+def _lint_all(linter: Linter, drafts: Sequence[Draft]) -> list[tuple[Draft, list[Finding]]]:
+    return [(d, linter.lint(d.text, kind=d.kind)) for d in drafts]
+
+
+def _score(results: Sequence[tuple[Draft, list[Finding]]], split: str) -> EvalReport:
+    drafts = [d for d, _ in results]
     labelled = sorted({lab for d in drafts for lab in d.labels}, key=CATEGORIES.index)
     categories = []
     misses: list[tuple[str, str]] = []
@@ -159,10 +157,11 @@ def score(linter: Linter, drafts: Sequence[Draft], *, split: str = "all") -> Eva
 
 
 def evaluate(linter: Linter, drafts: Sequence[Draft]) -> list[EvalReport]:
-    """Scores on all drafts, the tuning split and the held-out split."""
-    dev = [d for d in drafts if not d.held_out]
-    held = [d for d in drafts if d.held_out]
-    reports = [score(linter, drafts, split="all"), score(linter, dev, split="dev")]
+    """Scores on all drafts, the tuning split and the held-out split (each draft linted once)."""
+    results = _lint_all(linter, drafts)
+    dev = [r for r in results if not r[0].held_out]
+    held = [r for r in results if r[0].held_out]
+    reports = [_score(results, "all"), _score(dev, "dev")]
     if held:
-        reports.append(score(linter, held, split="held-out"))
+        reports.append(_score(held, "held-out"))
     return reports
