@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -56,28 +56,19 @@ def archive(
     ) -> None:
         nonlocal n
         n += 1
-        rows["platform"].append("x")
-        rows["id"].append(f"p{n:08d}")
-        rows["created_at"].append(when.replace(tzinfo=None))
-        rows["text"].append(text)
-        rows["author_id"].append(author)
-        rows["urls"].append([url] if url else [])
-        rows["region"].append(region)
-        rows["brands"].append([brand])
-        rows["ingested_at"].append(start.replace(tzinfo=None))
+        given: dict[str, object] = {
+            "platform": "x",
+            "id": f"p{n:08d}",
+            "created_at": when.replace(tzinfo=None),
+            "text": text,
+            "author_id": author,
+            "urls": [url] if url else [],
+            "region": region,
+            "brands": [brand],
+            "ingested_at": start.replace(tzinfo=None),
+        }
         for c in POST_COLUMNS:
-            if c not in (
-                "platform",
-                "id",
-                "created_at",
-                "text",
-                "author_id",
-                "urls",
-                "region",
-                "brands",
-                "ingested_at",
-            ):
-                rows[c].append(None)
+            rows[c].append(given.get(c))
 
     events = []
     for brand, rate in brand_rates.items():
@@ -127,7 +118,7 @@ def _schema() -> pa.Schema:
 
 
 @pytest.fixture
-def store() -> Store:
+def store() -> Iterator[Store]:
     s = Store()
-    yield s  # type: ignore[misc]
+    yield s
     s.close()
