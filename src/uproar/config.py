@@ -95,16 +95,27 @@ def parse_brands(data: Mapping[str, Any], *, source: str = "<brands>") -> dict[s
     return brands
 
 
-def load_brands(path: str | Path) -> dict[str, Brand]:
-    """Read and validate a brands TOML file."""
+def parse_toml(text: str, *, source: str) -> dict[str, Any]:
+    """TOML text as a dict; a syntax error becomes a ConfigError naming ``source``."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: not valid TOML: {exc}", file=source) from exc
+
+
+def read_toml(path: str | Path, *, what: str = "file") -> dict[str, Any]:
+    """A TOML file as a dict; a missing file or bad syntax is a ConfigError naming it."""
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
-        raise ConfigError(f"{path}: brands file not found", file=str(path)) from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}", file=str(path)) from exc
-    return parse_brands(data, source=str(path))
+        raise ConfigError(f"{path}: {what} not found", file=str(path)) from exc
+    return parse_toml(text, source=str(path))
+
+
+def load_brands(path: str | Path) -> dict[str, Brand]:
+    """Read and validate a brands TOML file."""
+    return parse_brands(read_toml(path, what="brands file"), source=str(path))
 
 
 @dataclass(frozen=True, slots=True)

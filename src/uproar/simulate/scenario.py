@@ -99,7 +99,6 @@ Validation errors are :class:`~uproar.errors.ConfigError` naming the key
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -108,7 +107,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from uproar.config import Brand, parse_brands
+from uproar.config import Brand, parse_brands, parse_toml
 from uproar.errors import ConfigError
 
 INDUSTRIES = ("isp", "telco", "airline")
@@ -286,10 +285,7 @@ def load_scenario(path_or_name: str | Path) -> Scenario:
             f"{source}: no such scenario file, and not a shipped scenario ({shipped})",
             file=source,
         )
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{source}: not valid TOML: {exc}", file=source) from exc
+    data = parse_toml(text, source=source)
     return parse_scenario(data, source=source, default_name=Path(source).stem)
 
 

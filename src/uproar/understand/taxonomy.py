@@ -37,6 +37,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from uproar.config import read_toml
 from uproar.errors import ConfigError
 
 SENTIMENTS = ("negative", "neutral", "positive")
@@ -153,15 +154,6 @@ def parse_taxonomy(data: Mapping[str, Any], *, source: str) -> Taxonomy:
     )
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError(f"{path}: file not found", file=str(path)) from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}", file=str(path)) from exc
-
-
 @lru_cache(maxsize=1)
 def default_taxonomy() -> Taxonomy:
     """The shipped taxonomy, parsed once (it is frozen, so every caller may share it)."""
@@ -231,7 +223,7 @@ def parse_config(
         path = Path(str(spec["taxonomy"]))
         if base is not None and not path.is_absolute():
             path = base / path
-        tax = parse_taxonomy(_read_toml(path), source=str(path))
+        tax = parse_taxonomy(read_toml(path), source=str(path))
     else:
         tax = default_taxonomy()
     topics = {t.id: t for t in tax.topics}
@@ -312,7 +304,7 @@ def parse_config(
 def load_config(path: str | Path) -> UnderstandConfig:
     """Read a TOML file's ``[understand]`` table (a brands file may carry it too)."""
     path = Path(path)
-    return parse_config(_read_toml(path), source=str(path), base=path.parent)
+    return parse_config(read_toml(path), source=str(path), base=path.parent)
 
 
 def resolve_config(
