@@ -20,10 +20,8 @@ from uproar.records import Finding
 from uproar.respond.lint.checks import Check, Hit, Spans, compile_rule
 from uproar.respond.lint.prefilter import Prefilter
 from uproar.respond.lint.profile import Profile, load_profile
-from uproar.respond.lint.rules import DRAFT_KINDS, Rule, load_style
+from uproar.respond.lint.rules import DRAFT_KINDS, LEVELS, Rule, load_style
 from uproar.respond.lint.text import Document
-
-_SEVERITY_RANK = {"suggestion": 0, "warning": 1, "error": 2}
 
 
 def shipped_styles() -> list[str]:
@@ -154,7 +152,7 @@ class Linter:
     @staticmethod
     def worst(findings: Iterable[Finding]) -> str | None:
         ranked = [f.severity for f in findings]
-        return max(ranked, key=_SEVERITY_RANK.__getitem__) if ranked else None
+        return max(ranked, key=LEVELS.index) if ranked else None
 
     @staticmethod
     def _finding(doc: Document, hit: Hit, rule: Rule, line_offset: int) -> Finding:
