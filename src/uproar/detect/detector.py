@@ -393,7 +393,7 @@ class Detector:
     def score_one(self, b: Bin) -> dict[str, float]:
         """Significance of bin ``b`` per brand: -log10 of the smallest window tail."""
         t = as_utc(b.start)
-        mu_t = self.baseline.expected(t) if self.names else np.zeros(0)
+        mu_t = self.baseline.expected(t)
         x, _mentions = self._vectors(b)
         worst = np.ones(len(self.names))
         for prev, mu_w, alpha in self._window_stats(mu_t):
