@@ -258,6 +258,7 @@ class EvalReport:
         scope_checked = sum(s.scope_checked for s in sc)
         peer_events = sum(s.peer_events for s in sc)
         rumours = sum(s.rumours for s in sc)
+        flagged = sum(s.rumours_flagged for s in sc)
         return {
             "scenarios": len(sc),
             "events": events,
@@ -279,9 +280,7 @@ class EvalReport:
             "peer_recall": (sum(s.peers_found for s in sc) / peer_events if peer_events else None),
             "rumour_recall": sum(s.rumours_found for s in sc) / rumours if rumours else None,
             "rumour_precision": (
-                sum(s.rumours_flagged_true for s in sc) / sum(s.rumours_flagged for s in sc)
-                if sum(s.rumours_flagged for s in sc)
-                else None
+                sum(s.rumours_flagged_true for s in sc) / flagged if flagged else None
             ),
             "posts": sum(s.posts for s in sc),
             "seconds": round(sum(s.seconds for s in sc), 1),
