@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
+from uproar.config import parse_toml
 from uproar.errors import ConfigError
 
 T = TypeVar("T")
@@ -30,18 +30,11 @@ def load_toml(
         text = Path(path).read_text("utf-8")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read {what}: {exc}", file=str(path)) from exc
-    return parse(_parse_toml(text, str(path)), str(path))
+    return parse(parse_toml(text, source=str(path)), str(path))
 
 
 @cache
 def _load_shipped(parse: Callable[[dict[str, Any], str], T], shipped: str) -> T:
     source = f"templates/{shipped}"
     text = resources.files("uproar.respond").joinpath(source).read_text("utf-8")
-    return parse(_parse_toml(text, source), source)
-
-
-def _parse_toml(text: str, source: str) -> dict[str, Any]:
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{source}: not valid TOML: {exc}", file=source) from exc
+    return parse(parse_toml(text, source=source), source)
