@@ -133,10 +133,57 @@ def tune_bias(logp: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
     return best
 
 
+def pad_batch(batch: list[list[int]], dev: Any) -> tuple[Any, Any]:
+    """Right-pad token ids into (ids, mask) tensors on ``dev``."""
+    import torch
+
+    width = max(len(b) for b in batch)
+    ids = np.zeros((len(batch), width), dtype=np.int64)
+    mask = np.zeros((len(batch), width), dtype=np.int64)
+    for i, b in enumerate(batch):
+        ids[i, : len(b)] = b
+        mask[i, : len(b)] = 1
+    return (
+        torch.from_numpy(ids).to(dev, non_blocking=True),
+        torch.from_numpy(mask).to(dev, non_blocking=True),
+    )
+
+
+def predict_logp(model: Any, ids: list[list[int]], dev: Any) -> np.ndarray:
+    """Log-probabilities for ``ids`` in input order (length-sorted batches of 256)."""
+    import torch
+
+    model.eval()
+    order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+    res = np.zeros((len(ids), 3), dtype=np.float32)
+    with torch.no_grad():
+        for s in range(0, len(order), 256):
+            sel = order[s : s + 256]
+            x, m = pad_batch([ids[i] for i in sel], dev)
+            with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=dev.type == "cuda"):
+                logits = model(x, m)
+            res[sel] = torch.log_softmax(logits.float(), -1).cpu().numpy()
+    model.train()
+    return res
+
+
+def load_split(data: Path, name: str, tiny: int = 0) -> tuple[list[list[int]], np.ndarray]:
+    """A prepared split's token ids and labels."""
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(data / "tokenizer.json"))
+    tok.enable_truncation(MAX_LEN)
+    tok.no_padding()
+    rows = [json.loads(line) for line in (data / f"{name}.jsonl").read_text("utf-8").splitlines()]
+    if tiny:
+        rows = rows[:tiny]
+    enc = tok.encode_batch([r["text"] for r in rows])
+    return [e.ids for e in enc], np.array([r["label"] for r in rows])
+
+
 def cmd_train(args: argparse.Namespace) -> None:
     import torch
     from safetensors.torch import load_file
-    from tokenizers import Tokenizer
 
     sys.path.insert(0, str(HERE))
     from minilm import SentimentModel, load_pretrained
@@ -146,20 +193,8 @@ def cmd_train(args: argparse.Namespace) -> None:
     out.mkdir(parents=True, exist_ok=True)
     dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     torch.set_num_threads(max(1, args.threads))
-    tok = Tokenizer.from_file(str(data / "tokenizer.json"))
-    tok.enable_truncation(MAX_LEN)
-    tok.no_padding()
-
-    def load(name: str) -> tuple[list[list[int]], np.ndarray]:
-        lines = (data / f"{name}.jsonl").read_text(encoding="utf-8").splitlines()
-        rows = [json.loads(line) for line in lines]
-        if args.tiny:
-            rows = rows[: args.tiny]
-        enc = tok.encode_batch([r["text"] for r in rows])
-        return [e.ids for e in enc], np.array([r["label"] for r in rows])
-
-    train_ids, train_y = load("train")
-    val_ids, val_y = load("val")
+    train_ids, train_y = load_split(data, "train", args.tiny)
+    val_ids, val_y = load_split(data, "val", args.tiny)
     if (data / "encoder.q8.safetensors").exists():
         raw = load_file(str(data / "encoder.q8.safetensors"))
         encoder = {
@@ -178,16 +213,7 @@ def cmd_train(args: argparse.Namespace) -> None:
     print(json.dumps({k: v for k, v in log.items() if k != "runs"}), flush=True)
 
     def pad(batch: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
-        width = max(len(b) for b in batch)
-        ids = np.zeros((len(batch), width), dtype=np.int64)
-        mask = np.zeros((len(batch), width), dtype=np.int64)
-        for i, b in enumerate(batch):
-            ids[i, : len(b)] = b
-            mask[i, : len(b)] = 1
-        return (
-            torch.from_numpy(ids).to(dev, non_blocking=True),
-            torch.from_numpy(mask).to(dev, non_blocking=True),
-        )
+        return pad_batch(batch, dev)
 
     def batches(n: int, bs: int, rng: random.Random, lengths: list[int]) -> list[list[int]]:
         # Length-bucketed: shuffle, sort inside chunks of 50 batches, then shuffle the batches.
@@ -201,19 +227,8 @@ def cmd_train(args: argparse.Namespace) -> None:
         rng.shuffle(out_b)
         return out_b
 
-    @torch.no_grad()
     def predict(model: Any, ids: list[list[int]]) -> np.ndarray:
-        model.eval()
-        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-        res = np.zeros((len(ids), 3), dtype=np.float32)
-        for s in range(0, len(order), 256):
-            sel = order[s : s + 256]
-            x, m = pad([ids[i] for i in sel])
-            with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=dev.type == "cuda"):
-                logits = model(x, m)
-            res[sel] = torch.log_softmax(logits.float(), -1).cpu().numpy()
-        model.train()
-        return res
+        return predict_logp(model, ids, dev)
 
     best: dict[str, Any] = {"score": -1.0}
     finals: list[dict[str, torch.Tensor]] = []
@@ -243,11 +258,14 @@ def cmd_train(args: argparse.Namespace) -> None:
             print(f"budget spent, skipping {run}", flush=True)
             continue
         seed, lr, epochs, bs = run["seed"], run["lr"], run["epochs"], run.get("bs", 32)
-        torch.manual_seed(seed)
-        rng = random.Random(seed)
+        # One head initialisation for every run (init_seed), so runs can be averaged into a
+        # soup; the run's own seed drives data order and dropout.
+        torch.manual_seed(run.get("init_seed", 0))
         model = SentimentModel().to(dev)
         load_pretrained(model, {k: v.to(dev) for k, v in encoder.items()})
         model.to(dev)
+        torch.manual_seed(seed)
+        rng = random.Random(seed)
         no_decay = [p for n, p in model.named_parameters() if p.ndim < 2]
         decay = [p for n, p in model.named_parameters() if p.ndim >= 2]
         opt = torch.optim.AdamW(
@@ -282,6 +300,11 @@ def cmd_train(args: argparse.Namespace) -> None:
             )
             consider(f"lr{lr}-s{seed}-e{ep + 1}", model)
         finals.append({k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()})
+        if args.keep_finals:
+            from safetensors.torch import save_file
+
+            half = {k: v.to(torch.float16).contiguous() for k, v in finals[-1].items()}
+            save_file(half, str(out / f"final-lr{lr}-s{seed}.safetensors"))
         _save(best, out, log)
     if len(finals) > 1:
         soup = {k: sum(f[k].float() for f in finals) / len(finals) for k in finals[0]}
@@ -294,6 +317,61 @@ def cmd_train(args: argparse.Namespace) -> None:
             {"best": best["name"], "val_macro_recall": best["score"], "secs": time.time() - t0}
         )
     )
+
+
+def cmd_soup(args: argparse.Namespace) -> None:
+    """Average the runs' final weights: the uniform soup and a greedy soup (runs added best
+    first while val macro-recall does not drop); keep the best of runs and soups on val."""
+    import torch
+    from safetensors.torch import load_file
+
+    sys.path.insert(0, str(HERE))
+    from minilm import SentimentModel
+
+    dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    val_ids, val_y = load_split(Path(args.data), "val", args.tiny)
+    finals = {
+        f.stem.removeprefix("final-"): {k: v.float() for k, v in load_file(str(f)).items()}
+        for f in sorted(Path(args.runs_dir).glob("**/final-*.safetensors"))
+    }
+    if not finals:
+        raise SystemExit(f"no final-*.safetensors under {args.runs_dir}")
+    model = SentimentModel().to(dev)
+    log: dict[str, Any] = {"runs": []}
+
+    def score(state: dict[str, Any]) -> tuple[float, float, np.ndarray]:
+        model.load_state_dict(state)
+        logp = predict_logp(model, val_ids, dev)
+        bias, tuned = tune_bias(logp, val_y)
+        return macro_recall(val_y, logp.argmax(1)), tuned, bias
+
+    def average(names: list[str]) -> dict[str, Any]:
+        return {k: sum(finals[n][k] for n in names) / len(names) for k in finals[names[0]]}
+
+    scored: dict[str, tuple[float, float, np.ndarray]] = {}
+    for name, state in finals.items():
+        scored[name] = score(state)
+    ranked = sorted(finals, key=lambda n: -scored[n][0])
+    greedy = [ranked[0]]
+    for name in ranked[1:]:
+        if score(average([*greedy, name]))[0] >= score(average(greedy))[0]:
+            greedy.append(name)
+    candidates = {name: finals[name] for name in finals}
+    candidates[f"uniform-soup-of-{len(finals)}"] = average(list(finals))
+    candidates[f"greedy-soup-{'+'.join(greedy)}"] = average(greedy)
+    best: dict[str, Any] = {"score": -1.0}
+    for name, state in candidates.items():
+        raw, tuned, bias = scored[name] if name in scored else score(state)
+        entry = {"name": name, "val_macro_recall_raw": raw, "val_macro_recall": tuned}
+        entry["bias"] = bias.tolist()
+        print(json.dumps(entry), flush=True)
+        log["runs"].append(entry)
+        # Chosen on raw val macro-recall: the tuned bias is logged, not shipped.
+        if raw > best["score"]:
+            best.update(score=raw, name=name, bias=bias.tolist(), state=state)
+    Path(args.out).mkdir(parents=True, exist_ok=True)
+    _save(best, Path(args.out), log)
+    print(json.dumps({"best": best["name"], "val_macro_recall_raw": best["score"]}))
 
 
 def _save(best: dict[str, Any], out: Path, log: dict[str, Any]) -> None:
@@ -437,6 +515,9 @@ def main() -> None:
     b.add_argument("--out", default=".devout")
     b.add_argument("--tiny", type=int, default=0, help="use only the first N rows (smoke test)")
     b.add_argument("--threads", type=int, default=1)
+    b.add_argument(
+        "--keep-finals", action="store_true", help="save each run's last weights for `soup`"
+    )
     b.add_argument("--budget", type=float, default=330.0, help="seconds; later runs are skipped")
     b.add_argument(
         "--runs",
@@ -449,6 +530,11 @@ def main() -> None:
         ),
         help="JSON list of {seed, lr, epochs, bs, smooth}",
     )
+    e = sub.add_parser("soup")
+    e.add_argument("--data", default=".devdata")
+    e.add_argument("--runs-dir", default=".devout")
+    e.add_argument("--out", default=".devout/soup")
+    e.add_argument("--tiny", type=int, default=0)
     c = sub.add_parser("export")
     c.add_argument("--weights", default=".devout")
     c.add_argument("--tokenizer", default=".devdata/tokenizer.json")
@@ -458,9 +544,13 @@ def main() -> None:
     d.add_argument("--threads", type=int, default=1)
     d.add_argument("--out", default=str(ROOT / "src" / "uproar" / "understand" / "models"))
     args = p.parse_args()
-    {"prepare": cmd_prepare, "train": cmd_train, "export": cmd_export, "blend": cmd_blend}[
-        args.cmd
-    ](args)
+    {
+        "prepare": cmd_prepare,
+        "train": cmd_train,
+        "soup": cmd_soup,
+        "export": cmd_export,
+        "blend": cmd_blend,
+    }[args.cmd](args)
 
 
 if __name__ == "__main__":
