@@ -62,6 +62,11 @@ def optional_id(value: Any) -> str | None:
     return None
 
 
+def optional_text(value: Any) -> str | None:
+    """An optional text field (language, handle, place name); any other type is unknown."""
+    return value if isinstance(value, str) else None
+
+
 def require_text(value: Any, key: str) -> str:
     if value is None:
         raise RecordError(key, "missing")

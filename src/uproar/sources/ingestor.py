@@ -31,7 +31,9 @@ from uproar.sources import bluesky, csv_format, mastodon, x_v1, x_v2
 from uproar.sources.fields import RecordError, Row, Skip
 from uproar.sources.mentions import BrandMatcher
 from uproar.sources.reader import CHUNK_BYTES, LineBatch, open_binary, read_lines
+from uproar.sources.x_v2 import TYPED_KEYS
 from uproar.store import Store
+from uproar.store.store import DuplicatePostsError
 
 JSON_FORMATS: dict[str, ModuleType] = {
     "x-v2": x_v2,
@@ -77,10 +79,6 @@ POST_SCHEMA = pa.schema(
         ("raw", pa.string()),
     ]
 )
-_ROW_KEYS = tuple(
-    name for name in POST_SCHEMA.names
-    if name not in ("brands", "own_brand", "source_file", "source_line", "ingested_at")
-)  # fmt: skip
 
 QUARANTINE_SCHEMA = pa.schema(
     [
@@ -179,50 +177,125 @@ class ChunkParser:
     def parse(self, source: str, records: Iterable[Record]) -> Chunk:
         """Rows and quarantine for ``records``; a record's content (its raw line, or the
         decoded object) is only serialised when it has to be quarantined."""
-        rows: list[Row] = []
-        lines: list[int] = []
-        keep, at = rows.append, lines.append
-        bad: dict[str, list[Any]] = {name: [] for name in QUARANTINE_SCHEMA.names}
-        read = skipped = 0
-        errors: list[str] = []
+        collect = _Collector(source, self.now)
+        collect.records(records)
+        return collect.chunk(self.matcher)
+
+    def parse_lines(
+        self, source: str, name: str, first: int, lines: list[bytes], *, fast: bool = True
+    ) -> Chunk:
+        """Parse JSON Lines (``first`` is the 1-based number of ``lines[0]``).
+
+        A format with a typed decoder (``typed_rows``) takes each line it can; the lines it
+        declines go through the format's generic ``records``, which quarantines what is bad.
+        ``fast=False`` sends every line the generic way (the two agree; tests check that).
+        """
+        module = JSON_FORMATS[name]
+        typed: Callable[[bytes], TypedPage | None] | None = getattr(module, "typed_rows", None)
+        if typed is None or not fast:
+            return self.parse(source, _json_line_records(module, first, lines))
+        collect = _Collector(source, self.now)
+        for offset, raw in enumerate(lines):
+            page = typed(raw) if raw else None
+            if page is not None:
+                rows, times = page
+                try:
+                    stamps = pa.array(times, pa.string()).cast(_UTC).cast(_NAIVE)
+                except pa.ArrowInvalid:
+                    pass  # not a time Arrow reads: the generic path says what is wrong
+                else:
+                    collect.typed(first + offset, rows, stamps)
+                    continue
+            collect.records(_json_line_records(module, first + offset, [raw]))
+        return collect.chunk(self.matcher)
+
+
+_UTC = pa.timestamp("us", "UTC")
+_NAIVE = pa.timestamp("us")
+# A typed decoder's page: rows in ``TYPED_KEYS`` order and their ``created_at`` texts.
+TypedPage = tuple[list[tuple[Any, ...]], list[str]]
+
+
+class _Collector:
+    """Gathers one chunk's rows (typed tuples or generic dicts, in line order) and its
+    quarantined records, then builds the Arrow tables column by column."""
+
+    def __init__(self, source: str, now: datetime) -> None:
+        self.source, self.now = source, now
+        self.rows: list[tuple[Any, ...]] = []
+        self.lines: list[int] = []
+        self.stamps: list[pa.Array] = []  # created_at, in row order, as Arrow pieces
+        self.times: list[datetime] = []  # generic rows' created_at not yet in ``stamps``
+        self.bad: dict[str, list[Any]] = {name: [] for name in QUARANTINE_SCHEMA.names}
+        self.read = self.skipped = 0
+        self.errors: list[str] = []
+
+    def typed(self, line: int, rows: list[tuple[Any, ...]], stamps: pa.Array) -> None:
+        self._flush_times()
+        self.stamps.append(stamps)
+        self.rows += rows
+        self.lines += [line] * len(rows)
+        self.read += len(rows)
+
+    def records(self, records: Iterable[Record]) -> None:
+        keep, at, when = self.rows.append, self.lines.append, self.times.append
         for line, item, content, record in records:
-            read += 1
+            self.read += 1
             if type(record) is dict:
-                keep(record)
+                keep(tuple([record[key] for key in TYPED_KEYS]))
+                when(record["created_at"])
                 at(line)
             elif isinstance(record, Skip):
-                skipped += 1
+                self.skipped += 1
             elif isinstance(record, RecordError):
-                for key, value in (
-                    ("source_file", source), ("line", line), ("item", item),
-                    ("kind", record.kind), ("field", record.field), ("reason", record.reason),
-                    ("content", content if isinstance(content, bytes) else orjson.dumps(content)),
-                    ("quarantined_at", self.now),
-                ):  # fmt: skip
-                    bad[key].append(value)
-                if len(errors) < MAX_ERRORS:
-                    where = f"{source}:{line}" + (f" item {item}" if item else "")
-                    blame = f" (field {record.field!r})" if record.field else ""
-                    errors.append(f"{where}: {record.reason}{blame}")
-        # Column by column: list comprehensions beat appending field by field per post.
-        columns: dict[str, list[Any]] = {key: [row[key] for row in rows] for key in _ROW_KEYS}
-        match, own = self.matcher.match, self.matcher.own_brand
+                self._quarantine(line, item, content, record)
+
+    def _quarantine(self, line: int, item: int, content: Any, record: RecordError) -> None:
+        bad = self.bad
+        for key, value in (
+            ("source_file", self.source), ("line", line), ("item", item),
+            ("kind", record.kind), ("field", record.field), ("reason", record.reason),
+            ("content", content if isinstance(content, bytes) else orjson.dumps(content)),
+            ("quarantined_at", self.now),
+        ):  # fmt: skip
+            bad[key].append(value)
+        if len(self.errors) < MAX_ERRORS:
+            where = f"{self.source}:{line}" + (f" item {item}" if item else "")
+            blame = f" (field {record.field!r})" if record.field else ""
+            self.errors.append(f"{where}: {record.reason}{blame}")
+
+    def _flush_times(self) -> None:
+        if self.times:
+            self.stamps.append(pa.array(self.times, _NAIVE))
+            self.times = []
+
+    def chunk(self, matcher: BrandMatcher) -> Chunk:
+        self._flush_times()
+        count = len(self.rows)
+        columns: dict[str, Any] = (
+            dict(zip(TYPED_KEYS, map(list, zip(*self.rows, strict=True)), strict=True))
+            if count
+            else {key: [] for key in TYPED_KEYS}
+        )
+        # Typed rows carry raw as bytes of a line that was checked to be UTF-8 (generic rows
+        # carry str): store them as binary and view that as text, skipping a second check.
+        columns["raw"] = pa.array(columns["raw"], pa.binary()).view(pa.string())
+        columns["created_at"] = (
+            pa.concat_arrays(self.stamps) if self.stamps else pa.array([], _NAIVE)
+        )
+        match, own = matcher.match, matcher.own_brand
         columns["brands"] = [match(text) for text in columns["text"]]
         columns["own_brand"] = [own(handle) for handle in columns["author_handle"]]
-        columns["source_line"] = lines
-        columns["source_file"] = [source] * len(rows)
-        columns["ingested_at"] = [self.now] * len(rows)
+        columns["source_line"] = self.lines
+        columns["source_file"] = [self.source] * count
+        columns["ingested_at"] = [self.now] * count
         return Chunk(
             posts=pa.table(columns, schema=POST_SCHEMA),
-            quarantine=pa.table(bad, schema=QUARANTINE_SCHEMA),
-            read=read,
-            skipped=skipped,
-            errors=errors,
+            quarantine=pa.table(self.bad, schema=QUARANTINE_SCHEMA),
+            read=self.read,
+            skipped=self.skipped,
+            errors=self.errors,
         )
-
-    def parse_lines(self, source: str, name: str, first: int, lines: list[bytes]) -> Chunk:
-        """Parse JSON Lines (``first`` is the 1-based number of ``lines[0]``)."""
-        return self.parse(source, _json_line_records(JSON_FORMATS[name], first, lines))
 
 
 def _object_records(module: ModuleType, objects: Iterable[Any]) -> Iterator[Record]:
@@ -271,6 +344,7 @@ class Ingestor:
         moment = now or datetime.now(UTC)
         moment = moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
         self.parser = ChunkParser(brands, moment)
+        self._fresh = True  # whether the last batch was all new posts (see ``_write``)
 
     def ingest(
         self,
@@ -374,17 +448,30 @@ class Ingestor:
 
     # -- writing -------------------------------------------------------------------------
     def _write(self, chunks: list[Chunk], result: IngestResult) -> None:
-        """One transaction: new posts, quarantined records and the enrichers' output."""
+        """One transaction: new posts, quarantined records and the enrichers' output.
+
+        While batches keep coming out all new, they go in with a plain INSERT (cheaper);
+        a batch that meets a stored post is rolled back and written again ignoring those,
+        and the plain way is tried again once a batch has had no duplicates.
+        """
         if not chunks:
             return
         posts = pa.concat_tables([c.posts for c in chunks])
         bad = pa.concat_tables([c.quarantine for c in chunks])
-        with self.store.transaction():
-            new = self.store.insert_posts_returning(posts, ENRICH_COLUMNS)
-            self.store.quarantine(bad)
-            if new.num_rows:
-                for enrich in self.enrichers:
-                    enrich(self.store, new)
+        new: pa.Table | None = None
+        if self._fresh:
+            try:
+                with self.store.transaction():
+                    self.store.insert_fresh_posts(posts)
+                    new = posts.select(ENRICH_COLUMNS)
+                    self._rest(new, bad)
+            except DuplicatePostsError:
+                new = None
+        if new is None:
+            with self.store.transaction():
+                new = self.store.insert_posts_returning(posts, ENRICH_COLUMNS)
+                self._rest(new, bad)
+        self._fresh = new.num_rows == posts.num_rows
         result.read += sum(c.read for c in chunks)
         result.skipped += sum(c.skipped for c in chunks)
         result.stored += new.num_rows
@@ -392,6 +479,13 @@ class Ingestor:
         result.quarantined += bad.num_rows
         for chunk in chunks:
             result.note(chunk.errors)
+
+    def _rest(self, new: pa.Table, bad: pa.Table) -> None:
+        """The rest of a batch's transaction: its quarantine, and enrichers on new posts."""
+        self.store.quarantine(bad)
+        if new.num_rows:
+            for enrich in self.enrichers:
+                enrich(self.store, new)
 
 
 def _exit_with_parent(parent: int) -> None:

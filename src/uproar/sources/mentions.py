@@ -28,6 +28,7 @@ class BrandMatcher:
                 owners.setdefault(term.lower(), set()).add(brand.id)
         self._patterns = sorted(owners)
         self._owners = [tuple(sorted(owners[p])) for p in self._patterns]
+        self._bare = [p[0] not in "@#" for p in self._patterns]  # neither handle nor tag
         self._automaton = (
             ac.AhoCorasick(self._patterns, matchkind=ac.MatchKind.LeftmostLongest)
             if self._patterns
@@ -40,18 +41,31 @@ class BrandMatcher:
         if self._automaton is None or not text:
             return []
         lowered = text.lower()
-        found: set[str] = set()
-        for index, start, end in self._automaton.find_matches_as_indexes(lowered):
-            pattern = self._patterns[index]
+        hits = self._automaton.find_matches_as_indexes(lowered)
+        if not hits:
+            return []
+        found: tuple[str, ...] = ()
+        size = len(lowered)
+        for index, start, end in hits:  # _is_word inlined: this runs for every post
             if start > 0:
                 before = lowered[start - 1]
                 # '@x' inside an e-mail address or '#x' glued to a word is no mention.
-                if _is_word(before) or (before in "@#" and pattern[0] not in "@#"):
+                if (
+                    before.isalnum()
+                    or before == "_"
+                    or (before in "@#" and self._bare[index])
+                ):
                     continue
-            if end < len(lowered) and _is_word(lowered[end]):
-                continue
-            found.update(self._owners[index])
-        return sorted(found)
+            if end < size:
+                after = lowered[end]
+                if after.isalnum() or after == "_":
+                    continue
+            owners = self._owners[index]
+            if not found:
+                found = owners
+            elif owners != found:
+                found = tuple(sorted({*found, *owners}))
+        return list(found)
 
     def own_brand(self, handle: str | None) -> str | None:
         """The brand whose own account wrote a post, from the author's handle."""

@@ -8,9 +8,11 @@ Field names: developer.x.com, "Tweet object" and "Expansions" (API v2).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Annotated, Any
 
+import msgspec
 import orjson
+from msgspec import UNSET, Meta, Raw, Struct, UnsetType
 
 from uproar.sources.fields import (
     RecordError,
@@ -18,6 +20,7 @@ from uproar.sources.fields import (
     count,
     iso_time,
     optional_id,
+    optional_text,
     require_id,
     unescape,
 )
@@ -113,8 +116,8 @@ def _tweet(t: dict[str, Any], users: dict[str, Any], places: dict[str, Any]) -> 
     if isinstance(geo, dict) and isinstance(geo.get("place_id"), str):
         place = places.get(geo["place_id"])
         if isinstance(place, dict):
-            place_name = place.get("full_name")
-            region = place.get("country_code")
+            place_name = optional_text(place.get("full_name"))
+            region = optional_text(place.get("country_code"))
     metrics = t.get("public_metrics")
     metrics = metrics if isinstance(metrics, dict) else {}
     followers = None
@@ -134,10 +137,10 @@ def _tweet(t: dict[str, Any], users: dict[str, Any], places: dict[str, Any]) -> 
         "created_at": created_at,
         "text": unescape(text),
         "author_id": author_id,
-        "author_handle": user.get("username") if user else None,
-        "author_name": user.get("name") if user else None,
+        "author_handle": optional_text(user.get("username")) if user else None,
+        "author_name": optional_text(user.get("name")) if user else None,
         "author_followers": followers,
-        "lang": t.get("lang"),
+        "lang": optional_text(t.get("lang")),
         "reply_to_id": reply_to,
         "conversation_id": optional_id(t.get("conversation_id")),
         "quoted_id": quoted,
@@ -150,3 +153,235 @@ def _tweet(t: dict[str, Any], users: dict[str, Any], places: dict[str, Any]) -> 
         "reply_count": count(metrics.get("reply_count")),
         "raw": orjson.dumps(raw).decode(),
     }
+
+
+# -- typed fast path -----------------------------------------------------------------------
+# Bulk archives are mostly well-formed pages. msgspec decodes such a line straight into the
+# few fields a post needs (skipping the rest in C) and, in a second pass, into the raw byte
+# slices of each tweet, user and place, so that ``raw`` is assembled without re-serialising.
+# Anything these types reject (a wrong type, a missing field, bad JSON) is not an error here:
+# ``typed_rows`` returns None and the line goes through ``records`` above, which decides
+# what is quarantined and why. Rows that do come out equal what ``records`` makes of the line.
+
+
+_ABSENT = Raw()  # a Raw field's default: the field was not there
+# Integers outside int64: orjson reads some as floats and Arrow takes none; generic path.
+_Int = Annotated[int, Meta(ge=-(2**63), le=2**63 - 1)]
+
+
+class _Metrics(Struct, gc=False):
+    like_count: _Int | None = None
+    retweet_count: _Int | None = None
+    reply_count: _Int | None = None
+
+
+class _UserMetrics(Struct, gc=False):
+    followers_count: _Int | None = None
+
+
+class _User(Struct, gc=False):
+    id: str
+    username: str | None = None
+    name: str | None = None
+    public_metrics: _UserMetrics | None = None
+
+
+class _Place(Struct, gc=False):
+    id: str
+    full_name: str | None = None
+    country_code: str | None = None
+
+
+class _Ref(Struct, gc=False):
+    type: str | None = None
+    id: str | _Int | None = None
+
+
+class _Url(Struct, gc=False):
+    url: str | None = None
+    expanded_url: str | None = None
+    unwound_url: str | None = None
+
+
+class _Entities(Struct, gc=False):
+    urls: list[_Url] | None = None
+
+
+class _Geo(Struct, gc=False):
+    place_id: str | None = None
+    coordinates: Raw = _ABSENT  # floats: the raw of such a tweet is re-serialised
+
+
+class _Tweet(Struct, gc=False):
+    id: str | _Int
+    created_at: str
+    text: str
+    author_id: str | _Int | None = None
+    author: _User | UnsetType | None = UNSET  # twarc2 --flatten puts the user inline
+    conversation_id: str | _Int | None = None
+    lang: str | None = None
+    referenced_tweets: list[_Ref] | None = None
+    entities: _Entities | None = None
+    geo: _Geo | None = None
+    public_metrics: _Metrics | None = None
+
+
+class _Includes(Struct, gc=False):
+    users: list[_User] | None = None
+    places: list[_Place] | None = None
+
+
+class _Page(Struct, gc=False):
+    data: list[_Tweet] | _Tweet | None = None
+    includes: _Includes | None = None
+
+
+class _RawIncludes(Struct, gc=False):
+    users: list[Raw] | None = None
+    places: list[Raw] | None = None
+
+
+class _RawPage(Struct, gc=False):
+    data: Raw = _ABSENT
+    includes: _RawIncludes | None = None
+
+
+_PAGE = msgspec.json.Decoder(_Page)
+_RAW_PAGE = msgspec.json.Decoder(_RawPage)
+_TWEET = msgspec.json.Decoder(_Tweet)
+_RAW_LIST = msgspec.json.Decoder(list[Raw])
+_REJECTED = (msgspec.MsgspecError, ValueError)
+
+# Row fields in the order ``typed_rows`` gives them (created_at comes apart, as text).
+TYPED_KEYS = (
+    "platform", "id", "text", "author_id", "author_handle", "author_name", "author_followers",
+    "lang", "reply_to_id", "conversation_id", "quoted_id", "reposted_id", "urls", "place",
+    "region", "like_count", "repost_count", "reply_count", "raw",
+)  # fmt: skip
+
+
+def _canonical(raw: bytes | Raw) -> bytes:
+    """A record's bytes as ``orjson.dumps`` would write them: the line is already free of
+    whitespace, so only escapes that orjson writes differently need a round trip."""
+    data = bytes(raw)
+    if b"\\u" in data or b"\\/" in data:
+        return orjson.dumps(orjson.loads(data))
+    return data
+
+
+def typed_rows(line: bytes) -> tuple[list[tuple[Any, ...]], list[str]] | None:
+    """The posts of one JSON line as ``TYPED_KEYS`` tuples plus their ``created_at`` texts,
+    or None when the line is not a plain page (then ``records`` must handle it)."""
+    try:
+        line.decode()  # msgspec skips unused fields unchecked; orjson would reject bad UTF-8
+        page = _PAGE.decode(line)
+        compact = msgspec.json.format(line, indent=-1)
+        raw_page = _RAW_PAGE.decode(compact)
+        if page.data is None:
+            if page.includes is not None:
+                return None
+            tweets = [_TWEET.decode(line)]  # a twarc2 flattened tweet, or not X at all
+            tweet_raws: list[Raw] | list[bytes] = [compact]
+        elif isinstance(page.data, list):
+            tweets = page.data
+            tweet_raws = _RAW_LIST.decode(raw_page.data)
+        else:
+            tweets = [page.data]
+            tweet_raws = [raw_page.data]
+    except _REJECTED:
+        return None
+    if len(tweets) != len(tweet_raws):
+        return None
+    users: dict[str, tuple[_User, Raw]] = {}
+    places: dict[str, tuple[_Place, Raw]] = {}
+    includes, raw_includes = page.includes, raw_page.includes
+    if includes is not None and raw_includes is not None:
+        if includes.users and raw_includes.users:
+            users = {u.id: (u, r) for u, r in zip(includes.users, raw_includes.users, strict=True)}
+        if includes.places and raw_includes.places:
+            places = {
+                p.id: (p, r) for p, r in zip(includes.places, raw_includes.places, strict=True)
+            }
+    escaped = b"\\u" in compact or b"\\/" in compact
+    rows: list[tuple[Any, ...]] = []
+    times: list[str] = []
+    place_bytes: dict[str, bytes] = {}
+    for t, tweet_raw in zip(tweets, tweet_raws, strict=True):
+        tweet_id = t.id
+        if type(tweet_id) is int:
+            tweet_id = str(tweet_id)
+        elif not tweet_id:
+            return None
+        author_id = optional_id(t.author_id)
+        user: _User | None = None
+        user_raw: Raw | None = None
+        entry = users.get(author_id or "")
+        if entry is not None:
+            user, user_raw = entry
+        elif isinstance(t.author, _User):
+            user = t.author
+        if author_id is None:
+            if user is None:
+                return None
+            author_id = user.id
+        reply_to = quoted = reposted = None
+        if t.referenced_tweets:
+            for ref in t.referenced_tweets:
+                kind = ref.type
+                if kind == "replied_to":
+                    reply_to = optional_id(ref.id)
+                elif kind == "quoted":
+                    quoted = optional_id(ref.id)
+                elif kind == "retweeted":
+                    reposted = optional_id(ref.id)
+        urls: list[str] = []
+        if t.entities is not None and t.entities.urls:
+            for u in t.entities.urls:
+                link = u.unwound_url or u.expanded_url or u.url
+                if link is not None:
+                    urls.append(link)
+        place: _Place | None = None
+        place_name = region = None
+        geo = t.geo
+        if geo is not None and geo.place_id is not None:
+            found = places.get(geo.place_id)
+            if found is not None:
+                place = found[0]
+                place_name, region = place.full_name, place.country_code
+        metrics = t.public_metrics
+        followers = None
+        if user is not None and user.public_metrics is not None:
+            followers = user.public_metrics.followers_count
+        # raw: {"data": tweet, "includes": {"users": [user], "places": [place]}}, as orjson
+        # writes it; a tweet with coordinates and every place (floats) are re-serialised.
+        if geo is not None and len(geo.coordinates):
+            data: bytes | Raw = orjson.dumps(orjson.loads(bytes(tweet_raw)))
+        else:
+            data = _canonical(tweet_raw) if escaped else tweet_raw
+        parts = [b'{"data":', data]
+        with_user = user is not None and t.author is UNSET
+        if with_user or place is not None:
+            parts.append(b',"includes":{')
+            if with_user:
+                assert user_raw is not None
+                parts += (b'"users":[', _canonical(user_raw) if escaped else user_raw, b"]")
+            if place is not None:
+                key = place.id
+                if key not in place_bytes:
+                    place_bytes[key] = orjson.dumps(orjson.loads(bytes(places[key][1])))
+                parts += (b',"places":[' if with_user else b'"places":[', place_bytes[key], b"]")
+            parts.append(b"}")
+        parts.append(b"}")
+        times.append(t.created_at)
+        rows.append((
+            "x", tweet_id, unescape(t.text), author_id,
+            user.username if user is not None else None,
+            user.name if user is not None else None,
+            followers, t.lang, reply_to, optional_id(t.conversation_id), quoted, reposted, urls,
+            place_name, region,
+            metrics.like_count if metrics is not None else None,
+            metrics.retweet_count if metrics is not None else None,
+            metrics.reply_count if metrics is not None else None,
+            b"".join(parts),
+        ))  # fmt: skip
+    return rows, times

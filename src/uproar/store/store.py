@@ -33,6 +33,10 @@ QUARANTINE_COLUMNS: tuple[str, ...] = (
 )  # fmt: skip
 
 
+class DuplicatePostsError(StoreError):
+    """``insert_fresh_posts`` met a (platform, id) that is already stored."""
+
+
 def utc(value: datetime | None) -> datetime | None:
     """Stored times are naive UTC; hand them out tz-aware."""
     if value is None:
@@ -123,6 +127,26 @@ class Store:
     def insert_posts(self, batch: pa.Table) -> int:
         """Insert posts, ignoring (platform, id) already stored; returns how many were new."""
         return self._insert("posts", batch, on_conflict="IGNORE")
+
+    def insert_fresh_posts(self, batch: pa.Table) -> int:
+        """Insert posts none of which is stored yet, with a plain INSERT: it skips the
+        per-row conflict handling of ``insert_posts`` (the bulk of a first ingest).
+
+        Raises ``DuplicatePostsError`` if any (platform, id) is already stored or comes
+        twice in ``batch``; DuckDB has then voided the open transaction, which must be
+        rolled back (``transaction()`` does) and the batch inserted with ``insert_posts``
+        or ``insert_posts_returning`` instead.
+        """
+        if batch.num_rows == 0:
+            return 0
+        cols = ", ".join(batch.column_names)
+        try:
+            row = self._con.execute(
+                f"INSERT INTO posts ({cols}) SELECT {cols} FROM batch"
+            ).fetchone()
+        except duckdb.ConstraintException as exc:
+            raise DuplicatePostsError(f"{self.path}: posts already stored: {exc}") from exc
+        return int(row[0]) if row else 0
 
     def insert_posts_returning(self, batch: pa.Table, columns: tuple[str, ...]) -> pa.Table:
         """Insert posts like ``insert_posts``; return ``columns`` of the rows that were new."""
