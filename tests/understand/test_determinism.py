@@ -32,18 +32,7 @@ def test_labels_do_not_depend_on_batch_neighbours(fast: Classifier, accurate: Cl
     mixed = filler[:70] + TEXTS + filler[70:]
     # The fast path is exactly per-post.
     assert fast.classify(mixed)[70 : 70 + len(TEXTS)] == [fast.classify([t])[0] for t in TEXTS]
-    # The accurate path's int8 dynamic quantisation scales activations per batch, so
-    # neighbours move probabilities a little (a post on the boundary may flip); the rule
-    # labels do not depend on them at all.
+    # So is the accurate path: each post runs alone through the int8 model, so neighbours
+    # cannot move its activation scales.
     alone = [accurate.classify([t])[0] for t in TEXTS]
-    together = accurate.classify(mixed)[70 : 70 + len(TEXTS)]
-    for a, b in zip(alone, together, strict=True):
-        assert (a.complaint, a.topics, a.question, a.urgency, a.language) == (
-            b.complaint,
-            b.topics,
-            b.question,
-            b.urgency,
-            b.language,
-        ) or a.sentiment != b.sentiment
-        for k, v in a.sentiment_scores.items():
-            assert abs(v - b.sentiment_scores[k]) < 0.05
+    assert accurate.classify(mixed)[70 : 70 + len(TEXTS)] == alone

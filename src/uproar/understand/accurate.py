@@ -8,7 +8,9 @@ are read with importlib.resources and onnxruntime runs on the CPU.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from typing import Any
 
@@ -23,18 +25,14 @@ MODEL = "sentiment-minilm"
 
 
 class AccurateSentiment:
-    """Batch sentiment scorer. ``threads`` caps onnxruntime's intra-op threads; ``fast``
-    is a loaded fast model to blend with (loaded on first need when not given)."""
+    """Batch sentiment scorer. ``threads`` is how many posts run at once (0: one per core);
+    ``fast`` is a loaded fast model to blend with (loaded on first need when not given).
+    Each post's scores depend on that post alone, never on the rest of the batch."""
 
-    def __init__(
-        self, *, threads: int = 0, batch_size: int = 64, fast: FastSentiment | None = None
-    ) -> None:
+    def __init__(self, *, threads: int = 0, fast: FastSentiment | None = None) -> None:
         if threads < 0:
-            raise ModelError(f"threads must be >= 0 (0 = onnxruntime's default), got {threads}")
-        if batch_size < 1:
-            raise ModelError(f"batch_size must be >= 1, got {batch_size}")
-        self.threads = threads
-        self.batch_size = batch_size
+            raise ModelError(f"threads must be >= 0 (0 = one per core), got {threads}")
+        self.threads = threads or os.cpu_count() or 1
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -54,7 +52,10 @@ class AccurateSentiment:
         self.tokenizer.enable_truncation(int(meta["max_len"]))
         self.tokenizer.no_padding()
         opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads
+        # One post per run, one thread per run: int8 dynamic quantisation scales activations
+        # per tensor, so posts batched together would move each other's probabilities.
+        # Parallelism comes from concurrent runs (onnxruntime releases the GIL).
+        opts.intra_op_num_threads = 1
         opts.inter_op_num_threads = 1
         opts.log_severity_level = 3
         try:
@@ -68,25 +69,15 @@ class AccurateSentiment:
         """Calibrated log-probabilities, shape (n, 3), in ``self.labels`` order. ``tokens``
         (``features.tokenize`` of ``texts``) spares the fast blend tokenizing again."""
         n = len(texts)
-        out: np.ndarray = np.zeros((n, len(self.labels)), dtype=np.float32)
         if n == 0:
-            return out
+            return np.zeros((0, len(self.labels)), dtype=np.float32)
         encs = self.tokenizer.encode_batch([normalise(t) for t in texts])
-        lengths = np.fromiter((len(e.ids) for e in encs), dtype=np.int64, count=n)
-        # Length-bucketed batching: similar lengths together, so little padding is computed.
-        order = np.argsort(lengths, kind="stable")
-        for start in range(0, n, self.batch_size):
-            sel = order[start : start + self.batch_size]
-            width = int(lengths[sel].max())
-            ids = np.zeros((len(sel), width), dtype=np.int64)
-            mask = np.zeros((len(sel), width), dtype=np.int64)
-            for row, i in enumerate(sel):
-                e = encs[int(i)].ids
-                ids[row, : len(e)] = e
-                mask[row, : len(e)] = 1
-            logits = self.session.run(["logits"], {"input_ids": ids, "attention_mask": mask})[0]
-            out[sel] = log_softmax(np.asarray(logits, dtype=np.float32))
-        out = out + self.bias
+        if self.threads == 1 or n == 1:
+            logits = [self._logits(e.ids) for e in encs]
+        else:
+            with ThreadPoolExecutor(min(self.threads, n)) as pool:
+                logits = list(pool.map(self._logits, (e.ids for e in encs)))
+        out: np.ndarray = log_softmax(np.stack(logits).astype(np.float32)) + self.bias
         if self.fast_weight:
             if self._fast is None:
                 self._fast = FastSentiment()
@@ -94,6 +85,12 @@ class AccurateSentiment:
                 tokens = tokenize(list(texts))
             out = out + self.fast_weight * self._fast.log_probs_tokens(tokens)
         return log_softmax(out)
+
+    def _logits(self, ids: list[int]) -> np.ndarray:
+        x = np.asarray([ids], dtype=np.int64)
+        feeds = {"input_ids": x, "attention_mask": np.ones_like(x)}
+        row: np.ndarray = self.session.run(["logits"], feeds)[0][0]
+        return row
 
     def info(self) -> dict[str, Any]:
         return {"model": MODEL, "labels": list(self.labels), "bias": self.bias.tolist()}
