@@ -54,7 +54,8 @@ def records(obj: Any) -> Iterator[Row | RecordError]:
                 yield exc
             return
         errors = obj.get("errors")
-        detail = errors[0].get("title", "") if isinstance(errors, list) and errors else ""
+        first = errors[0] if isinstance(errors, list) and errors else None
+        detail = first.get("title", "") if isinstance(first, dict) else ""
         yield RecordError("data", f"response has no data {detail}".strip())
         return
     tweets = [data] if isinstance(data, dict) else data
