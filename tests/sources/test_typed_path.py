@@ -82,8 +82,11 @@ def page_line(fixtures: Path) -> dict[str, Any]:
         lambda page: json.dumps(page).encode(),  # Python's default: spaces, \\u escapes
         lambda page: json.dumps(page, indent=None, ensure_ascii=False).encode(),
         lambda page: json.dumps(page, separators=(",", ":")).encode(),
+        lambda page: json.dumps(page, separators=(",", ": ")).encode(),
+        lambda page: json.dumps(page, separators=(", ", ":")).encode(),
+        lambda page: json.dumps(page, indent=1).replace("\n", "").encode(),
     ],
-    ids=["json.dumps", "unicode", "compact-ascii"],
+    ids=["json.dumps", "unicode", "compact-ascii", "colon-space", "comma-space", "indented"],
 )
 def test_other_writers_spacing_and_escapes(
     fixtures: Path, parser: ChunkParser, encode: Any

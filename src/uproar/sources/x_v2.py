@@ -7,6 +7,7 @@ Field names: developer.x.com, "Tweet object" and "Expansions" (API v2).
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterator
 from typing import Annotated, Any
 
@@ -247,6 +248,7 @@ class _RawPage(Struct, gc=False):
     includes: _RawIncludes | None = None
 
 
+_NO_METRICS = _Metrics()
 _PAGE = msgspec.json.Decoder(_Page)
 _RAW_PAGE = msgspec.json.Decoder(_RawPage)
 _TWEET = msgspec.json.Decoder(_Tweet)
@@ -270,13 +272,29 @@ def _canonical(raw: bytes | Raw) -> bytes:
     return data
 
 
+def _compact(line: bytes) -> bool:
+    """Whether a line comes from a writer that puts no spaces between tokens (orjson, X's
+    own API). A writer is consistent, so its first object tells: '{"key":value' with no
+    space after the colon and no ', "' in its opening bytes. Other lines are compacted."""
+    colon = line.find(b'":', 0, 64)
+    return (
+        line.startswith(b'{"')
+        and colon > 0
+        and line[colon + 2 : colon + 3] not in _SPACES
+        and b', "' not in line[:256]
+    )
+
+
+_SPACES = (b" ", b"\t", b"\r", b"\n", b"")
+
+
 def typed_rows(line: bytes) -> tuple[list[tuple[Any, ...]], list[str]] | None:
     """The posts of one JSON line as ``TYPED_KEYS`` tuples plus their ``created_at`` texts,
     or None when the line is not a plain page (then ``records`` must handle it)."""
     try:
         line.decode()  # msgspec skips unused fields unchecked; orjson would reject bad UTF-8
         page = _PAGE.decode(line)
-        compact = msgspec.json.format(line, indent=-1)
+        compact = line if _compact(line) else msgspec.json.format(line, indent=-1)
         raw_page = _RAW_PAGE.decode(compact)
         if page.data is None:
             if page.includes is not None:
@@ -306,6 +324,7 @@ def typed_rows(line: bytes) -> tuple[list[tuple[Any, ...]], list[str]] | None:
     escaped = b"\\u" in compact or b"\\/" in compact
     rows: list[tuple[Any, ...]] = []
     times: list[str] = []
+    keep, when = rows.append, times.append
     place_bytes: dict[str, bytes] = {}
     for t, tweet_raw in zip(tweets, tweet_raws, strict=True):
         tweet_id = t.id
@@ -313,10 +332,12 @@ def typed_rows(line: bytes) -> tuple[list[tuple[Any, ...]], list[str]] | None:
             tweet_id = str(tweet_id)
         elif not tweet_id:
             return None
-        author_id = optional_id(t.author_id)
+        author_id = t.author_id
+        if type(author_id) is not str or not author_id:
+            author_id = optional_id(author_id)
         user: _User | None = None
         user_raw: Raw | None = None
-        entry = users.get(author_id or "")
+        entry = users.get(author_id) if author_id is not None else None
         if entry is not None:
             user, user_raw = entry
         elif isinstance(t.author, _User):
@@ -350,9 +371,19 @@ def typed_rows(line: bytes) -> tuple[list[tuple[Any, ...]], list[str]] | None:
                 place = found[0]
                 place_name, region = place.full_name, place.country_code
         metrics = t.public_metrics
-        followers = None
-        if user is not None and user.public_metrics is not None:
-            followers = user.public_metrics.followers_count
+        if metrics is None:
+            metrics = _NO_METRICS
+        conversation = t.conversation_id
+        if type(conversation) is not str or not conversation:
+            conversation = optional_id(conversation)
+        text = t.text
+        if "&" in text:
+            text = html.unescape(text)
+        handle = name = followers = None
+        if user is not None:
+            handle, name = user.username, user.name
+            if user.public_metrics is not None:
+                followers = user.public_metrics.followers_count
         # raw: {"data": tweet, "includes": {"users": [user], "places": [place]}}, as orjson
         # writes it; a tweet with coordinates and every place (floats) are re-serialised.
         if geo is not None and len(geo.coordinates):
@@ -373,16 +404,10 @@ def typed_rows(line: bytes) -> tuple[list[tuple[Any, ...]], list[str]] | None:
                 parts += (b',"places":[' if with_user else b'"places":[', place_bytes[key], b"]")
             parts.append(b"}")
         parts.append(b"}")
-        times.append(t.created_at)
-        rows.append((
-            "x", tweet_id, unescape(t.text), author_id,
-            user.username if user is not None else None,
-            user.name if user is not None else None,
-            followers, t.lang, reply_to, optional_id(t.conversation_id), quoted, reposted, urls,
-            place_name, region,
-            metrics.like_count if metrics is not None else None,
-            metrics.retweet_count if metrics is not None else None,
-            metrics.reply_count if metrics is not None else None,
-            b"".join(parts),
+        when(t.created_at)
+        keep((
+            "x", tweet_id, text, author_id, handle, name, followers, t.lang, reply_to,
+            conversation, quoted, reposted, urls, place_name, region, metrics.like_count,
+            metrics.retweet_count, metrics.reply_count, b"".join(parts),
         ))  # fmt: skip
     return rows, times
