@@ -11,11 +11,23 @@ from uproar.detect.evaluate import evaluate, scenario_files
 def test_the_suite_meets_the_detection_targets() -> None:
     files = scenario_files("suite")
     assert len(files) >= 20
-    totals = evaluate(files).totals()
+    report = evaluate(files)
+    totals = report.totals()
     assert totals["recall"] is not None and totals["recall"] >= 0.95, totals
     assert totals["precision"] is not None and totals["precision"] >= 0.9, totals
     assert totals["false_alarms_per_brand_week"] is not None
     assert totals["false_alarms_per_brand_week"] <= 1.0, totals
     assert totals["scope_accuracy"] is not None and totals["scope_accuracy"] >= 0.9, totals
-    # Latency (median <= 3 min, p90 <= 10 min) is reported by `uproar eval detect suite`
-    # and not yet met; see the detect issue's notes.
+    # The latency targets (median <= 3 min, p90 <= 10 min) are not met: measured
+    # 4.58 / 18.5 min, against a known-onset oracle's 4.15 / 16.2 on the same posts (the
+    # floor; see uproar.detect.evaluate). These bounds guard the measured figures against
+    # regressions, with a little room for platform noise; they are not the targets.
+    median, p90 = totals["latency_median_min"], totals["latency_p90_min"]
+    assert median is not None and median <= 5.0, totals
+    assert p90 is not None and p90 <= 20.0, totals
+    floor = totals["latency_floor_median_min"]
+    assert floor is not None and 3.0 <= floor <= median, totals
+    by_onset = {row["onset"]: row for row in report.by_onset()}
+    assert {"sharp/day", "sharp/night", "slow/day"} <= set(by_onset)
+    sharp_day = by_onset["sharp/day"]["latency_median_min"]
+    assert sharp_day is not None and sharp_day <= 4.5, by_onset

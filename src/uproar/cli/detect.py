@@ -125,7 +125,9 @@ def eval_detect(
     json: bool = JsonOption,
 ) -> None:
     """Simulate scenarios with ground truth, detect, and print precision, recall, latency,
-    false alarms per brand-week, scope accuracy and rumour detection against the targets.
+    false alarms per brand-week, scope accuracy and rumour detection against the targets,
+    then latency by onset class (sharp/slow, day/night) beside its floor: the latency of an
+    oracle that knows the true onset (see uproar.detect.evaluate).
 
     Exit status 1 when a target is missed.
     """
@@ -183,3 +185,17 @@ def _render_eval(report: EvalReport) -> None:
             ("yes" if passed[key] else "NO") if key in passed else "",
         )
     stdout.print(tot)
+    onset = Table(title="latency by onset (minutes; floor: known-onset oracle)", show_header=True)
+    for col in ("onset", "events", "found", "median", "p90", "floor median", "floor p90"):
+        onset.add_column(col)
+    for row in d["latency_by_onset"]:
+        onset.add_row(
+            row["onset"],
+            str(row["events"]),
+            str(row["found"]),
+            _fmt(row["latency_median_min"]),
+            _fmt(row["latency_p90_min"]),
+            _fmt(row["floor_median_min"]),
+            _fmt(row["floor_p90_min"]),
+        )
+    stdout.print(onset)

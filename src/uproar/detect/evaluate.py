@@ -11,28 +11,48 @@ detector runs, and detections are matched to the truth:
 
 Recall counts the scenario's own incidents (the brand named in the truth); peers hit by an
 industry incident are scored for scope and reported as peer recall. Latency is from the
-true onset to ``detected_at`` of the first matching detection.
+true onset to ``detected_at`` of the first matching detection, and is also split by onset
+class: sharp or slow (the truth's ``onset_shape``), day or night (the brand's local clock
+at the onset, night being ``NIGHT_HOURS``).
+
+Beside each latency the harness reports a *floor*: the earliest signal post at which the
+count since the true onset is already significant (Poisson tail <= ``FLOOR_LEVEL``) against
+the same clock time on the days before. It is an oracle -- it knows when the incident
+began, tests once per post instead of scanning every window, and ignores overdispersion --
+so no detector at a comparable false-alarm rate can be expected to beat it; the distance
+between the two says how much latency is left to win, and where.
 """
 
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
+from scipy import stats
 
 from uproar.config import load_brands
 from uproar.detect.batch import detect_store
 from uproar.detect.rumours import Rumour
+from uproar.detect.signal import FRESH_GAP, complaint_pattern
 from uproar.errors import ConfigError
 from uproar.records import Incident
 from uproar.store import Store
+from uproar.store import detect as sql
 
 SLACK = timedelta(minutes=30)
+# Local hours counted as night for the onset-class split (when baselines are lowest).
+NIGHT_HOURS = frozenset((22, 23, 0, 1, 2, 3, 4, 5, 6))
+# The floor's significance: the detector's own per-window level (``Detector.level``).
+FLOOR_LEVEL = 1e-5
+# How far after the onset the floor looks for significance.
+FLOOR_HORIZON = timedelta(hours=2)
+ONSET_CLASSES = ("sharp/day", "sharp/night", "slow/day", "slow/night")
 
 TARGETS: dict[str, tuple[str, float]] = {
     "recall": (">=", 0.95),
@@ -53,6 +73,11 @@ class TrueEvent:
     primary: bool
     id: str
     sharp: bool = True
+    night: bool = False
+
+    @property
+    def onset_class(self) -> str:
+        return f"{'sharp' if self.sharp else 'slow'}/{'night' if self.night else 'day'}"
 
 
 @dataclass(slots=True)
@@ -78,6 +103,9 @@ class ScenarioScore:
     rumours_flagged_true: int = 0
     latencies: list[float] = field(default_factory=list)
     sharp_latencies: list[float] = field(default_factory=list)
+    classes: list[str] = field(default_factory=list)  # onset class of each matched event
+    missed_classes: list[str] = field(default_factory=list)
+    floors: list[float | None] = field(default_factory=list)  # per matched event, see above
     seconds: float = 0.0
     missed: list[str] = field(default_factory=list)
     false: list[str] = field(default_factory=list)
@@ -91,13 +119,18 @@ def _t(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
 
 
-def truth_events(truth: dict[str, Any]) -> list[TrueEvent]:
-    """The truth file's incidents, and one event per peer each incident hit."""
+def truth_events(truth: dict[str, Any], zones: Mapping[str, str] | None = None) -> list[TrueEvent]:
+    """The truth file's incidents, and one event per peer each incident hit. ``zones``
+    (brand -> IANA zone; UTC where missing) decides day or night at each onset."""
     events = []
     for inc in truth["incidents"]:
         onset, end = _t(inc["onset"]), _t(inc["end"])
         sharp = inc.get("onset_shape", "sharp") == "sharp"
-        events.append(TrueEvent(inc["brand"], onset, end, inc["scope"], True, inc["id"], sharp))
+        zone = ZoneInfo((zones or {}).get(inc["brand"], "UTC"))
+        night = onset.astimezone(zone).hour in NIGHT_HOURS
+        events.append(
+            TrueEvent(inc["brand"], onset, end, inc["scope"], True, inc["id"], sharp, night)
+        )
         for peer in inc.get("peers_hit", []):
             events.append(TrueEvent(peer, onset, end, "industry", False, f"{inc['id']}@{peer}"))
     return events
@@ -120,8 +153,11 @@ def score(
     rumours: Sequence[Rumour],
     *,
     posts: int,
+    zones: Mapping[str, str] | None = None,
+    floors: Mapping[str, float | None] | None = None,
 ) -> ScenarioScore:
-    """Match one scenario's detections to its truth."""
+    """Match one scenario's detections to its truth. ``floors`` maps a true incident's id
+    to its latency floor (``latency_floor``), where measured."""
     start, end = _t(truth["start"]), _t(truth["end"])
     s = ScenarioScore(
         scenario=name,
@@ -129,7 +165,7 @@ def score(
         days=(end - start).total_seconds() / 86400.0,
         posts=posts,
     )
-    events = truth_events(truth)
+    events = truth_events(truth, zones)
     s.detections = len(incidents)
     used: set[str] = set()
     for e in events:
@@ -150,6 +186,7 @@ def score(
         if not hits:
             if e.primary:
                 s.missed.append(f"{e.id} ({e.brand} {e.onset:%m-%d %H:%M})")
+                s.missed_classes.append(e.onset_class)
             continue
         used.update(d.id for d in hits)
         first = hits[0]
@@ -158,6 +195,8 @@ def score(
         if e.primary:
             s.found += 1
             s.latencies.append((first.detected_at - e.onset).total_seconds() / 60.0)
+            s.classes.append(e.onset_class)
+            s.floors.append((floors or {}).get(e.id))
             if e.sharp:
                 s.sharp_latencies.append(s.latencies[-1])
         else:
@@ -187,6 +226,70 @@ def score(
     return s
 
 
+def latency_floor(
+    store: Store,
+    event: TrueEvent,
+    events: Sequence[TrueEvent],
+    *,
+    data_start: datetime,
+    signal: str = "fresh_complaint",
+    level: float = FLOOR_LEVEL,
+    horizon: timedelta = FLOOR_HORIZON,
+) -> float | None:
+    """Minutes from ``event``'s onset to the first signal post at which the count since
+    the onset has a Poisson tail <= ``level`` (``None`` if not within ``horizon``).
+
+    The expected count per minute is the brand's own signal at the same clock time (+-30
+    minutes) on each earlier day, minutes inside the brand's true incidents left out; with
+    no earlier day, the two hours before the onset at a flat rate. See the module notes.
+    """
+    onset = event.onset
+    span = int(horizon / timedelta(minutes=1))
+    rows = sql.signal_times(
+        store,
+        brand=event.brand,
+        since=data_start,
+        until=onset + horizon,
+        signal=signal,
+        pattern=complaint_pattern(),
+        gap_s=FRESH_GAP.total_seconds(),
+    )
+    total = int((onset + horizon - data_start) / timedelta(minutes=1)) + 1
+    counts = np.zeros(total)
+    for t, w in rows:
+        counts[int((t - data_start) / timedelta(minutes=1))] += w
+    usable = np.ones(total, dtype=bool)
+    for e in events:
+        if e.brand == event.brand:
+            lo = max(int((e.onset - data_start) / timedelta(minutes=1)), 0)
+            hi = max(int((e.end - data_start) / timedelta(minutes=1)) + 1, 0)
+            usable[lo:hi] = False
+    at = int((onset - data_start) / timedelta(minutes=1))
+    mu = np.full(span, np.nan)
+    days = [at - d * 1440 for d in range(1, 8) if at - d * 1440 - 30 >= 0]
+    for m in range(span if days else 0):
+        idx = np.concatenate([np.arange(a + m - 30, a + m + 31) for a in days])
+        idx = idx[usable[idx]]
+        if len(idx):
+            mu[m] = counts[idx].mean()
+    if np.isnan(mu).any():
+        before = np.arange(max(at - 120, 0), at)
+        before = before[usable[before]]
+        flat = counts[before].mean() if len(before) else 0.0
+        mu = np.where(np.isnan(mu), flat, mu)
+    expected = np.concatenate([[0.0], np.cumsum(np.maximum(mu, 1e-3))])
+    seen = 0
+    for t, w in rows:
+        if t < onset:
+            continue
+        x = (t - onset) / timedelta(minutes=1)
+        seen += w
+        mean = float(np.interp(x, np.arange(span + 1), expected))
+        if float(stats.poisson.sf(seen - 1, mean)) <= level:
+            return x
+    return None
+
+
 def evaluate_scenario(
     path: Path,
     *,
@@ -213,7 +316,25 @@ def evaluate_scenario(
             ingest([out], store, brands, workers=1, enrichers=ingest_enrichers())
             store.save_brands(brands)
             result = detect_store(store, brands=brands, save=False, **(options or {}))
-            s = score(path.stem, sim.truth, result.incidents, result.rumours, posts=result.posts)
+            zones = {b.id: b.timezone for b in scenario.brands}
+            events = truth_events(sim.truth, zones)
+            signal = str((options or {}).get("signal", "fresh_complaint"))
+            floors = {
+                e.id: latency_floor(
+                    store, e, events, data_start=_t(sim.truth["start"]), signal=signal
+                )
+                for e in events
+                if e.primary
+            }
+            s = score(
+                path.stem,
+                sim.truth,
+                result.incidents,
+                result.rumours,
+                posts=result.posts,
+                zones=zones,
+                floors=floors,
+            )
     s.seconds = time.perf_counter() - began
     return s
 
@@ -252,6 +373,7 @@ class EvalReport:
         sc = self.scenarios
         lat = [x for s in sc for x in s.latencies]
         sharp = [x for s in sc for x in s.sharp_latencies]
+        floor = _floor_values(sc)
         events = sum(s.events for s in sc)
         detections = sum(s.detections for s in sc)
         brand_weeks = sum(s.brand_weeks for s in sc)
@@ -269,6 +391,8 @@ class EvalReport:
             "latency_p90_min": float(np.percentile(lat, 90)) if lat else None,
             "latency_median_sharp_min": float(np.median(sharp)) if sharp else None,
             "latency_p90_sharp_min": float(np.percentile(sharp, 90)) if sharp else None,
+            "latency_floor_median_min": float(np.median(floor)) if floor else None,
+            "latency_floor_p90_min": float(np.percentile(floor, 90)) if floor else None,
             "false_alarms": sum(s.false_alarms for s in sc),
             "brand_weeks": round(brand_weeks, 2),
             "false_alarms_per_brand_week": (
@@ -286,6 +410,39 @@ class EvalReport:
             "seconds": round(sum(s.seconds for s in sc), 1),
         }
 
+    def by_onset(self) -> list[dict[str, Any]]:
+        """Latency per onset class (sharp/slow x day/night): events, found, median and
+        90th percentile of the detector's latency and of the floor, in minutes."""
+        out = []
+        for cls in ONSET_CLASSES:
+            lat = [
+                x
+                for s in self.scenarios
+                for x, c in zip(s.latencies, s.classes, strict=True)
+                if c == cls
+            ]
+            fl = [
+                FLOOR_HORIZON.total_seconds() / 60.0 if f is None else f
+                for s in self.scenarios
+                for f, c in zip(s.floors, s.classes, strict=True)
+                if c == cls
+            ]
+            missed = sum(c == cls for s in self.scenarios for c in s.missed_classes)
+            if not lat and not missed:
+                continue
+            out.append(
+                {
+                    "onset": cls,
+                    "events": len(lat) + missed,
+                    "found": len(lat),
+                    "latency_median_min": float(np.median(lat)) if lat else None,
+                    "latency_p90_min": float(np.percentile(lat, 90)) if lat else None,
+                    "floor_median_min": float(np.median(fl)) if fl else None,
+                    "floor_p90_min": float(np.percentile(fl, 90)) if fl else None,
+                }
+            )
+        return out
+
     def passed(self) -> dict[str, bool]:
         """Each target of the issue, met or not (a metric with nothing to judge passes)."""
         tot = self.totals()
@@ -300,6 +457,7 @@ class EvalReport:
             "totals": self.totals(),
             "targets": {k: {"op": op, "bound": b} for k, (op, b) in TARGETS.items()},
             "passed": self.passed(),
+            "latency_by_onset": self.by_onset(),
             "scenarios": [
                 {
                     "scenario": s.scenario,
@@ -318,6 +476,8 @@ class EvalReport:
                     "rumours_found": s.rumours_found,
                     "rumours_flagged": s.rumours_flagged,
                     "latencies_min": [round(x, 2) for x in s.latencies],
+                    "onsets": list(s.classes),
+                    "floors_min": [None if f is None else round(f, 2) for f in s.floors],
                     "missed": s.missed,
                     "false": s.false,
                     "seconds": round(s.seconds, 2),
@@ -325,6 +485,12 @@ class EvalReport:
                 for s in self.scenarios
             ],
         }
+
+
+def _floor_values(scores: Sequence[ScenarioScore]) -> list[float]:
+    """The floors of the matched events; one not reached within the horizon counts as it."""
+    cap = FLOOR_HORIZON.total_seconds() / 60.0
+    return [cap if f is None else f for s in scores for f in s.floors]
 
 
 def evaluate(

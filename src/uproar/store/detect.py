@@ -168,6 +168,37 @@ def nth_signal_time(
     return utc(rows[0][0]) if rows else None
 
 
+def signal_times(
+    store: Store,
+    *,
+    brand: str,
+    since: datetime,
+    until: datetime,
+    signal: str,
+    pattern: str,
+    gap_s: float,
+) -> list[tuple[datetime, int]]:
+    """(time, weight) of each of ``brand``'s signal posts in ``[since, until)``, in order.
+
+    Freshness looks back ``gap_s`` seconds, so the query reads that much before ``since``.
+    """
+    sql = f"""
+        SELECT created_at, signal FROM ({_mentions(signal)})
+        WHERE created_at >= $start AND brand = $brand AND signal > 0
+        ORDER BY created_at, platform, id
+    """
+    params = _params(
+        pattern=pattern,
+        gap_s=gap_s,
+        since=since - timedelta(seconds=gap_s),
+        until=until,
+        brand=brand,
+    )
+    params["start"] = naive_utc(since)
+    rows = store.connection.execute(sql, params).fetchall()
+    return [(_aware(t), int(w)) for t, w in rows]
+
+
 def recent_authors(
     store: Store, *, since: datetime, until: datetime, pattern: str
 ) -> list[tuple[str, str, bool, datetime]]:

@@ -1,0 +1,109 @@
+"""The evaluation harness's own pieces: onset classes, the latency floor, the split table."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from uproar.detect.evaluate import (
+    FLOOR_HORIZON,
+    EvalReport,
+    ScenarioScore,
+    TrueEvent,
+    latency_floor,
+    truth_events,
+)
+from uproar.store import Store
+
+from .conftest import T0, Surge, archive
+
+
+def _truth(onset: str, shape: str = "sharp") -> dict[str, object]:
+    return {
+        "incidents": [
+            {
+                "id": "acme-1",
+                "brand": "acme",
+                "onset": onset,
+                "end": "2024-03-06T03:00:00Z",
+                "scope": "brand",
+                "onset_shape": shape,
+                "peers_hit": ["bolt"],
+            }
+        ]
+    }
+
+
+def test_day_or_night_follows_the_brands_local_clock() -> None:
+    # 14:00 UTC is 03:00 in Auckland (NZDT, UTC+13) and 14:00 in UTC
+    auckland = truth_events(_truth("2024-03-05T14:00:00Z"), {"acme": "Pacific/Auckland"})
+    utc = truth_events(_truth("2024-03-05T14:00:00Z"))
+    assert auckland[0].onset_class == "sharp/night"
+    assert utc[0].onset_class == "sharp/day"
+    slow = truth_events(_truth("2024-03-05T22:30:00Z", "slow"))
+    assert slow[0].onset_class == "slow/night"
+    # the peer's event is scored for scope only; it carries no onset class of its own
+    assert [e.primary for e in auckland] == [True, False]
+
+
+def _event(onset_minutes: int) -> TrueEvent:
+    onset = T0 + timedelta(minutes=onset_minutes)
+    return TrueEvent("acme", onset, onset + timedelta(hours=1), "brand", True, "acme-1")
+
+
+def test_the_floor_is_the_first_post_that_makes_the_count_since_onset_significant(
+    store: Store,
+) -> None:
+    onset = 2 * 1440 + 600  # day three, 10:00, after two days of history
+    surge = Surge("acme", T0 + timedelta(minutes=onset), minutes=30, per_minute=8.0)
+    store.insert_posts(archive({"acme": 0.8}, hours=60, surges=[surge], seed=11))
+    event = _event(onset)
+    floor = latency_floor(store, event, [event], data_start=T0)
+    assert floor is not None
+    # eight complaints a minute over a background of well under one: about a minute
+    assert 0.0 <= floor <= 2.0
+    # a stricter level never makes the floor earlier
+    stricter = latency_floor(store, event, [event], data_start=T0, level=1e-9)
+    assert stricter is not None and stricter >= floor
+
+
+def test_no_floor_without_an_excess(store: Store) -> None:
+    store.insert_posts(archive({"acme": 0.8}, hours=60, seed=12))
+    event = _event(2 * 1440 + 600)
+    assert latency_floor(store, event, [event], data_start=T0) is None
+
+
+def test_a_cold_start_floor_uses_the_hours_before_the_onset(store: Store) -> None:
+    onset = 300  # five hours in: no earlier day to compare with
+    surge = Surge("acme", T0 + timedelta(minutes=onset), minutes=30, per_minute=8.0)
+    store.insert_posts(archive({"acme": 0.8}, hours=8, surges=[surge], seed=13))
+    event = _event(onset)
+    floor = latency_floor(store, event, [event], data_start=T0)
+    assert floor is not None and floor <= 2.0
+
+
+def test_latency_is_split_by_onset_class() -> None:
+    a = ScenarioScore("a", brands=1, days=1.0, posts=10)
+    a.latencies, a.classes, a.floors = [2.0, 4.0], ["sharp/day", "sharp/day"], [1.0, None]
+    b = ScenarioScore("b", brands=1, days=1.0, posts=10)
+    b.latencies, b.classes, b.floors = [20.0], ["slow/day"], [15.0]
+    b.missed_classes = ["sharp/night"]
+    rows = {r["onset"]: r for r in EvalReport((a, b)).by_onset()}
+    assert list(rows) == ["sharp/day", "sharp/night", "slow/day"]
+    assert rows["sharp/day"]["latency_median_min"] == pytest.approx(3.0)
+    # a floor not reached within the horizon counts as the horizon
+    assert rows["sharp/day"]["floor_p90_min"] == pytest.approx(
+        1.0 + 0.9 * (FLOOR_HORIZON.total_seconds() / 60 - 1.0)
+    )
+    assert rows["sharp/night"] == {
+        "onset": "sharp/night",
+        "events": 1,
+        "found": 0,
+        "latency_median_min": None,
+        "latency_p90_min": None,
+        "floor_median_min": None,
+        "floor_p90_min": None,
+    }
+    totals = EvalReport((a, b)).totals()
+    assert totals["latency_floor_median_min"] == pytest.approx(15.0)
