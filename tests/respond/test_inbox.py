@@ -13,8 +13,9 @@ import pyarrow as pa
 import pytest
 from typer.testing import CliRunner
 
-from uproar.errors import InputError
+from uproar.errors import ConfigError, InputError
 from uproar.respond.inbox import (
+    INTENTS,
     Inbox,
     ReplyTemplate,
     build_inbox,
@@ -26,7 +27,7 @@ from uproar.respond.inbox import (
 )
 from uproar.respond.lint import Linter
 from uproar.respond.platforms import fits
-from uproar.respond.thread import Facts, load_facts
+from uproar.respond.thread import Facts, fill_facts, load_facts
 from uproar.store import Store
 from uproar.store.respond import held_drafts
 
@@ -290,7 +291,58 @@ def test_settings_and_templates_are_data() -> None:
     settings = load_inbox_settings()
     assert settings.weights["question"] > 0 and 0 < settings.similarity < 1
     replies = load_reply_templates()
-    assert all(not r[-1].uses for r in replies.values())
+    assert all(not r[-1].uses and not r[-1].topics for r in replies.values())
+
+
+def test_every_shipped_reply_lints_clean_and_fits(linter: Linter, facts: Facts) -> None:
+    known = {k for k in ("what", "who", "do", "doing", "next_update", "link") if getattr(facts, k)}
+    for intent, templates in load_reply_templates().items():
+        for template in templates:
+            assert set(template.uses) <= known, (intent, template.text)
+            text = fill_facts(template.text, facts)
+            assert not linter.has_errors(linter.lint(text, kind="reply")), text
+            assert fits(text, "x"), text
+
+
+def label(store: Store, ids: list[str], topics: list[list[str]]) -> None:
+    rows = [
+        {"platform": "x", "id": i, "complaint": True, "sentiment": "negative", "topics": t}
+        for i, t in zip(ids, topics, strict=True)
+    ]
+    store.save_labels(pa.Table.from_pylist(rows))
+
+
+def test_replies_follow_the_cluster_topic(db: Store, linter: Linter, facts: Facts) -> None:
+    angry = [f"r{i}" for i in range(4)]
+
+    def complaint_cluster() -> Any:
+        inbox = inbox_for(db, linter, facts=facts)
+        return next(c for c in inbox.clusters if c.intent == "complaint")
+
+    generic = complaint_cluster()
+    assert generic.topic is None and "password" not in generic.draft.text
+    label(db, angry, [["security"]] * 4)
+    scam = complaint_cluster()
+    assert scam.topic == "security" and scam.to_dict()["topic"] == "security"
+    assert "never ask for your password" in scam.draft.text and facts.doing in scam.draft.text
+    label(db, angry, [["billing", "security"], ["billing"], ["billing"], []])
+    billing = complaint_cluster()
+    assert billing.topic == "billing" and "account name" in billing.draft.text
+    # One member in four is under a third of the cluster: the general reply again.
+    label(db, angry, [["baggage"], [], [], []])
+    assert complaint_cluster().topic is None
+    assert complaint_cluster().draft.text == generic.draft.text
+    for cluster in (scam, billing):
+        assert not linter.has_errors(linter.lint(cluster.draft.text, kind="reply"))
+
+
+def test_a_topic_reply_cannot_be_the_last(tmp_path: Path) -> None:
+    path = tmp_path / "replies.toml"
+    lines = [f'[[{i}]]\ntext = "Sorry, we are on it."\n' for i in INTENTS]
+    lines.append('[[other]]\ntopics = ["billing"]\ntext = "Sorry about the bill."\n')
+    path.write_text("\n".join(lines))
+    with pytest.raises(ConfigError, match="last 'other' reply must need no facts and no topic"):
+        load_reply_templates(path)
 
 
 def test_normalise() -> None:

@@ -104,10 +104,15 @@ def _parse_settings(data: dict[str, Any], source: str) -> InboxSettings:
 
 @dataclass(frozen=True, slots=True)
 class ReplyTemplate:
+    """A reply for one intent. With ``topics`` it answers only clusters about one of them
+    (the understand stage's topic ids), so a scam warning goes to people asking about the
+    scam and a rebooking offer to people whose flight was cancelled."""
+
     intent: str
     text: str
     uses: tuple[str, ...] = ()
     media: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
 
 
 def load_reply_templates(path: str | Path | None = None) -> dict[str, tuple[ReplyTemplate, ...]]:
@@ -131,6 +136,7 @@ def _parse_replies(data: dict[str, Any], source: str) -> dict[str, tuple[ReplyTe
                 text=str(spec["text"]),
                 uses=tuple(spec.get("uses", ())),
                 media=tuple(spec.get("media", ())),
+                topics=tuple(spec.get("topics", ())),
             )
             named = {m.lower() for m in _PLACEHOLDER.findall(reply.text)}
             if not named <= set(reply.uses):
@@ -140,8 +146,11 @@ def _parse_replies(data: dict[str, Any], source: str) -> dict[str, tuple[ReplyTe
                     key=f"{intent}[{i}]",
                 )
             replies.append(reply)
-        if replies[-1].uses:
-            raise ConfigError(f"{source}: the last {intent!r} reply must need no facts", key=intent)
+        if replies[-1].uses or replies[-1].topics:
+            raise ConfigError(
+                f"{source}: the last {intent!r} reply must need no facts and no topic",
+                key=intent,
+            )
         out[intent] = tuple(replies)
     return out
 
@@ -162,6 +171,7 @@ class Mention:
     needs_reply: bool
     complaint: bool
     first_reply_at: datetime | None = None
+    topics: tuple[str, ...] = ()
 
     @property
     def answered(self) -> bool:
@@ -204,6 +214,7 @@ class Cluster:
     draft: Draft
     first_reply_s: float | None = None
     median_reply_s: float | None = None
+    topic: str | None = None
 
     @property
     def count(self) -> int:
@@ -221,6 +232,7 @@ class Cluster:
         return {
             "id": self.id,
             "intent": self.intent,
+            "topic": self.topic,
             "score": round(self.score, 3),
             "count": self.count,
             "authors": self.authors,
@@ -429,8 +441,9 @@ def build_inbox(
     out = []
     for number, (score, members) in enumerate(clusters[:limit], start=1):
         intent = _intent(members, settings)
+        topic = _topic(members)
         platform = _platform(members)
-        draft = _draft(intent, members, platform, facts, replies, linter, drafter, brand)
+        draft = _draft(intent, topic, members, platform, facts, replies, linter, drafter, brand)
         replied = [m.first_reply_s for m in members if m.first_reply_s is not None]
         first_reply = None
         if replied:
@@ -446,6 +459,7 @@ def build_inbox(
                 draft=draft,
                 first_reply_s=first_reply,
                 median_reply_s=float(np.median(replied)) if replied else None,
+                topic=topic,
             )
         )
     response, per_author = _response_times(needing, now)
@@ -514,6 +528,7 @@ def _score(rows: list[dict[str, Any]], settings: InboxSettings) -> list[Mention]
                 needs_reply=bool(question or urgency or complaint),
                 complaint=bool(complaint),
                 first_reply_at=first_reply_at,
+                topics=tuple(row["topics"] or ()),
             )
         )
     return out
@@ -567,6 +582,16 @@ def _intent(members: Sequence[Mention], settings: InboxSettings) -> str:
     return "complaint" if any(m.complaint for m in members) else "other"
 
 
+def _topic(members: Sequence[Mention]) -> str | None:
+    """The topic at least a third of the cluster talks about (the commonest, first seen on
+    ties), or None."""
+    counts = Counter(t for m in members for t in m.topics)
+    if not counts:
+        return None
+    topic, count = counts.most_common(1)[0]
+    return topic if 3 * count >= len(members) else None
+
+
 def _platform(members: Sequence[Mention]) -> str:
     """The platform most of the cluster wrote on (X's rules where it is none of the four)."""
     platform = Counter(m.platform for m in members).most_common(1)[0][0]
@@ -575,6 +600,7 @@ def _platform(members: Sequence[Mention]) -> str:
 
 def _draft(
     intent: str,
+    topic: str | None,
     members: Sequence[Mention],
     platform: str,
     facts: Facts | None,
@@ -589,8 +615,10 @@ def _draft(
     to_complaint = any(m.complaint for m in members)
     chosen: tuple[ReplyTemplate, str, list[Finding]] | None = None
     last: tuple[ReplyTemplate, str, list[Finding]] | None = None
-    for template in replies[intent]:
-        if not set(template.uses) <= known:
+    # Replies written for the cluster's topic first, then the general ones, each in file order.
+    ordered = sorted(replies[intent], key=lambda t: not t.topics)
+    for template in ordered:
+        if not set(template.uses) <= known or (template.topics and topic not in template.topics):
             continue
         text = fill_facts(template.text, facts) if facts is not None else template.text
         findings = linter.lint(text, kind="reply")

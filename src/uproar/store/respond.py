@@ -74,12 +74,12 @@ LEFT JOIN authors a ON a.platform = w.platform AND a.author_id = w.author_id
 ORDER BY w.created_at, w.platform, w.id
 """
 _WITH_LABELS = (
-    "l.complaint, l.sentiment, l.question, l.urgency,",
+    "l.complaint, l.sentiment, l.question, l.urgency, l.topics,",
     "LEFT JOIN labels l ON l.platform = w.platform AND l.id = w.id",
 )
 _WITHOUT_LABELS = (
     "NULL::BOOLEAN AS complaint, NULL::VARCHAR AS sentiment, NULL::BOOLEAN AS question, "
-    "NULL::BOOLEAN AS urgency,",
+    "NULL::BOOLEAN AS urgency, NULL::VARCHAR[] AS topics,",
     "",
 )
 
