@@ -328,6 +328,11 @@ def test_replies_follow_the_cluster_topic(db: Store, linter: Linter, facts: Fact
     label(db, angry, [["billing", "security"], ["billing"], ["billing"], []])
     billing = complaint_cluster()
     assert billing.topic == "billing" and "account name" in billing.draft.text
+    # Labelled with both, a cluster takes the topic particular to it, not the one the
+    # whole inbox shares.
+    label(db, [f"d{i}" for i in range(5)], [["no_connection"]] * 5)
+    label(db, angry, [["no_connection", "security"]] * 4)
+    assert complaint_cluster().topic == "security"
     # One member in four is under a third of the cluster: the general reply again.
     label(db, angry, [["baggage"], [], [], []])
     assert complaint_cluster().topic is None

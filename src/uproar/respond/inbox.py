@@ -431,6 +431,7 @@ def build_inbox(
     mentions = _score(rows, settings)
     needing = [m for m in mentions if m.needs_reply]
     groups = _cluster(needing, settings.similarity)
+    inbox_topics = Counter(t for m in needing for t in m.topics)
     clusters: list[tuple[float, list[Mention]]] = []
     for members in groups:
         members.sort(key=lambda m: (-m.score, m.created_at, m.id))
@@ -441,7 +442,7 @@ def build_inbox(
     out = []
     for number, (score, members) in enumerate(clusters[:limit], start=1):
         intent = _intent(members, settings)
-        topic = _topic(members)
+        topic = _topic(members, inbox_topics, len(needing))
         platform = _platform(members)
         draft = _draft(intent, topic, members, platform, facts, replies, linter, drafter, brand)
         replied = [m.first_reply_s for m in members if m.first_reply_s is not None]
@@ -582,14 +583,16 @@ def _intent(members: Sequence[Mention], settings: InboxSettings) -> str:
     return "complaint" if any(m.complaint for m in members) else "other"
 
 
-def _topic(members: Sequence[Mention]) -> str | None:
-    """The topic at least a third of the cluster talks about (the commonest, first seen on
-    ties), or None."""
+def _topic(members: Sequence[Mention], inbox_topics: Counter[str], inbox_size: int) -> str | None:
+    """What sets the cluster apart: of the topics at least a third of it talks about, the
+    one most over-represented against the whole inbox ("botnet on my modem" is labelled
+    both no-connection and security; security is what is particular to it). None if no
+    topic reaches a third."""
     counts = Counter(t for m in members for t in m.topics)
-    if not counts:
+    common = [t for t, c in counts.items() if 3 * c >= len(members)]
+    if not common:
         return None
-    topic, count = counts.most_common(1)[0]
-    return topic if 3 * count >= len(members) else None
+    return max(common, key=lambda t: counts[t] * inbox_size / inbox_topics[t])
 
 
 def _platform(members: Sequence[Mention]) -> str:
