@@ -50,11 +50,7 @@ class BrandMatcher:
             if start > 0:
                 before = lowered[start - 1]
                 # '@x' inside an e-mail address or '#x' glued to a word is no mention.
-                if (
-                    before.isalnum()
-                    or before == "_"
-                    or (before in "@#" and self._bare[index])
-                ):
+                if before.isalnum() or before == "_" or (before in "@#" and self._bare[index]):
                     continue
             if end < size:
                 after = lowered[end]

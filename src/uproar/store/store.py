@@ -100,6 +100,18 @@ class Store:
             raise
         self._con.execute("COMMIT")
 
+    @contextmanager
+    def threads(self, count: int) -> Iterator[None]:
+        """Run DuckDB on ``count`` threads inside the block (for a writer that shares the
+        cores with other processes), then on as many as before."""
+        row = self._con.execute("SELECT current_setting('threads')").fetchone()
+        before = int(row[0]) if row else 1
+        self._con.execute(f"SET threads = {int(count)}")  # an int: SET takes no parameters
+        try:
+            yield
+        finally:
+            self._con.execute(f"SET threads = {before}")
+
     def close(self) -> None:
         self._con.close()
 
