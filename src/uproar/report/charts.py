@@ -69,7 +69,8 @@ def line_chart(
         f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
         f'<text x="{left}" y="18" class="title">{escape(title)}</text>',
     ]
-    for band in bands:
+    # Each band's label on a line of its own, so bands that start close do not overprint.
+    for row, band in enumerate(bands):
         bx0 = max(left, x(band.start))
         bx1 = min(left + plot_w, x(band.end))
         if bx1 > bx0:
@@ -77,7 +78,8 @@ def line_chart(
                 f'<rect x="{bx0:.1f}" y="{top}" width="{bx1 - bx0:.1f}" height="{plot_h}" '
                 f'fill="{band.color}" fill-opacity="0.18">'
                 f"<title>{escape(band.label)}</title></rect>"
-                f'<text x="{bx0 + 3:.1f}" y="{top + 12}" class="band">{escape(band.label)}</text>'
+                f'<text x="{bx0 + 3:.1f}" y="{top + 12 + 12 * row}" class="band">'
+                f"{escape(band.label)}</text>"
             )
     for tick in _ticks(0, y_max):
         parts.append(
