@@ -1,12 +1,18 @@
-"""Idempotent re-ingest, parallel parsing, and a real SIGKILL in the middle of an ingest."""
+"""Idempotent re-ingest, parallel parsing, and a real SIGKILL in the middle of an ingest.
+
+Ingest cuts a file into transactions of whole multiples of the batch size and carries the
+rest into the next one; whatever the size, every post is stored once and every count kept.
+"""
 
 from __future__ import annotations
 
 import os
+import pickle
 import signal
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import orjson
@@ -14,6 +20,7 @@ import pytest
 
 from uproar.config import Brand
 from uproar.sources import ingest
+from uproar.sources.ingestor import ChunkParser
 from uproar.store import Store
 
 
@@ -143,3 +150,34 @@ def test_long_lines_are_not_mistaken_for_one_document(
     broken.write_bytes(b'{"data": [oops\n' + archive.read_bytes())
     result = ingest([broken], store, brands)
     assert (result.quarantined, result.duplicates) == (1, expected)
+
+
+@pytest.mark.parametrize("batch_size", [1, 7, 130, 10_000])
+def test_any_batch_size_stores_the_same(
+    tmp_path: Path, brands: dict[str, Brand], batch_size: int
+) -> None:
+    archive = tmp_path / "a.jsonl"
+    expected = write_pages(archive, 12, per_page=25, bad_every=5)
+    with Store(tmp_path / f"{batch_size}.duckdb") as store:
+        result = ingest([archive], store, brands, batch_size=batch_size, workers=1)
+        assert result.as_dict() | {"files": {}} == {
+            "read": expected + 2, "stored": expected, "duplicates": 0, "quarantined": 2,
+            "skipped": 0, "files": {},
+        }  # fmt: skip
+        rows = store.connection.execute(
+            "SELECT count(*), count(DISTINCT id), min(source_line), max(source_line) FROM posts"
+        ).fetchone()
+        assert rows == (expected, expected, 1, 12)
+        again = ingest([archive], store, brands, batch_size=batch_size, workers=1)
+        assert (again.stored, again.duplicates) == (0, expected)
+
+
+def test_a_chunk_crosses_processes_intact(fixtures: Path, brands: dict[str, Brand]) -> None:
+    lines = (fixtures / "bad.jsonl").read_bytes().split(b"\n")
+    chunk = ChunkParser(brands, datetime(2026, 1, 1)).parse_lines("bad.jsonl", "x-v2", 1, lines)
+    chunk.bytes_read = 42
+    copy = pickle.loads(pickle.dumps(chunk))
+    assert copy.posts.equals(chunk.posts) and copy.quarantine.equals(chunk.quarantine)
+    assert (copy.read, copy.skipped, copy.errors, copy.bytes_read) == (
+        chunk.read, chunk.skipped, chunk.errors, 42,
+    )  # fmt: skip
