@@ -3,9 +3,10 @@
     python bench/ingest.py                 # 200,000 posts (about a minute)
     python bench/ingest.py --posts 1000000 # the issue's size
 
-Prints one summary line, e.g.
-``ingest: 1000000 posts, 52k posts/s, 0.48x duckdb read_json (108k posts/s), peak RSS 610 MB``.
-Each side runs in its own process so that peak memory is measured apart.
+Prints one summary line, e.g. ``ingest: 1000583 posts, 68k posts/s, 1.26x duckdb read_json
+(54k posts/s), peak RSS 653 MB + 2 x 174 MB workers (duckdb 1603 MB), cpu 22 us/post (duckdb
+20 us/post)``. Each side runs in its own process so that peak memory is measured apart; CPU
+time per post is printed too, since wall-clock rates on a shared machine swing with the load.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ def run_uproar(
         "stored": result.stored,
         "rss_mb": peak_rss_mb(),
         "worker_rss_mb": worker_rss_mb(),
+        "cpu_seconds": cpu_seconds(),
     }
 
 
@@ -66,18 +68,31 @@ def run_duckdb(archive: Path, db: Path) -> dict[str, float]:
     con.execute("CREATE TABLE pages AS SELECT * FROM read_json(?)", [str(archive)])
     con.close()
     seconds = time.perf_counter() - started  # through close, as for Uproar
+    cpu = cpu_seconds()
     with duckdb.connect(str(db), read_only=True) as con:
         tweets = con.execute("SELECT sum(len(data)) FROM pages").fetchone()
     return {
         "seconds": seconds,
         "stored": float(tweets[0] if tweets else 0),
         "rss_mb": peak_rss_mb(),
+        "cpu_seconds": cpu,
     }
 
 
 def peak_rss_mb() -> float:
     """This process's peak resident memory (the writer; parser workers are reported apart)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and its finished children (the parse workers), all threads.
+
+    On a shared machine the wall-clock rates swing with the neighbours' load; CPU time per
+    post says how much work each side does whatever the load.
+    """
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def worker_rss_mb() -> float:
@@ -136,7 +151,9 @@ def main() -> None:
         f"{ours_rate / 1e3:.0f}k posts/s, {ours_rate / theirs_rate:.2f}x duckdb read_json "
         f"({theirs_rate / 1e3:.0f}k posts/s), peak RSS {ours['rss_mb']:.0f} MB "
         f"+ {args.workers} x {ours['worker_rss_mb']:.0f} MB workers "
-        f"(duckdb {theirs['rss_mb']:.0f} MB)"
+        f"(duckdb {theirs['rss_mb']:.0f} MB), "
+        f"cpu {ours['cpu_seconds'] / ours['stored'] * 1e6:.0f} us/post "
+        f"(duckdb {theirs['cpu_seconds'] / theirs['stored'] * 1e6:.0f} us/post)"
     )
 
 
