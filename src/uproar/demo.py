@@ -204,7 +204,7 @@ def _cluster_rows(inbox: Inbox) -> list[dict[str, Any]]:
         {
             "count": c.count,
             "unanswered": c.unanswered,
-            "intent": c.intent,
+            "intent": c.intent if c.topic is None else f"{c.intent} · {c.topic}",
             "label": c.label,
             "draft": c.draft.text,
             "review": "; ".join(c.draft.review_reasons) if c.draft.needs_review else "",

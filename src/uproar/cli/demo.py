@@ -133,7 +133,8 @@ def show_response(result: DemoResult) -> None:
     if result.inbox is not None:
         stdout.print(f"\n[bold]Reply inbox[/] — top {len(result.inbox.clusters)} clusters")
         for c in result.inbox.clusters:
-            stdout.print(Text(f"  {c.count} × {c.intent} ({c.unanswered} unanswered): {c.label}"))
+            about = c.intent if c.topic is None else f"{c.intent} · {c.topic}"
+            stdout.print(Text(f"  {c.count} × {about} ({c.unanswered} unanswered): {c.label}"))
             review = " [second review]" if c.draft.needs_review else ""
             stdout.print(Text(f"    draft: {c.draft.text}{review}", style="green"))
     flagged = [(text, f) for text, f in result.verdicts if f]
