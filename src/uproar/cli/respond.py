@@ -173,7 +173,9 @@ def _render_inbox(result: Inbox) -> None:
         table.add_row(
             str(c.id),
             f"{c.count:,}\n({c.unanswered:,} waiting)",
-            f"[bold]{c.intent}[/]" + (f" · {escape(c.topic)}" if c.topic else "") + f"\n{escape(c.label)}",
+            f"[bold]{c.intent}[/]"
+            + (f" · {escape(c.topic)}" if c.topic else "")
+            + f"\n{escape(c.label)}",
             draft,
             _seconds(c.first_reply_s),
         )
