@@ -217,7 +217,8 @@ class ChunkParser:
         typed: Callable[[bytes], TypedPage | None] | None = getattr(module, "typed_rows", None)
         if typed is None or not fast:
             return self.parse(source, _json_line_records(module, first, lines))
-        pages = [typed(raw) if raw else None for raw in lines]
+        utf8 = _utf8(lines)
+        pages = [typed(raw) if raw and ok else None for raw, ok in zip(lines, utf8, strict=True)]
         # created_at: one Arrow cast for the whole chunk, page by page only if that fails.
         times = [text for page in pages if page is not None for text in page[1]]
         try:
@@ -240,6 +241,23 @@ class ChunkParser:
                     pass  # not a time Arrow reads: the generic path says what is wrong
             collect.records(_json_line_records(module, first + offset, [raw]))
         return collect.chunk(self.matcher)
+
+
+def _utf8(lines: list[bytes]) -> list[bool]:
+    """Which lines are valid UTF-8: one Arrow check for the chunk, line by line if it fails."""
+    try:
+        pa.array(lines, pa.binary()).cast(pa.string())
+    except pa.ArrowInvalid:
+        return [_decodes(line) for line in lines]
+    return [True] * len(lines)
+
+
+def _decodes(line: bytes) -> bool:
+    try:
+        line.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _times(texts: list[str]) -> pa.Array:

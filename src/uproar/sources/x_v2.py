@@ -290,9 +290,12 @@ _SPACES = (b" ", b"\t", b"\r", b"\n", b"")
 
 def typed_rows(line: bytes) -> tuple[list[tuple[Any, ...]], list[str]] | None:
     """The posts of one JSON line as ``TYPED_KEYS`` tuples plus their ``created_at`` texts,
-    or None when the line is not a plain page (then ``records`` must handle it)."""
+    or None when the line is not a plain page (then ``records`` must handle it).
+
+    The line must be valid UTF-8 (the caller checks a chunk of lines at once): msgspec
+    leaves the fields it skips unchecked, where orjson would reject the line.
+    """
     try:
-        line.decode()  # msgspec skips unused fields unchecked; orjson would reject bad UTF-8
         page = _PAGE.decode(line)
         compact = line if _compact(line) else msgspec.json.format(line, indent=-1)
         raw_page = _RAW_PAGE.decode(compact)
