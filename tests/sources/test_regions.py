@@ -1,0 +1,89 @@
+"""Regions from geotags and free-text profile locations, by the shipped gazetteer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from uproar.errors import ConfigError
+from uproar.sources.regions import RegionResolver, load_gazetteer, words
+
+
+@pytest.fixture(scope="module")
+def resolver() -> RegionResolver:
+    return RegionResolver(prefer=["NZ"])
+
+
+@pytest.mark.parametrize(
+    ("location", "region"),
+    [
+        ("Auckland, New Zealand", "NZ-AUK"),
+        ("South Auckland 🇳🇿", "NZ-AUK"),
+        ("Welly, NZ", "NZ-WGN"),
+        ("Ōtautahi", "NZ-CAN"),
+        ("Hawke's Bay", "NZ-HKB"),
+        ("palmerston north / manawatū", "NZ-MWT"),
+        ("Perth", "AU-WA"),  # listed first; no country says otherwise
+        ("Perth, Scotland", "GB-PKN"),  # the country in the text settles it
+        ("Victoria BC", "CA-BC"),  # the longer name wins
+        ("Victoria, Australia", "AU-VIC"),
+        ("Seattle, WA", "US-WA"),
+        ("London", "GB-LND"),
+        ("Aotearoa", "NZ"),  # a country and no region in it
+        ("🇮🇪", "IE"),
+        ("the internet", None),
+        ("perthshire", "GB-PKN"),
+        ("", None),
+    ],
+)
+def test_profile_locations(resolver: RegionResolver, location: str, region: str | None) -> None:
+    assert resolver.region(location=location) == region
+
+
+def test_whole_words_only(resolver: RegionResolver) -> None:
+    assert resolver.resolve("Aucklandish") is None
+    assert resolver.resolve("uk") == "GB" and resolver.resolve("duke") is None
+
+
+def test_brands_countries_settle_ambiguous_names() -> None:
+    # "Hamilton" is listed for the Waikato; Ontario's is "Hamilton ON".
+    assert RegionResolver(prefer=["NZ"]).region(location="Hamilton") == "NZ-WKO"
+    assert RegionResolver().region(location="Hamilton ON, Canada") == "CA-ON"
+    # "Perth" means Scotland's for a brand that serves only the UK.
+    assert RegionResolver(prefer=["GB"]).region(location="Perth") == "GB-PKN"
+
+
+def test_the_geotag_beats_the_profile(resolver: RegionResolver) -> None:
+    # Posted from Wellington by someone whose profile says Auckland.
+    assert resolver.region(place="Wellington", country="NZ", location="Auckland") == "NZ-WGN"
+    # A geotag that names no known place keeps the profile's region in the same country...
+    assert resolver.region(place="Somewhere", country="NZ", location="Dunedin") == "NZ-OTA"
+    # ...but not one in another country: the post was made in NZ.
+    assert resolver.region(place="Somewhere", country="NZ", location="London") == "NZ"
+    assert resolver.region(place="Perth", country="GB") == "GB-PKN"
+    assert resolver.region() is None
+
+
+def test_words_fold_case_accents_and_apostrophes() -> None:
+    assert words("Hawke’s BAY, Ōtautahi!") == ("hawkes", "bay", "otautahi")
+
+
+def test_a_bad_gazetteer_names_the_key(tmp_path: Path) -> None:
+    bad = tmp_path / "gazetteer.toml"
+    bad.write_text('[regions]\nNZ_AUK = ["auckland"]\n')
+    with pytest.raises(ConfigError, match=r"regions\.NZ_AUK is not an ISO 3166-2 code"):
+        load_gazetteer(bad)
+    bad.write_text('[countries]\nNZ = "new zealand"\n')
+    with pytest.raises(ConfigError, match=r"countries\.NZ must be a list of names"):
+        load_gazetteer(bad)
+    with pytest.raises(ConfigError, match="not found"):
+        load_gazetteer(tmp_path / "missing.toml")
+
+
+def test_a_users_gazetteer(tmp_path: Path) -> None:
+    own = tmp_path / "gazetteer.toml"
+    own.write_text('[regions]\nNZ-AUK = ["jafa land"]\n')
+    mine = RegionResolver(load_gazetteer(own))
+    assert mine.region(location="JAFA land") == "NZ-AUK"
+    assert mine.region(location="Auckland") is None
