@@ -6,6 +6,7 @@ rest into the next one; whatever the size, every post is stored once and every c
 
 from __future__ import annotations
 
+import gzip
 import os
 import pickle
 import signal
@@ -19,7 +20,7 @@ import orjson
 import pytest
 
 from uproar.config import Brand
-from uproar.sources import ingest
+from uproar.sources import ingest, ingestor
 from uproar.sources.ingestor import ChunkParser
 from uproar.store import Store
 
@@ -75,6 +76,38 @@ def test_parallel_workers_match_single_process(tmp_path: Path, brands: dict[str,
             counts.append((result.stored, result.quarantined, rows, lines))
     assert counts[0] == counts[1]
     assert counts[0][0] == expected
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("packed", [False, True], ids=["plain", "gzip"])
+def test_parse_workers_store_what_one_process_stores(
+    tmp_path: Path, brands: dict[str, Brand], monkeypatch: pytest.MonkeyPatch, packed: bool
+) -> None:
+    """Workers read spans of a plain file themselves and get a gzip file's lines sent."""
+    archive = tmp_path / "a.jsonl"
+    expected = write_pages(archive, 400, per_page=30, bad_every=40)
+    if packed:
+        packed_path = tmp_path / "a.jsonl.gz"
+        packed_path.write_bytes(gzip.compress(archive.read_bytes()))
+        archive = packed_path
+    monkeypatch.setattr(ingestor, "PARALLEL_MIN_BYTES", 0)  # this small file in parallel too
+    monkeypatch.setattr(ingestor, "CHUNK_BYTES", 64 << 10)  # and in many chunks
+    tables = []
+    for workers in (1, 2):
+        with Store(tmp_path / f"{packed}{workers}.duckdb") as store:
+            result = ingest([archive], store, brands, workers=workers, batch_size=1000)
+            assert (result.stored, result.quarantined) == (expected, 10)
+            tables.append(
+                (
+                    store.connection.sql(
+                        "SELECT * EXCLUDE (ingested_at) FROM posts ORDER BY id"
+                    ).to_arrow_table(),
+                    store.connection.sql(
+                        "SELECT * EXCLUDE (quarantined_at) FROM quarantine ORDER BY line"
+                    ).to_arrow_table(),
+                )
+            )
+    assert tables[0][0].equals(tables[1][0]) and tables[0][1].equals(tables[1][1])
 
 
 @pytest.mark.slow

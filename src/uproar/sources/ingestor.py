@@ -31,7 +31,14 @@ from uproar.errors import FormatError, InputError
 from uproar.sources import bluesky, csv_format, mastodon, x_v1, x_v2
 from uproar.sources.fields import RecordError, Row, Skip
 from uproar.sources.mentions import BrandMatcher
-from uproar.sources.reader import CHUNK_BYTES, LineBatch, open_binary, read_lines
+from uproar.sources.reader import (
+    CHUNK_BYTES,
+    LineSpan,
+    is_gzip,
+    line_spans,
+    open_binary,
+    read_lines,
+)
 from uproar.sources.x_v2 import TYPED_KEYS
 from uproar.store import Store
 from uproar.store.store import DuplicatePostsError
@@ -203,6 +210,10 @@ class ChunkParser:
         collect = _Collector(source, self.now)
         collect.records(records)
         return collect.chunk(self.matcher)
+
+    def parse_span(self, source: str, name: str, span: LineSpan) -> Chunk:
+        """Parse the JSON Lines of ``span`` in the file ``source`` (read here, in a worker)."""
+        return self.parse_lines(source, name, span.first, span.read(Path(source)))
 
     def parse_lines(
         self, source: str, name: str, first: int, lines: list[bytes], *, fast: bool = True
@@ -463,11 +474,10 @@ class Ingestor:
             records = _object_records(JSON_FORMATS[name], whole)
             yield from self._sized(self.parser, source, records)
             return
-        batches = read_lines(path, chunk_bytes=CHUNK_BYTES)
         if self.workers > 1 and path.stat().st_size >= PARALLEL_MIN_BYTES:
-            yield from self._parallel(source, name, batches)
+            yield from self._parallel(path, name)
             return
-        for batch in batches:
+        for batch in read_lines(path, chunk_bytes=CHUNK_BYTES):
             chunk = self.parser.parse_lines(source, name, batch.first, batch.lines)
             chunk.bytes_read = batch.bytes_read
             yield chunk
@@ -485,8 +495,28 @@ class Ingestor:
                 return
             yield chunk
 
-    def _parallel(self, source: str, name: str, batches: Iterator[LineBatch]) -> Iterator[Chunk]:
-        """Parse in worker processes, in order, with a bounded number of chunks in flight."""
+    def _parallel(self, path: Path, name: str) -> Iterator[Chunk]:
+        """Parse in worker processes, in order, with a bounded number of chunks in flight.
+
+        Workers read the lines of an uncompressed file themselves (``LineSpan``); those of
+        a gzip file are read here and sent to them.
+        """
+        source = str(path)
+        jobs: Iterator[tuple[Callable[..., Chunk], tuple[Any, ...], int]]
+        if is_gzip(path):
+            jobs = (
+                (
+                    self.parser.parse_lines,
+                    (source, name, batch.first, batch.lines),
+                    batch.bytes_read,
+                )
+                for batch in read_lines(path, chunk_bytes=CHUNK_BYTES)
+            )
+        else:
+            jobs = (
+                (self.parser.parse_span, (source, name, span), span.length + 1)
+                for span in line_spans(path, chunk_bytes=CHUNK_BYTES)
+            )
         context = multiprocessing.get_context("spawn")  # no fork of DuckDB's threads
         # The parsers keep the cores busy: DuckDB's own threads would only add switching.
         with (
@@ -499,9 +529,8 @@ class Ingestor:
             ) as pool,
         ):
             in_flight: deque[tuple[Future[Chunk], int]] = deque()
-            for batch in batches:
-                job = pool.submit(self.parser.parse_lines, source, name, batch.first, batch.lines)
-                in_flight.append((job, batch.bytes_read))
+            for parse, args, size in jobs:
+                in_flight.append((pool.submit(parse, *args), size))
                 if len(in_flight) > 2 * self.workers:
                     yield _done(*in_flight.popleft())
             while in_flight:

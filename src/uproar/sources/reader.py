@@ -24,6 +24,49 @@ class LineBatch:
     bytes_read: int
 
 
+@dataclass(frozen=True, slots=True)
+class LineSpan:
+    """Consecutive whole lines of an uncompressed file, by place: a parse worker reads
+    them itself, so the lines need not be split and shipped by the ingesting process."""
+
+    first: int  # the 1-based number of the first line
+    offset: int  # where it starts in the file
+    length: int  # bytes up to (not including) the last line's newline
+
+    def read(self, path: Path) -> list[bytes]:
+        with path.open("rb") as stream:
+            stream.seek(self.offset)
+            return stream.read(self.length).split(b"\n")
+
+
+def is_gzip(path: Path) -> bool:
+    with path.open("rb") as probe:
+        return probe.read(2) == b"\x1f\x8b"
+
+
+def line_spans(path: Path, *, chunk_bytes: int = CHUNK_BYTES) -> Iterator[LineSpan]:
+    """The lines of an uncompressed file as spans of about ``chunk_bytes``; the lines
+    ``read_lines`` gives, batch for batch."""
+    line_no, offset = 1, 0
+    with path.open("rb") as stream:
+        carry = b""
+        while True:
+            chunk = stream.read(chunk_bytes)
+            if not chunk:
+                break
+            data = carry + chunk if carry else chunk
+            cut = data.rfind(b"\n")
+            if cut < 0:
+                carry = data
+                continue
+            yield LineSpan(line_no, offset, cut)
+            line_no += data.count(b"\n", 0, cut) + 1
+            offset += cut + 1
+            carry = data[cut + 1 :]
+        if carry:
+            yield LineSpan(line_no, offset, len(carry))
+
+
 def open_binary(path: Path) -> BinaryIO:
     """Open a file for reading, decompressing gzip transparently (by magic bytes)."""
     with path.open("rb") as probe:
