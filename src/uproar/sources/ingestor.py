@@ -4,6 +4,10 @@ Lines are read in bounded batches, parsed by the file's format module into post 
 matched to brands, and written in one transaction per batch together with the batch's
 quarantined records and whatever the enrichers (e.g. the classifier) add for the new posts.
 (platform, id) is the identity, so re-running after a crash stores each post exactly once.
+
+Big files are parsed by worker processes while this one writes. A format may offer a typed
+decoder (``x_v2.typed_rows``) for the lines it can take whole; the rest go through its
+generic ``records``, so what is stored and what is quarantined does not depend on which.
 """
 
 from __future__ import annotations
