@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-CHUNK_BYTES = 4 << 20  # per parse job: a parse worker peaks near 170 MB (8 MB: 210 MB)
+CHUNK_BYTES = 2 << 20  # per parse job: a parse worker peaks near 140 MB (8 MB: 210 MB)
 
 
 @dataclass(frozen=True, slots=True)
