@@ -128,6 +128,23 @@ def test_lines_the_typed_decoder_declines(parser: ChunkParser, line: bytes) -> N
     assert_same(*both(parser, [line]))
 
 
+@pytest.mark.parametrize(
+    "where",
+    [b'"bbox":[1e400,0]', b'"coordinates":{"coordinates":[1e400,0]}'],
+    ids=["place", "tweet"],
+)
+def test_numbers_orjson_cannot_read(fixtures: Path, parser: ChunkParser, where: bytes) -> None:
+    line = (fixtures / "x_v2_page.jsonl").read_bytes().split(b"\n")[0]
+    if where.startswith(b'"bbox"'):  # in the expanded place
+        line = line.replace(b'"country_code":', where + b',"country_code":', 1)
+    else:  # in the first tweet's geo, beside its place id
+        line = line.replace(b'"geo":{', b'"geo":{' + where + b",", 1)
+    assert where in line
+    fast, generic = both(parser, [line])
+    assert_same(fast, generic)
+    assert generic.quarantine.column("kind").to_pylist() == ["invalid JSON"]
+
+
 def test_integers_beyond_64_bits(fixtures: Path, parser: ChunkParser) -> None:
     page = page_line(fixtures)
     page["data"][0]["id"] = 2**64  # orjson reads it as a float: a wrong-type id

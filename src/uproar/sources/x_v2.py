@@ -263,12 +263,24 @@ TYPED_KEYS = (
 )  # fmt: skip
 
 
+class _Unreadable(Exception):
+    """orjson cannot read a record back (say, a number like 1e400): the generic path must
+    judge the whole line, as it would quarantine it."""
+
+
+def _reserialised(raw: bytes | Raw) -> bytes:
+    try:
+        return orjson.dumps(orjson.loads(bytes(raw)))
+    except orjson.JSONDecodeError:
+        raise _Unreadable from None
+
+
 def _canonical(raw: bytes | Raw) -> bytes:
     """A record's bytes as ``orjson.dumps`` would write them: the line is already free of
     whitespace, so only escapes that orjson writes differently need a round trip."""
     data = bytes(raw)
     if b"\\u" in data or b"\\/" in data:
-        return orjson.dumps(orjson.loads(data))
+        return _reserialised(data)
     return data
 
 
@@ -295,6 +307,14 @@ def typed_rows(line: bytes) -> tuple[list[tuple[Any, ...]], list[str]] | None:
     The line must be valid UTF-8 (the caller checks a chunk of lines at once): msgspec
     leaves the fields it skips unchecked, where orjson would reject the line.
     """
+    try:
+        return _typed_rows(line)
+    except _Unreadable:
+        return None
+
+
+def _typed_rows(line: bytes) -> tuple[list[tuple[Any, ...]], list[str]] | None:
+    """``typed_rows``' work; raises ``_Unreadable`` for a record orjson cannot read."""
     try:
         page = _PAGE.decode(line)
         compact = line if _compact(line) else msgspec.json.format(line, indent=-1)
@@ -390,7 +410,7 @@ def typed_rows(line: bytes) -> tuple[list[tuple[Any, ...]], list[str]] | None:
         # raw: {"data": tweet, "includes": {"users": [user], "places": [place]}}, as orjson
         # writes it; a tweet with coordinates and every place (floats) are re-serialised.
         if geo is not None and len(geo.coordinates):
-            data: bytes | Raw = orjson.dumps(orjson.loads(bytes(tweet_raw)))
+            data: bytes | Raw = _reserialised(tweet_raw)
         else:
             data = _canonical(tweet_raw) if escaped else tweet_raw
         parts = [b'{"data":', data]
@@ -403,7 +423,7 @@ def typed_rows(line: bytes) -> tuple[list[tuple[Any, ...]], list[str]] | None:
             if place is not None:
                 key = place.id
                 if key not in place_bytes:
-                    place_bytes[key] = orjson.dumps(orjson.loads(bytes(places[key][1])))
+                    place_bytes[key] = _reserialised(places[key][1])
                 parts += (b',"places":[' if with_user else b'"places":[', place_bytes[key], b"]")
             parts.append(b"}")
         parts.append(b"}")
