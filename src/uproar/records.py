@@ -29,6 +29,7 @@ class Post:
     author_handle: str | None = None
     author_name: str | None = None
     author_followers: int | None = None
+    author_location: str | None = None  # the profile's free text, e.g. "Welly, NZ"
     lang: str | None = None
     reply_to_id: str | None = None
     conversation_id: str | None = None

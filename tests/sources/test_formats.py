@@ -52,7 +52,7 @@ def test_x_v2_page_with_expansions(fixtures: Path, store: Store, brands: dict[st
     assert first.text.startswith("@KiwiNet internet is impossibly slow tonight & nothing")
     assert first.author_handle == "mara_k" and first.author_followers == 312
     assert first.urls == ("https://status.example.nz/outage",)
-    assert (first.place, first.region) == ("Auckland, New Zealand", "NZ")
+    assert (first.place, first.region) == ("Auckland, New Zealand", "NZ-AUK")
     assert (first.like_count, first.repost_count, first.reply_count) == (7, 3, 1)
     assert first.brands == ("kiwinet",)
     reply = posts["508170199999999999"]
@@ -79,7 +79,9 @@ def test_x_v1_full_text_retweets_and_notices(
     assert (result.stored, result.skipped, result.quarantined) == (3, 1, 0)
     posts = by_id(store)
     assert posts["508170500000000000"].text.endswith("nothing works <sigh>")
-    assert posts["508170500000000000"].region == "NZ"
+    # "Wellington City, New Zealand": the geotag's place names the region, not just NZ.
+    assert posts["508170500000000000"].region == "NZ-WGN"
+    assert posts["508170500000000000"].author_location == "Wellington"
     retweet = posts["508170500000000001"]
     assert retweet.reposted_id == "508170500000000000"
     assert retweet.text == (

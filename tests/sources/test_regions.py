@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+from uproar.config import load_brands
 from uproar.errors import ConfigError
+from uproar.simulate import load_scenario, simulate
+from uproar.sources import ingest
 from uproar.sources.regions import RegionResolver, load_gazetteer, words
+from uproar.store import Store
 
 
 @pytest.fixture(scope="module")
@@ -87,3 +93,23 @@ def test_a_users_gazetteer(tmp_path: Path) -> None:
     mine = RegionResolver(load_gazetteer(own))
     assert mine.region(location="JAFA land") == "NZ-AUK"
     assert mine.region(location="Auckland") is None
+
+
+def test_a_regional_outage_shows_in_the_stored_regions(tmp_path: Path) -> None:
+    """Simulated lower-North-Island storm: the incident's posts come from the two regions
+    the truth names, read mostly from profile locations (few posts are geotagged)."""
+    run = simulate(load_scenario("regional-mobile-outage"), tmp_path / "storm.jsonl", seed=3)
+    (truth,) = run.truth["incidents"]
+    onset, end = (datetime.fromisoformat(truth[k]).replace(tzinfo=None) for k in ("onset", "end"))
+    with Store(tmp_path / "storm.duckdb") as store:
+        ingest([run.out], store, load_brands(run.brands_path))
+        rows = store.connection.execute(
+            """SELECT region, place IS NOT NULL AS geotagged FROM posts
+               WHERE created_at >= $onset AND created_at < $end
+                 AND list_contains(brands, $brand) AND own_brand IS NULL""",
+            {"onset": onset, "end": end, "brand": truth["brand"]},
+        ).fetchall()
+    regions = Counter(region for region, _ in rows if region)
+    top_two = {region for region, _ in regions.most_common(2)}
+    assert top_two == set(truth["regions"])  # {"NZ-WGN", "NZ-MWT"}
+    assert sum(regions.values()) > 3 * sum(geotagged for _, geotagged in rows)

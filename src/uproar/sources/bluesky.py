@@ -97,6 +97,7 @@ def _post(event: dict[str, Any], commit: dict[str, Any]) -> Row:
         "author_handle": None,
         "author_name": None,
         "author_followers": None,
+        "author_location": None,
         "lang": langs[0]
         if isinstance(langs, list) and langs and isinstance(langs[0], str)
         else None,

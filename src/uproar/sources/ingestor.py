@@ -43,6 +43,7 @@ from uproar.sources.reader import (
     open_binary,
     read_lines,
 )
+from uproar.sources.regions import RegionResolver
 from uproar.sources.x_v2 import TYPED_KEYS
 from uproar.store import Store
 from uproar.store.store import DuplicatePostsError
@@ -72,6 +73,7 @@ POST_SCHEMA = pa.schema(
         ("author_handle", pa.string()),
         ("author_name", pa.string()),
         ("author_followers", pa.int64()),
+        ("author_location", pa.string()),
         ("lang", pa.string()),
         ("reply_to_id", pa.string()),
         ("conversation_id", pa.string()),
@@ -195,12 +197,14 @@ class ChunkParser:
         self.brands = dict(brands)
         self.now = now
         self._matcher: BrandMatcher | None = None
+        self._resolver: RegionResolver | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         return {"brands": self.brands, "now": self.now}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.brands, self.now, self._matcher = state["brands"], state["now"], None
+        self.brands, self.now = state["brands"], state["now"]
+        self._matcher = self._resolver = None
 
     @property
     def matcher(self) -> BrandMatcher:
@@ -208,12 +212,21 @@ class ChunkParser:
             self._matcher = BrandMatcher(self.brands)
         return self._matcher
 
+    @property
+    def resolver(self) -> RegionResolver:
+        """Regions from places and profile locations; the brands' own countries settle
+        names found in several countries."""
+        if self._resolver is None:
+            serves = [region for brand in self.brands.values() for region in brand.regions]
+            self._resolver = RegionResolver(prefer=serves)
+        return self._resolver
+
     def parse(self, source: str, records: Iterable[Record]) -> Chunk:
         """Rows and quarantine for ``records``; a record's content (its raw line, or the
         decoded object) is only serialised when it has to be quarantined."""
         collect = _Collector(source, self.now)
         collect.records(records)
-        return collect.chunk(self.matcher)
+        return collect.chunk(self.matcher, self.resolver)
 
     def parse_span(self, source: str, name: str, span: LineSpan) -> Chunk:
         """Parse the JSON Lines of ``span`` in the file ``source`` (read here, in a worker)."""
@@ -255,7 +268,7 @@ class ChunkParser:
                 except pa.ArrowInvalid:
                     pass  # not a time Arrow reads: the generic path says what is wrong
             collect.records(_json_line_records(module, first + offset, [raw]))
-        return collect.chunk(self.matcher)
+        return collect.chunk(self.matcher, self.resolver)
 
 
 def _utf8(lines: list[bytes]) -> list[bool]:
@@ -339,7 +352,7 @@ class _Collector:
             self.stamps.append(pa.array(self.times, _NAIVE))
             self.times = []
 
-    def chunk(self, matcher: BrandMatcher) -> Chunk:
+    def chunk(self, matcher: BrandMatcher, resolver: RegionResolver) -> Chunk:
         self._flush_times()
         count = len(self.rows)
         columns: dict[str, Any] = (
@@ -356,6 +369,13 @@ class _Collector:
         match, own = matcher.match, matcher.own_brand
         columns["brands"] = [match(text) for text in columns["text"]]
         columns["own_brand"] = [own(handle) for handle in columns["author_handle"]]
+        region = resolver.region
+        columns["region"] = [
+            region(place=place, country=country, location=location)
+            for place, country, location in zip(
+                columns["place"], columns["region"], columns["author_location"], strict=True
+            )
+        ]
         columns["source_line"] = self.lines
         columns["source_file"] = pa.repeat(pa.scalar(self.source, pa.string()), count)
         columns["ingested_at"] = pa.repeat(pa.scalar(self.now, _NAIVE), count)

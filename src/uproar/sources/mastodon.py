@@ -82,6 +82,7 @@ def _status(s: dict[str, Any]) -> Row:
         "author_handle": account.get("acct") or account.get("username"),
         "author_name": account.get("display_name"),
         "author_followers": count(account.get("followers_count")),
+        "author_location": None,
         "lang": s.get("language"),
         "reply_to_id": optional_id(s.get("in_reply_to_id")),
         "conversation_id": None,

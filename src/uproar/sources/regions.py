@@ -28,7 +28,7 @@ _COUNTRY = regex.compile(r"^[A-Z]{2}$")
 _REGION = regex.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
 _WORD = regex.compile(r"[\p{L}\p{N}]+")
 _FLAG = regex.compile(r"[\U0001F1E6-\U0001F1FF]{2}")
-_CACHE_LIMIT = 200_000  # distinct (text, country) pairs kept; cleared when full
+_CACHE_LIMIT = 200_000  # distinct inputs kept per cache; a full cache starts again
 
 
 def words(text: str) -> tuple[str, ...]:
@@ -93,6 +93,7 @@ class RegionResolver:
         self.gazetteer = gazetteer or load_gazetteer()
         self.prefer = frozenset(_country(c.upper()) for c in prefer)
         self._cache: dict[tuple[str, str | None], str | None] = {}
+        self._posts: dict[tuple[str | None, str | None, str | None], str | None] = {}
 
     def region(
         self,
@@ -104,6 +105,15 @@ class RegionResolver:
         """A post's region: the geotag's place first (where it was posted), else the
         author's profile location if it lies in the geotag's country; else the geotag's
         country, else whatever country the profile names."""
+        key = (place, country, location)
+        if key in self._posts:
+            return self._posts[key]
+        if len(self._posts) >= _CACHE_LIMIT:
+            self._posts.clear()
+        found = self._posts[key] = self._region(place, country, location)
+        return found
+
+    def _region(self, place: str | None, country: str | None, location: str | None) -> str | None:
         at_place = self.resolve(place, country=country)
         if at_place is not None and "-" in at_place:
             return at_place

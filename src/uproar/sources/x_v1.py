@@ -18,6 +18,7 @@ from uproar.sources.fields import (
     Skip,
     count,
     optional_id,
+    optional_text,
     require_id,
     twitter_time,
     unescape,
@@ -96,6 +97,7 @@ def _tweet(t: dict[str, Any]) -> Row:
         "author_handle": user.get("screen_name"),
         "author_name": user.get("name"),
         "author_followers": count(user.get("followers_count")),
+        "author_location": optional_text(user.get("location")),
         "lang": t.get("lang"),
         "reply_to_id": optional_id(t.get("in_reply_to_status_id_str"))
         or optional_id(t.get("in_reply_to_status_id")),

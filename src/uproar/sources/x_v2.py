@@ -142,6 +142,7 @@ def _tweet(t: dict[str, Any], users: dict[str, Any], places: dict[str, Any]) -> 
         "author_handle": optional_text(user.get("username")) if user else None,
         "author_name": optional_text(user.get("name")) if user else None,
         "author_followers": followers,
+        "author_location": optional_text(user.get("location")) if user else None,
         "lang": optional_text(t.get("lang")),
         "reply_to_id": reply_to,
         "conversation_id": optional_id(t.get("conversation_id")),
@@ -185,6 +186,7 @@ class _User(Struct, gc=False):
     id: str
     username: str | None = None
     name: str | None = None
+    location: str | None = None
     public_metrics: _UserMetrics | None = None
 
 
@@ -258,8 +260,8 @@ _REJECTED = (msgspec.MsgspecError, ValueError)
 # Row fields in the order ``typed_rows`` gives them (created_at comes apart, as text).
 TYPED_KEYS = (
     "platform", "id", "text", "author_id", "author_handle", "author_name", "author_followers",
-    "lang", "reply_to_id", "conversation_id", "quoted_id", "reposted_id", "urls", "place",
-    "region", "like_count", "repost_count", "reply_count", "raw",
+    "author_location", "lang", "reply_to_id", "conversation_id", "quoted_id", "reposted_id",
+    "urls", "place", "region", "like_count", "repost_count", "reply_count", "raw",
 )  # fmt: skip
 
 
@@ -402,9 +404,9 @@ def _typed_rows(line: bytes) -> tuple[list[tuple[Any, ...]], list[str]] | None:
         text = t.text
         if "&" in text:
             text = html.unescape(text)
-        handle = name = followers = None
+        handle = name = followers = location = None
         if user is not None:
-            handle, name = user.username, user.name
+            handle, name, location = user.username, user.name, user.location
             if user.public_metrics is not None:
                 followers = user.public_metrics.followers_count
         # raw: {"data": tweet, "includes": {"users": [user], "places": [place]}}, as orjson
@@ -429,7 +431,7 @@ def _typed_rows(line: bytes) -> tuple[list[tuple[Any, ...]], list[str]] | None:
         parts.append(b"}")
         when(t.created_at)
         keep((
-            "x", tweet_id, text, author_id, handle, name, followers, t.lang, reply_to,
+            "x", tweet_id, text, author_id, handle, name, followers, location, t.lang, reply_to,
             conversation, quoted, reposted, urls, place_name, region, metrics.like_count,
             metrics.retweet_count, metrics.reply_count, b"".join(parts),
         ))  # fmt: skip

@@ -11,6 +11,7 @@ CREATE TABLE IF NOT EXISTS posts (
     author_handle     VARCHAR,
     author_name       VARCHAR,
     author_followers  BIGINT,
+    author_location   VARCHAR,             -- the author's profile location, as they wrote it
     lang              VARCHAR,
     reply_to_id       VARCHAR,
     conversation_id   VARCHAR,
@@ -18,7 +19,7 @@ CREATE TABLE IF NOT EXISTS posts (
     reposted_id       VARCHAR,
     urls              VARCHAR[],           -- expanded where the source gives them
     place             VARCHAR,             -- the source's place name
-    region            VARCHAR,             -- ISO country code where known
+    region            VARCHAR,             -- ISO 3166-2 region (NZ-WGN) or ISO 3166-1 country (NZ)
     like_count        BIGINT,
     repost_count      BIGINT,
     reply_count       BIGINT,
@@ -32,6 +33,8 @@ CREATE TABLE IF NOT EXISTS posts (
     raw               JSON USING COMPRESSION zstd,
     PRIMARY KEY (platform, id)
 );
+-- Stores made before author_location existed gain it (NULL for their posts).
+ALTER TABLE posts ADD COLUMN IF NOT EXISTS author_location VARCHAR;
 
 -- listen: input that could not become a post, kept with where it came from and why.
 CREATE TABLE IF NOT EXISTS quarantine (
