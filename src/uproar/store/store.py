@@ -23,9 +23,9 @@ from uproar.records import Post
 
 POST_COLUMNS: tuple[str, ...] = (
     "platform", "id", "created_at", "text", "author_id", "author_handle", "author_name",
-    "author_followers", "author_location", "lang", "reply_to_id", "conversation_id", "quoted_id", "reposted_id",
-    "urls", "place", "region", "like_count", "repost_count", "reply_count", "brands",
-    "own_brand", "source_file", "source_line", "ingested_at", "raw",
+    "author_followers", "author_location", "lang", "reply_to_id", "conversation_id",
+    "quoted_id", "reposted_id", "urls", "place", "region", "like_count", "repost_count",
+    "reply_count", "brands", "own_brand", "source_file", "source_line", "ingested_at", "raw",
 )  # fmt: skip
 
 QUARANTINE_COLUMNS: tuple[str, ...] = (
