@@ -106,6 +106,8 @@ def test_parameters_are_validated() -> None:
         Detector(level=2.0)
     with pytest.raises(ValueError, match="lookback"):
         Detector(windows=(1, 90))
+    with pytest.raises(ValueError, match="cusum_span"):
+        Detector(cusum_span=0)
 
 
 def test_bins_must_come_in_order() -> None:
@@ -140,3 +142,37 @@ def test_the_cusum_stays_quiet_on_steady_counts() -> None:
     det = run(Detector(brands=["a"], settled=300), bins({"a": 2.0}, 3000, seed=5))
     assert det.incidents() == []
     assert (det.cusum >= 0).all() and (det.cusum < det.cusum_limit).all()
+
+
+def _bursty(minutes: int, rate: float, *, seed: int, shape: float = 25.0) -> list[Bin]:
+    """Poisson counts around ``rate`` times a gamma factor (mean 1, shape ``shape``) that
+    holds for ten minutes at a time: the simulator's volume noise, no incident."""
+    rng = np.random.default_rng(seed)
+    g = np.repeat(rng.gamma(shape, 1.0 / shape, size=minutes // 10 + 1), 10)
+    out = []
+    for m in range(minutes):
+        k = int(rng.poisson(rate * g[m]))
+        out.append(Bin(T0 + m * MINUTE, {"a": BinCounts(k, k)}))
+    return out
+
+
+def test_the_cusum_discounts_bursts_that_neighbouring_minutes_share() -> None:
+    # At 20 signal posts a minute the ten-minute bursts dominate the noise. Counting every
+    # minute as independent evidence (cusum_span=1: the CUSUM before the discount) alarms
+    # on them; the discounted CUSUM, like the windows, stays quiet.
+    data = _bursty(4000, 20.0, seed=1)
+    assert run(Detector(brands=["a"], settled=300), data).incidents() == []
+    undiscounted = run(Detector(brands=["a"], settled=300, cusum_span=1), data).incidents()
+    assert len(undiscounted) >= 2
+
+
+def test_the_cusum_discount_is_one_for_independent_bins() -> None:
+    det = Detector(brands=["a"])
+    mu = np.array([4.0])
+    alpha = np.array([0.05])
+    plain = det._cusum_terms(mu, alpha, 5 * mu, alpha / 5)  # as if 5 independent bins
+    shared = det._cusum_terms(mu, alpha, 5 * mu, alpha)  # one burst over all five
+    assert plain[0][0] == pytest.approx(np.log(2 * 1.2 / 1.4))
+    vif = (1 + 0.05 * 20) / (1 + 0.05 * 4)
+    assert shared[0][0] == pytest.approx(plain[0][0] / vif)
+    assert shared[1][0] == pytest.approx(plain[1][0] / vif)

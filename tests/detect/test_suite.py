@@ -19,12 +19,15 @@ def test_the_suite_meets_the_detection_targets() -> None:
     assert totals["false_alarms_per_brand_week"] <= 1.0, totals
     assert totals["scope_accuracy"] is not None and totals["scope_accuracy"] >= 0.9, totals
     # The latency targets (median <= 3 min, p90 <= 10 min) are not met: measured
-    # 4.58 / 18.5 min, against a known-onset oracle's 4.15 / 16.2 on the same posts (the
+    # 4.65 / 20.7 min, against a known-onset oracle's 4.15 / 16.1 on the same posts (the
     # floor; see uproar.detect.evaluate). These bounds guard the measured figures against
     # regressions, with a little room for platform noise; they are not the targets.
+    # The p90 was 18.5 before the CUSUM discounted shared bursts (detector.CUSUM_SPAN): the
+    # two 60-90 minute ramps now come 1.5-2 minutes later, the price of no longer raising
+    # 5 chance alarms at --scale 3 (scenarios/README.md, "False alarms and volume").
     median, p90 = totals["latency_median_min"], totals["latency_p90_min"]
     assert median is not None and median <= 5.0, totals
-    assert p90 is not None and p90 <= 20.0, totals
+    assert p90 is not None and p90 <= 22.0, totals
     floor = totals["latency_floor_median_min"]
     assert floor is not None and 3.0 <= floor <= median, totals
     by_onset = {row["onset"]: row for row in report.by_onset()}
