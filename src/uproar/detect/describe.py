@@ -34,6 +34,10 @@ STOPWORDS = frozenset(
 )
 TOP_TERMS = 10
 TOP_REGIONS = 5
+# A region counts as affected when its share of the incident's located complaints is this
+# many standard errors above its usual share; a nationwide outage lifts every region alike,
+# and reporting whichever ones noise put on top would send a team to the wrong places.
+REGION_Z = 3.0
 TOP_TOPICS = 5
 SAMPLES = 5
 
@@ -65,10 +69,8 @@ def describe(
     )
     cols = posts.to_pydict()
     ref_cols = ref.to_pydict()
-    regions = _excess_keys(
-        Counter(r for r in cols["region"] if r),
-        Counter(r for r in ref_cols["region"] if r),
-        TOP_REGIONS,
+    regions = affected_regions(
+        Counter(r for r in cols["region"] if r), Counter(r for r in ref_cols["region"] if r)
     )
     topics = _excess_keys(
         Counter(t for ts in cols["topics"] if ts for t in ts),
@@ -117,8 +119,26 @@ def _brand_words(brand: Brand | None) -> frozenset[str]:
     return frozenset(words)
 
 
-def _excess_keys(now: Counter[str], ref: Counter[str], top: int) -> tuple[str, ...]:
-    """Keys whose share of the incident exceeds their usual share most, by excess count."""
+def affected_regions(now: Counter[str], ref: Counter[str]) -> tuple[str, ...]:
+    """The regions over-represented in an incident (``REGION_Z``); when none stands out,
+    the incident is as wide as the country that holds most of its located posts."""
+    picked = _excess_keys(now, ref, TOP_REGIONS, min_z=REGION_Z)
+    if picked:
+        return picked
+    countries: Counter[str] = Counter()
+    for region, n in now.items():
+        countries[region.split("-", 1)[0]] += n
+    if not countries:
+        return ()
+    country, n = countries.most_common(1)[0]
+    return (country,) if 2 * n >= countries.total() else ()
+
+
+def _excess_keys(
+    now: Counter[str], ref: Counter[str], top: int, *, min_z: float | None = None
+) -> tuple[str, ...]:
+    """Keys whose share of the incident exceeds their usual share most, by excess count.
+    With ``min_z`` a key must also be that many standard errors above its usual share."""
     total_now = sum(now.values())
     if total_now == 0:
         return ()
@@ -126,12 +146,16 @@ def _excess_keys(now: Counter[str], ref: Counter[str], top: int) -> tuple[str, .
     keys = set(now)
     # add-one smoothing over the keys seen, so a key new in the incident has a small share
     denom = total_ref + len(keys | set(ref))
-    excess = {
-        k: now[k] - total_now * (ref.get(k, 0) + 1) / denom if total_ref else float(now[k])
-        for k in keys
-    }
+    share = {k: (ref.get(k, 0) + 1) / denom for k in keys}
+    excess = {k: now[k] - total_now * share[k] if total_ref else float(now[k]) for k in keys}
     positive = sum(v for v in excess.values() if v > 0)
     chosen = [k for k, v in excess.items() if v > 0 and v >= 0.1 * positive and now[k] >= 3]
+    if min_z is not None and total_ref:
+        chosen = [
+            k
+            for k in chosen
+            if excess[k] >= min_z * math.sqrt(total_now * share[k] * (1.0 - share[k]))
+        ]
     chosen.sort(key=lambda k: (-excess[k], k))
     return tuple(chosen[:top])
 
