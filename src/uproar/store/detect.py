@@ -303,7 +303,7 @@ def term_counts(
 _SPREAD_KEYS = """
     WITH m AS (
         SELECT unnest(brands) AS brand, platform, id, created_at, author_id, own_brand, text,
-               urls
+               urls, reposted_id
         FROM posts
         WHERE ($since IS NULL OR created_at >= $since)
           AND ($until IS NULL OR created_at < $until)
@@ -314,11 +314,14 @@ _SPREAD_KEYS = """
                    '^www\\.', '') AS key
         FROM m WHERE (own_brand IS NULL OR own_brand <> brand) AND len(urls) > 0
         UNION ALL
+        -- Texts people wrote themselves: a retweet cascade is one post being shared, not
+        -- many authors repeating a claim (a copypasta), so retweets do not count as copies.
         SELECT brand, platform, id, created_at, author_id, 'text' AS kind,
                trim(regexp_replace(lower(text),
-                   '^rt @\\w+:|https?://\\S+|@\\w+|[^a-z ]+|\\s+', ' ', 'g'))
+                   'https?://\\S+|@\\w+|[^a-z ]+|\\s+', ' ', 'g'))
                AS key
         FROM m WHERE (own_brand IS NULL OR own_brand <> brand) AND length(text) >= $minraw
+          AND reposted_id IS NULL AND NOT starts_with(lower(text), 'rt @')
     )
     SELECT * FROM k WHERE key <> '' AND (kind = 'domain' OR length(key) >= $minlen)
 """
