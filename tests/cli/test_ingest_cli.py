@@ -77,8 +77,9 @@ def test_posts_and_stats(runner: CliRunner, fixtures: Path, tmp_path: Path) -> N
     assert figures["posts"] == 7
     assert figures["platforms"] == {"x": 4, "csv": 3}
     assert figures["brands"]["kiwinet"] == 6
+    assert sum(figures["regions"].values()) == 7 and "unknown" in figures["regions"]
     code, out = run(runner, "stats", "--db", db)
-    assert code == 0 and "per day" in out
+    assert code == 0 and "per day" in out and "region" in out
 
 
 def test_text_is_not_markup(runner: CliRunner, tmp_path: Path, fixtures: Path) -> None:

@@ -140,14 +140,14 @@ def posts(
 """
 )
 def stats(db: Path | None = DbOption, json: bool = JsonOption) -> None:
-    """Counts of what is stored: per platform, brand and day, and quarantine reasons."""
+    """Counts of what is stored: per platform, brand, region and day, and quarantine reasons."""
     with open_store(db, read_only=True) as store:
         figures = store.stats()
     if json:
         emit_json(figures)
         return
     stdout.print(f"[bold]{figures['posts']:,}[/] posts, {figures['first']} → {figures['last']}")
-    for title, key in (("platform", "platforms"), ("brand", "brands"),
+    for title, key in (("platform", "platforms"), ("brand", "brands"), ("region", "regions"),
                        ("own posts", "own_posts"), ("quarantine", "quarantine")):  # fmt: skip
         if figures[key]:
             table = Table(title=title)

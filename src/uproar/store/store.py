@@ -257,7 +257,8 @@ class Store:
         return self._con.sql(sql, params=params).to_arrow_table()
 
     def stats(self) -> dict[str, Any]:
-        """What is stored: counts per platform, brand and day, and quarantine reasons."""
+        """What is stored: counts per platform, brand, region (the 15 commonest) and day,
+        and quarantine reasons."""
         q = self._con.execute
         total = q("SELECT count(*), min(created_at), max(created_at) FROM posts").fetchone()
         assert total is not None
@@ -278,6 +279,12 @@ class Store:
                 q(
                     """SELECT own_brand, count(*) FROM posts WHERE own_brand IS NOT NULL
                        GROUP BY 1 ORDER BY 2 DESC"""
+                ).fetchall()
+            ),
+            "regions": dict(
+                q(
+                    """SELECT coalesce(region, 'unknown'), count(*) FROM posts
+                       GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 15"""
                 ).fetchall()
             ),
             "days": [
