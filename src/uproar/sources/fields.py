@@ -12,6 +12,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 Row = dict[str, Any]
+# What every format's parser gives per post, in this order when rows travel as tuples (a
+# typed decoder's rows); created_at travels apart, and the ingestor adds brands and source.
+ROW_KEYS = (
+    "platform", "id", "text", "author_id", "author_handle", "author_name", "author_followers",
+    "author_location", "lang", "reply_to_id", "conversation_id", "quoted_id", "reposted_id",
+    "urls", "place", "region", "like_count", "repost_count", "reply_count", "raw",
+)  # fmt: skip
 
 
 # The fixed vocabulary of quarantine kinds (the ``kind`` column); details go in ``reason``.

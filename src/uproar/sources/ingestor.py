@@ -33,7 +33,7 @@ import pyarrow as pa
 from uproar.config import Brand
 from uproar.errors import FormatError, InputError
 from uproar.sources import bluesky, csv_format, mastodon, x_v1, x_v2
-from uproar.sources.fields import RecordError, Row, Skip
+from uproar.sources.fields import ROW_KEYS, RecordError, Row, Skip
 from uproar.sources.mentions import BrandMatcher
 from uproar.sources.reader import (
     CHUNK_BYTES,
@@ -44,7 +44,6 @@ from uproar.sources.reader import (
     read_lines,
 )
 from uproar.sources.regions import RegionResolver
-from uproar.sources.x_v2 import TYPED_KEYS
 from uproar.store import Store
 from uproar.store.store import DuplicatePostsError
 
@@ -295,7 +294,7 @@ def _times(texts: list[str]) -> pa.Array:
 
 _UTC = pa.timestamp("us", "UTC")
 _NAIVE = pa.timestamp("us")
-# A typed decoder's page: rows in ``TYPED_KEYS`` order and their ``created_at`` texts.
+# A typed decoder's page: rows in ``ROW_KEYS`` order and their ``created_at`` texts.
 TypedPage = tuple[list[tuple[Any, ...]], list[str]]
 
 
@@ -325,7 +324,7 @@ class _Collector:
         for line, item, content, record in records:
             self.read += 1
             if type(record) is dict:
-                keep(tuple([record[key] for key in TYPED_KEYS]))
+                keep(tuple([record[key] for key in ROW_KEYS]))
                 when(record["created_at"])
                 at(line)
             elif isinstance(record, Skip):
@@ -356,9 +355,9 @@ class _Collector:
         self._flush_times()
         count = len(self.rows)
         columns: dict[str, Any] = (
-            dict(zip(TYPED_KEYS, map(list, zip(*self.rows, strict=True)), strict=True))
+            dict(zip(ROW_KEYS, map(list, zip(*self.rows, strict=True)), strict=True))
             if count
-            else {key: [] for key in TYPED_KEYS}
+            else {key: [] for key in ROW_KEYS}
         )
         # Typed rows carry raw as bytes of a line that was checked to be UTF-8 (generic rows
         # carry str): store them as binary and view that as text, skipping a second check.

@@ -257,13 +257,6 @@ _TWEET = msgspec.json.Decoder(_Tweet)
 _RAW_LIST = msgspec.json.Decoder(list[Raw])
 _REJECTED = (msgspec.MsgspecError, ValueError)
 
-# Row fields in the order ``typed_rows`` gives them (created_at comes apart, as text).
-TYPED_KEYS = (
-    "platform", "id", "text", "author_id", "author_handle", "author_name", "author_followers",
-    "author_location", "lang", "reply_to_id", "conversation_id", "quoted_id", "reposted_id",
-    "urls", "place", "region", "like_count", "repost_count", "reply_count", "raw",
-)  # fmt: skip
-
 
 class _Unreadable(Exception):
     """orjson cannot read a record back (say, a number like 1e400): the generic path must
@@ -303,7 +296,7 @@ _SPACES = (b" ", b"\t", b"\r", b"\n", b"")
 
 
 def typed_rows(line: bytes) -> tuple[list[tuple[Any, ...]], list[str]] | None:
-    """The posts of one JSON line as ``TYPED_KEYS`` tuples plus their ``created_at`` texts,
+    """The posts of one JSON line as ``ROW_KEYS`` tuples plus their ``created_at`` texts,
     or None when the line is not a plain page (then ``records`` must handle it).
 
     The line must be valid UTF-8 (the caller checks a chunk of lines at once): msgspec
