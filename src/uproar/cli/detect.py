@@ -1,7 +1,9 @@
-"""Detect commands: ``detect`` incidents in the store or a count series; ``eval detect``."""
+"""Detect commands: ``detect`` incidents in the store or a count series; ``signal`` split by
+region or topic; ``eval detect``."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,7 @@ from uproar.cli.app import app, eval_app
 from uproar.cli.common import BrandsOption, DbOption, JsonOption, brands_for, open_store, time_arg
 from uproar.cli.output import emit_json, stdout
 from uproar.detect import incident_dict
-from uproar.detect.batch import DetectResult, detect_series, detect_store
+from uproar.detect.batch import BREAKDOWNS, DetectResult, breakdown, detect_series, detect_store
 from uproar.detect.evaluate import EvalReport, evaluate, scenario_files
 
 
@@ -57,6 +59,60 @@ def detect(
         emit_json([incident_dict(i) for i in result.incidents])
         return
     _render(result)
+
+
+@app.command(
+    epilog="""Examples:
+
+  uproar signal --brand kiwinet --by region
+
+  uproar signal --db storm.duckdb --brand wekamobile --by topic --step 60 --since 2014-10-25T06:00Z
+
+  uproar signal --brand kiwinet --json
+"""
+)
+def signal(
+    brand: str = typer.Option(..., "--brand", help="The brand's id."),
+    by: str = typer.Option("region", "--by", help="Split by region or topic."),
+    step: int = typer.Option(15, "--step", min=1, help="Minutes per row."),
+    db: Path | None = DbOption,
+    since: str | None = typer.Option(None, "--since", help="Start of the window (ISO 8601)."),
+    until: str | None = typer.Option(None, "--until", help="End of the window (exclusive)."),
+    top: int = typer.Option(6, "--top", min=1, help="Keys shown as columns (not in --json)."),
+    json: bool = JsonOption,
+) -> None:
+    """The detector's complaint signal for one brand, split by region or topic: where an
+    outage is and what it is about, bucket by bucket. --json gives every row: time, key,
+    mentions, complaints, authors and signal (fresh complaints, the detector's count)."""
+    if by not in BREAKDOWNS:
+        raise typer.BadParameter(f"must be one of {', '.join(BREAKDOWNS)}", param_hint="--by")
+    with open_store(db, read_only=True) as store:
+        table = breakdown(
+            store,
+            brand=brand,
+            by=by,
+            step=timedelta(minutes=step),
+            since=time_arg(since, "--since"),
+            until=time_arg(until, "--until"),
+        )
+    rows = table.to_pylist()
+    if json:
+        emit_json(rows)
+        return
+    totals: dict[str, int] = {}
+    for r in rows:
+        totals[r["key"]] = totals.get(r["key"], 0) + r["complaints"]
+    keys = sorted(totals, key=lambda k: (-totals[k], k))[:top]
+    grid: dict[Any, dict[str, int]] = {}
+    for r in rows:
+        grid.setdefault(r["time"], {})[r["key"]] = r["complaints"]
+    out = Table(title=f"{brand}: complaints per {step} min by {by} (top {len(keys)})")
+    out.add_column("time (UTC)")
+    for key in keys:
+        out.add_column(Text(key), justify="right")
+    for time, counts in grid.items():
+        out.add_row(f"{time:%Y-%m-%d %H:%M}", *(f"{counts.get(k, 0):,}" for k in keys))
+    stdout.print(out)
 
 
 def _render(result: DetectResult) -> None:

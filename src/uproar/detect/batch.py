@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
 from uproar.config import Brand
 from uproar.detect.describe import describe
@@ -161,6 +162,41 @@ def detect_store(
         clock=clock,
         minutes=det.seen.max().item() if len(det.seen) else 0,
         posts=posts,
+    )
+
+
+BREAKDOWNS = ("region", "topic")
+
+
+def breakdown(
+    store: Store,
+    *,
+    brand: str,
+    by: str = "region",
+    step: timedelta = timedelta(minutes=15),
+    since: datetime | None = None,
+    until: datetime | None = None,
+    signal: str = "fresh_complaint",
+) -> pa.Table:
+    """The detector's signal for one brand split by region or topic, per ``step``: columns
+    time, key, mentions, complaints, authors, signal (where an outage is, and what about)."""
+    if by not in BREAKDOWNS:
+        raise ValueError(f"by must be one of {BREAKDOWNS}, not {by!r}")
+    if signal not in SIGNALS:
+        raise ValueError(f"signal must be one of {SIGNALS}, not {signal!r}")
+    seconds = step.total_seconds()
+    if seconds < 60 or seconds % 60:
+        raise ValueError(f"step must be a whole number of minutes, got {step}")
+    return sql.signal_breakdown(
+        store,
+        brand=brand,
+        by=by,
+        signal=signal,
+        pattern=complaint_pattern(),
+        gap_s=FRESH_GAP.total_seconds(),
+        step_s=int(seconds),
+        since=utc(since),
+        until=utc(until),
     )
 
 

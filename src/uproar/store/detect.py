@@ -125,6 +125,50 @@ def minute_signal(
     return store.connection.sql(sql, params=params).to_arrow_table()
 
 
+def signal_breakdown(
+    store: Store,
+    *,
+    brand: str,
+    by: str,
+    signal: str,
+    pattern: str,
+    gap_s: float,
+    step_s: int,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> pa.Table:
+    """One brand's signal per time bucket of ``step_s`` seconds and per region or topic
+    (``by``): mentions, complaints, unique authors and the ``signal`` count. Posts without a
+    region are ``unknown``; a post on several topics counts once for each, one on none as
+    ``none``. Rows are ordered by bucket, then key."""
+    keys = {
+        "region": "[coalesce(p.region, 'unknown')]",
+        "topic": "CASE WHEN len(l.topics) > 0 THEN l.topics ELSE ['none'] END",
+    }
+    if by not in keys:
+        raise ValueError(f"by must be one of {sorted(keys)}, not {by!r}")
+    sql = f"""
+        WITH s AS ({_mentions(signal)}),
+        keyed AS (
+            SELECT s.*, unnest({keys[by]}) AS key
+            FROM s JOIN posts p USING (platform, id)
+            LEFT JOIN labels l USING (platform, id)
+            WHERE s.brand = $brand
+        )
+        SELECT time_bucket(to_seconds($step), created_at) AS time, key,
+               count(*) AS mentions,
+               count(*) FILTER (WHERE complaint) AS complaints,
+               count(DISTINCT author_id) AS authors,
+               CAST(sum(signal) AS BIGINT) AS signal
+        FROM keyed
+        GROUP BY ALL
+        ORDER BY time, key
+    """
+    params = _params(pattern=pattern, gap_s=gap_s, since=since, until=until, brand=brand)
+    params["step"] = float(step_s)
+    return store.connection.sql(sql, params=params).to_arrow_table()
+
+
 def nth_signal_time(
     store: Store,
     *,
