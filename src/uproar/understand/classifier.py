@@ -45,7 +45,8 @@ LABELS_SCHEMA = pa.schema(
 
 
 class Classifier:
-    """Labels batches of texts. ``threads`` applies to the accurate path's onnxruntime."""
+    """Labels batches of texts. ``threads`` is how many posts the accurate path runs at
+    once (0: one per core); the fast path is single-threaded."""
 
     def __init__(self, model: str = "fast", config: ConfigLike = None, *, threads: int = 0) -> None:
         if model not in MODELS:
