@@ -5,7 +5,7 @@
 
 Posts are generated from seeded templates (realistic complaint/praise/question mixes with
 mentions, URLs, emoji). Every path runs on one thread ("per core"); the accurate path is
-also timed with two onnxruntime threads (this machine's two cores, wall clock). Per-core
+also timed with two posts running at once (this machine's two cores, wall clock). Per-core
 figures count CPU seconds of the one busy thread (process_time), so other work on a shared
 machine does not distort them; the 2-thread figure is wall time. Prints one line.
 """
