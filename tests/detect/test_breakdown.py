@@ -82,5 +82,7 @@ def test_cli_signal(tmp_path: Path) -> None:
     assert any(r["key"] == "NZ-WGN" and r["complaints"] > 50 for r in rows)
     shown = runner.invoke(get_app(), ["signal", "--db", str(db), "--brand", "acme"])
     assert shown.exit_code == 0 and "NZ-WGN" in shown.stdout
+    nobody = runner.invoke(get_app(), ["signal", "--db", str(db), "--brand", "nobody"])
+    assert nobody.exit_code == 0 and "No mentions of 'nobody'" in nobody.stdout
     bad = runner.invoke(get_app(), ["signal", "--db", str(db), "--brand", "acme", "--by", "x"])
     assert bad.exit_code == 2

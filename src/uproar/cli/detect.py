@@ -99,6 +99,9 @@ def signal(
     if json:
         emit_json(rows)
         return
+    if not rows:
+        stdout.print(Text(f"No mentions of {brand!r} in the store for that window."))
+        return
     totals: dict[str, int] = {}
     for r in rows:
         totals[r["key"]] = totals.get(r["key"], 0) + r["complaints"]

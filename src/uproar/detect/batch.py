@@ -165,7 +165,7 @@ def detect_store(
     )
 
 
-BREAKDOWNS = ("region", "topic")
+BREAKDOWNS = tuple(sql.BREAKDOWN_KEYS)
 
 
 def breakdown(
@@ -180,8 +180,6 @@ def breakdown(
 ) -> pa.Table:
     """The detector's signal for one brand split by region or topic, per ``step``: columns
     time, key, mentions, complaints, authors, signal (where an outage is, and what about)."""
-    if by not in BREAKDOWNS:
-        raise ValueError(f"by must be one of {BREAKDOWNS}, not {by!r}")
     if signal not in SIGNALS:
         raise ValueError(f"signal must be one of {SIGNALS}, not {signal!r}")
     seconds = step.total_seconds()

@@ -98,6 +98,14 @@ def first_post_time(store: Store, *, since: datetime | None = None) -> datetime 
     return utc(rows[0][0]) if rows else None
 
 
+# What each signal row counts, per group: every mention, the complaints, unique authors and
+# the detector's signal (fresh complaints by default).
+_SIGNAL_COUNTS = """count(*) AS mentions,
+               count(*) FILTER (WHERE complaint) AS complaints,
+               count(DISTINCT author_id) AS authors,
+               CAST(sum(signal) AS BIGINT) AS signal"""
+
+
 def minute_signal(
     store: Store,
     *,
@@ -113,16 +121,20 @@ def minute_signal(
     """
     sql = f"""
         SELECT brand, date_trunc('minute', created_at) AS minute,
-               count(*) AS mentions,
-               count(*) FILTER (WHERE complaint) AS complaints,
-               count(DISTINCT author_id) AS authors,
-               CAST(sum(signal) AS BIGINT) AS signal
+               {_SIGNAL_COUNTS}
         FROM ({_mentions(signal)})
         GROUP BY ALL
         ORDER BY minute, brand
     """
     params = _params(pattern=pattern, gap_s=gap_s, since=since, until=until)
     return store.connection.sql(sql, params=params).to_arrow_table()
+
+
+# How ``signal_breakdown`` keys a post: a list, so a post on several topics counts for each.
+BREAKDOWN_KEYS = {
+    "region": "[coalesce(p.region, 'unknown')]",
+    "topic": "CASE WHEN len(l.topics) > 0 THEN l.topics ELSE ['none'] END",
+}
 
 
 def signal_breakdown(
@@ -141,25 +153,18 @@ def signal_breakdown(
     (``by``): mentions, complaints, unique authors and the ``signal`` count. Posts without a
     region are ``unknown``; a post on several topics counts once for each, one on none as
     ``none``. Rows are ordered by bucket, then key."""
-    keys = {
-        "region": "[coalesce(p.region, 'unknown')]",
-        "topic": "CASE WHEN len(l.topics) > 0 THEN l.topics ELSE ['none'] END",
-    }
-    if by not in keys:
-        raise ValueError(f"by must be one of {sorted(keys)}, not {by!r}")
+    if by not in BREAKDOWN_KEYS:
+        raise ValueError(f"by must be one of {sorted(BREAKDOWN_KEYS)}, not {by!r}")
     sql = f"""
         WITH s AS ({_mentions(signal)}),
         keyed AS (
-            SELECT s.*, unnest({keys[by]}) AS key
+            SELECT s.*, unnest({BREAKDOWN_KEYS[by]}) AS key
             FROM s JOIN posts p USING (platform, id)
             LEFT JOIN labels l USING (platform, id)
             WHERE s.brand = $brand
         )
         SELECT time_bucket(to_seconds($step), created_at) AS time, key,
-               count(*) AS mentions,
-               count(*) FILTER (WHERE complaint) AS complaints,
-               count(DISTINCT author_id) AS authors,
-               CAST(sum(signal) AS BIGINT) AS signal
+               {_SIGNAL_COUNTS}
         FROM keyed
         GROUP BY ALL
         ORDER BY time, key
