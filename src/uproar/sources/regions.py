@@ -28,7 +28,7 @@ _COUNTRY = regex.compile(r"^[A-Z]{2}$")
 _REGION = regex.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
 _WORD = regex.compile(r"[\p{L}\p{N}]+")
 _FLAG = regex.compile(r"[\U0001F1E6-\U0001F1FF]{2}")
-_CACHE_LIMIT = 200_000  # distinct inputs kept per cache; a full cache starts again
+_CACHE_LIMIT = 200_000  # distinct (place, country, location) kept; a full cache starts again
 
 
 def words(text: str) -> tuple[str, ...]:
@@ -92,7 +92,7 @@ class RegionResolver:
     def __init__(self, gazetteer: Gazetteer | None = None, *, prefer: Iterable[str] = ()) -> None:
         self.gazetteer = gazetteer or load_gazetteer()
         self.prefer = frozenset(_country(c.upper()) for c in prefer)
-        self._cache: dict[tuple[str, str | None], str | None] = {}
+        # Posts repeat their authors' places and locations: one entry per distinct triple.
         self._posts: dict[tuple[str | None, str | None, str | None], str | None] = {}
 
     def region(
@@ -127,16 +127,6 @@ class RegionResolver:
         country), or ``country`` when it names none. ``country`` also settles ambiguity."""
         if not text:
             return country
-        key = (text, country)
-        if key in self._cache:
-            return self._cache[key]
-        if len(self._cache) >= _CACHE_LIMIT:
-            self._cache.clear()
-        found = self._resolve(text, country)
-        self._cache[key] = found
-        return found
-
-    def _resolve(self, text: str, country: str | None) -> str | None:
         flags = [
             "".join(chr(ord(c) - 0x1F1E6 + ord("A")) for c in flag) for flag in _FLAG.findall(text)
         ]
