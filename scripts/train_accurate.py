@@ -347,9 +347,12 @@ def cmd_soup(args: argparse.Namespace) -> None:
     model = SentimentModel().to(dev)
     log: dict[str, Any] = {"runs": []}
 
-    def score(state: dict[str, Any]) -> tuple[float, float, np.ndarray]:
+    def val_logp(state: dict[str, Any]) -> np.ndarray:
         model.load_state_dict(state)
-        logp = predict_logp(model, val_ids, dev)
+        return predict_logp(model, val_ids, dev)
+
+    def score(state: dict[str, Any]) -> tuple[float, float, np.ndarray]:
+        logp = val_logp(state)
         bias, tuned = tune_bias(logp, val_y)
         return macro_recall(val_y, logp.argmax(1)), tuned, bias
 
@@ -360,10 +363,12 @@ def cmd_soup(args: argparse.Namespace) -> None:
     for name, state in finals.items():
         scored[name] = score(state)
     ranked = sorted(finals, key=lambda n: -scored[n][0])
-    greedy = [ranked[0]]
+    # Greedy soup: each run, best first, joins while raw val macro-recall does not drop.
+    greedy, greedy_raw = [ranked[0]], scored[ranked[0]][0]
     for name in ranked[1:]:
-        if score(average([*greedy, name]))[0] >= score(average(greedy))[0]:
-            greedy.append(name)
+        raw = macro_recall(val_y, val_logp(average([*greedy, name])).argmax(1))
+        if raw >= greedy_raw:
+            greedy, greedy_raw = [*greedy, name], raw
     candidates = {name: finals[name] for name in finals}
     candidates[f"uniform-soup-of-{len(finals)}"] = average(list(finals))
     candidates[f"greedy-soup-{'+'.join(greedy)}"] = average(greedy)
