@@ -348,6 +348,13 @@ def test_a_topic_reply_cannot_be_the_last(tmp_path: Path) -> None:
     path.write_text("\n".join(lines))
     with pytest.raises(ConfigError, match="last 'other' reply must need no facts and no topic"):
         load_reply_templates(path)
+    # A topic given as a bare string would read as its letters: refused, naming the key.
+    path.write_text("\n".join(lines[:-1]).replace("[[other]]\n", '[[other]]\ntopics = "billing"\n'))
+    with pytest.raises(ConfigError, match=r"other\[0\]\.topics must be a list of strings"):
+        load_reply_templates(path)
+    path.write_text("\n".join(lines[:-1]).replace('text = "Sorry, we are on it."', "", 1))
+    with pytest.raises(ConfigError, match=r"eta\[0\] needs a `text` string"):
+        load_reply_templates(path)
 
 
 def test_normalise() -> None:

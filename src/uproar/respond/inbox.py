@@ -131,12 +131,16 @@ def _parse_replies(data: dict[str, Any], source: str) -> dict[str, tuple[ReplyTe
             raise ConfigError(f"{source}: no replies for intent {intent!r}", key=intent)
         replies = []
         for i, spec in enumerate(specs):
+            where = f"{intent}[{i}]"
+            text = spec.get("text") if isinstance(spec, dict) else None
+            if not isinstance(text, str):
+                raise ConfigError(
+                    f"{source}: {where} needs a `text` string", file=source, key=where
+                )
             reply = ReplyTemplate(
                 intent=intent,
-                text=str(spec["text"]),
-                uses=tuple(spec.get("uses", ())),
-                media=tuple(spec.get("media", ())),
-                topics=tuple(spec.get("topics", ())),
+                text=text,
+                **{k: _strings(spec, k, where, source) for k in ("uses", "media", "topics")},
             )
             named = {m.lower() for m in _PLACEHOLDER.findall(reply.text)}
             if not named <= set(reply.uses):
@@ -153,6 +157,15 @@ def _parse_replies(data: dict[str, Any], source: str) -> dict[str, tuple[ReplyTe
             )
         out[intent] = tuple(replies)
     return out
+
+
+def _strings(spec: dict[str, Any], key: str, where: str, source: str) -> tuple[str, ...]:
+    value = spec.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(
+            f"{source}: {where}.{key} must be a list of strings", file=source, key=f"{where}.{key}"
+        )
+    return tuple(value)
 
 
 # -- records -------------------------------------------------------------------------------
