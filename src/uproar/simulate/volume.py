@@ -81,8 +81,14 @@ def _since(scenario: Scenario, t: datetime) -> Floats:
 
 
 def incident_profile(scenario: Scenario, inc: IncidentSpec) -> Floats:
-    """Incident intensity per minute in [0, 1]: ramp, plateau with fatigue, recovery."""
-    x = _since(scenario, inc.onset)
+    """Incident intensity per minute in [0, 1]: ramp, plateau with fatigue, recovery.
+
+    Each minute takes the curve at its midpoint, the minute's mean on the linear ramp: at
+    its start the first minute after a sharp onset would have no excess at all, as if the
+    incident began a minute after its stated onset.
+    """
+    start = _since(scenario, inc.onset)
+    x = start + 0.5
     dur = inc.duration.total_seconds() / 60
     ramp = max(1.0, inc.ramp.total_seconds() / 60)
     rise = np.clip(x / ramp, 0, 1)
@@ -91,7 +97,7 @@ def incident_profile(scenario: Scenario, inc: IncidentSpec) -> Floats:
     tail = min(60.0, 0.15 * dur)
     fall = np.clip((dur - x) / tail, 0.15, 1)
     p = rise * fatigue * fall
-    p[(x < 0) | (x >= dur)] = 0
+    p[(start < 0) | (start >= dur)] = 0
     return np.asarray(p, dtype=float)
 
 
