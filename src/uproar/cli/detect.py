@@ -170,6 +170,8 @@ def _render(result: DetectResult) -> None:
   uproar eval detect src/uproar/detect/scenarios/sharp-outage-day.toml --seed 7
 
   uproar eval detect suite --scale 0.5 --json --no-check
+
+  uproar eval detect suite --seeds 4 --jobs 2
 """,
 )
 def eval_detect(
@@ -178,6 +180,10 @@ def eval_detect(
     ),
     scale: float = typer.Option(1.0, "--scale", help="Multiply every scenario's rates."),
     seed: int | None = typer.Option(None, "--seed", help="Seed (default: each scenario's)."),
+    seeds: int = typer.Option(
+        1, "--seeds", min=1, help="Run each scenario on this many seeds and pool the scores."
+    ),
+    jobs: int = typer.Option(1, "--jobs", min=1, help="Scenarios run at once (processes)."),
     check: bool = typer.Option(
         True, "--check/--no-check", help="Exit 1 when a target is missed (CI gate)."
     ),
@@ -190,7 +196,7 @@ def eval_detect(
 
     Exit status 1 when a target is missed.
     """
-    report = evaluate(scenario_files(target), seed=seed, scale=scale)
+    report = evaluate(scenario_files(target), seed=seed, seeds=seeds, scale=scale, jobs=jobs)
     if json:
         emit_json(report.as_dict())
     else:
