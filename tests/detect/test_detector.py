@@ -138,6 +138,21 @@ def test_the_cusum_catches_a_slow_ramp_before_the_windows() -> None:
     assert all(i.detected_at > with_cusum.detected_at for i in windows_only.incidents())
 
 
+def test_a_slow_build_is_not_learned_as_the_new_normal() -> None:
+    # A rate that grows by its own size every hour, in hours the baseline has never seen:
+    # learning every ordinary-looking minute, its cells followed the build up and nothing
+    # was raised even at 7x. The baseline now learns only while the 15-minute window looks
+    # ordinary too (``level_gate=0`` turns that off).
+    found, found_ungated = 0, 0
+    for seed in range(4):
+        data = _ramp(1100, 700, per=60.0, seed=seed)
+        found += len(run(Detector(brands=["a"], settled=300), data).incidents())
+        ungated = Detector(brands=["a"], settled=300, level_gate=0.0)
+        found_ungated += len(run(ungated, data).incidents())
+    assert found >= 2
+    assert found_ungated == 0
+
+
 def test_the_cusum_stays_quiet_on_steady_counts() -> None:
     det = run(Detector(brands=["a"], settled=300), bins({"a": 2.0}, 3000, seed=5))
     assert det.incidents() == []

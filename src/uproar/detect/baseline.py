@@ -142,13 +142,11 @@ class SeasonalBaseline:
         return out
 
     # -- learning ------------------------------------------------------------------------
-    def learn(
-        self, t: datetime, x: FloatArray, learn_mask: BoolArray, level_mask: BoolArray | None = None
-    ) -> None:
-        """Teach the bin at ``t`` its (winsorised) counts ``x`` where ``learn_mask``; the
-        recent-volume level only where ``level_mask`` too (default: the same)."""
+    def learn(self, t: datetime, x: FloatArray, mask: BoolArray) -> None:
+        """Teach the bin at ``t`` its (winsorised) counts ``x`` where ``mask``: the global
+        rate, the seasonal cells and the recent-volume level alike."""
         h, w = t.hour, hour_of_week(t)
-        m = learn_mask
+        m = mask
         seasonal = self.seasonal(t)
         dg = 0.5 ** (1.0 / self.global_half_life)
         self.g_sum = np.where(m, self.g_sum * dg + x, self.g_sum)
@@ -162,7 +160,6 @@ class SeasonalBaseline:
         self.w_sum[:, w] = np.where(m, self.w_sum[:, w] * dw + x, self.w_sum[:, w])
         self.w_n[:, w] = np.where(m, self.w_n[:, w] * dw + 1.0, self.w_n[:, w])
         dl = 0.5 ** (1.0 / self.level_half_life)
-        lm = m if level_mask is None else m & level_mask
-        self.lev_x = np.where(lm, self.lev_x * dl + x, self.lev_x)
-        self.lev_m = np.where(lm, self.lev_m * dl + seasonal, self.lev_m)
-        self.lev_w = np.where(lm, self.lev_w * dl + 1.0, self.lev_w)
+        self.lev_x = np.where(m, self.lev_x * dl + x, self.lev_x)
+        self.lev_m = np.where(m, self.lev_m * dl + seasonal, self.lev_m)
+        self.lev_w = np.where(m, self.lev_w * dl + 1.0, self.lev_w)
