@@ -75,3 +75,19 @@ def test_eval_detect_on_two_scenarios(tmp_path: Path) -> None:
     assert totals["recall"] == 1.0 and totals["false_alarms"] == 0
     assert totals["latency_median_min"] < 10
     assert run.exit_code == (0 if all(report["passed"].values()) else 1)
+
+
+@pytest.mark.slow
+def test_eval_detect_pools_seeds(tmp_path: Path) -> None:
+    # --seeds 2 runs the scenario on its own seed and the next one; the runs' posts differ
+    run = CliRunner().invoke(
+        get_app(), ["eval", "detect", "short-blip", "--seeds", "2", "--jobs", "2", "--json"]
+    )
+    report = json.loads(run.stdout)
+    rows = report["scenarios"]
+    assert [r["scenario"] for r in rows] == ["short-blip", "short-blip"]
+    assert rows[1]["seed"] == rows[0]["seed"] + 1
+    assert rows[0]["posts"] != rows[1]["posts"]
+    assert report["totals"]["events"] == 2
+    table = CliRunner().invoke(get_app(), ["eval", "detect", "short-blip", "--no-check"])
+    assert "short-blip" in table.stdout and str(rows[0]["seed"]) in table.stdout

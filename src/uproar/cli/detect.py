@@ -213,24 +213,15 @@ def _fmt(v: Any) -> str:
 
 def _render_eval(report: EvalReport) -> None:
     d = report.as_dict()
-    per = Table(title="detect evaluation", show_header=True)
-    for col in (
-        "scenario",
-        "events",
-        "found",
-        "alerts",
-        "false",
-        "latency min",
-        "scope",
-        "rumours",
-    ):
+    per = Table(title="detect evaluation (minutes: true onset to first alert)", show_header=True)
+    per.add_column("scenario", no_wrap=True)
+    for col in ("seed", "found", "false", "minutes", "scope", "rumours"):
         per.add_column(col)
     for s in d["scenarios"]:
         per.add_row(
             s["scenario"],
-            str(s["events"] + s["peer_events"]),
-            str(s["found"] + s["peers_found"]),
-            str(s["detections"]),
+            str(s["seed"]),
+            f"{s['found'] + s['peers_found']}/{s['events'] + s['peer_events']}",
             str(s["false_alarms"]),
             ", ".join(f"{x:.1f}" for x in s["latencies_min"]),
             f"{s['scope_right']}/{s['scope_checked']}",

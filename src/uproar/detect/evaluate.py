@@ -107,6 +107,7 @@ class ScenarioScore:
     missed_classes: list[str] = field(default_factory=list)
     floors: list[float | None] = field(default_factory=list)  # per matched event, see above
     seconds: float = 0.0
+    seed: int = 0
     missed: list[str] = field(default_factory=list)
     false: list[str] = field(default_factory=list)
 
@@ -164,6 +165,7 @@ def score(
         brands=len(truth["brands"]),
         days=(end - start).total_seconds() / 86400.0,
         posts=posts,
+        seed=int(truth.get("seed", 0)),
     )
     events = truth_events(truth, zones)
     s.detections = len(incidents)
@@ -461,6 +463,7 @@ class EvalReport:
             "scenarios": [
                 {
                     "scenario": s.scenario,
+                    "seed": s.seed,
                     "brands": s.brands,
                     "days": round(s.days, 2),
                     "posts": s.posts,
@@ -515,9 +518,7 @@ def evaluate(
         raise ValueError(f"jobs must be at least 1, got {jobs}")
     runs = [(f, k) for f in files for k in range(seeds)]
     if jobs == 1 or len(runs) < 2:
-        return EvalReport(
-            tuple(_evaluate_run(f, seed, k, scale, options, seeds > 1) for f, k in runs)
-        )
+        return EvalReport(tuple(_evaluate_run(f, seed, k, scale, options) for f, k in runs))
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -530,7 +531,6 @@ def evaluate(
             [k for _, k in runs],
             [scale] * len(runs),
             [options] * len(runs),
-            [seeds > 1] * len(runs),
         )
         return EvalReport(tuple(scores))
 
@@ -541,14 +541,9 @@ def _evaluate_run(
     offset: int,
     scale: float,
     options: dict[str, Any] | None,
-    named: bool,
 ) -> ScenarioScore:
-    """One scenario on its seed (or ``seed``) plus ``offset``; ``named`` adds the seed to
-    its name so that pooled runs stay apart in the table."""
+    """One scenario on its seed (or ``seed``) plus ``offset``."""
     from uproar.simulate.scenario import load_scenario
 
     base = load_scenario(path).seed if seed is None else seed
-    s = evaluate_scenario(path, seed=base + offset, scale=scale, options=options)
-    if named:
-        s.scenario = f"{s.scenario}#{base + offset}"
-    return s
+    return evaluate_scenario(path, seed=base + offset, scale=scale, options=options)
