@@ -145,7 +145,10 @@ class Detector:
     brand-week if the model were exact; the model's errors make it more). ``min_excess``
     and ``min_ratio`` stop tiny counts from alarming at night. An incident resolves after
     ``quiet`` bins whose ``quiet_window`` count is back near the baseline, and re-opens
-    (same id) if it flares within ``cooldown`` bins of its end.
+    (same id) if it flares within ``cooldown`` bins of its end. The baseline learns a bin
+    only where no incident is open, every window's tail is at least ``suspicious`` (times
+    ``cold_factor`` in a brand's first ``settled`` bins) and the longest window's at least
+    ``level_gate``, so an onset, fast or slow, does not raise its own bar.
     """
 
     def __init__(
@@ -529,7 +532,7 @@ class Detector:
         # window looks ordinary too (once the daily rhythm is known), so a slow build is not
         # absorbed as it grows: learning from every bin under the suspicious level, a slow
         # crisis's cells followed it up to 10x within two hours and it went unseen.
-        level_ok = cold | (tails[-1] >= self.level_gate)
+        long_ordinary = cold | (tails[-1] >= self.level_gate)
         for (_prev, _mu_w, alpha), w, disp in zip(
             stats, self.windows, self.dispersion, strict=True
         ):
@@ -538,7 +541,7 @@ class Detector:
             ceiling = winsor_ceiling(mu_w, alpha)
             disp.update(np.minimum(x_w, ceiling), mu_w, learn & (self.seen >= w))
         ceiling1 = winsor_ceiling(mu_t, self._alphas()[0])
-        self.baseline.learn(t, np.minimum(x, ceiling1), learn & level_ok)
+        self.baseline.learn(t, np.minimum(x, ceiling1), learn & long_ordinary)
         self.seen += 1
         self.clock = t + self.step
         # the ring has not moved since step 2, so its window sums (cached in step 4) stand
