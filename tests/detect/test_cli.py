@@ -91,3 +91,7 @@ def test_eval_detect_pools_seeds(tmp_path: Path) -> None:
     assert report["totals"]["events"] == 2
     table = CliRunner().invoke(get_app(), ["eval", "detect", "short-blip", "--no-check"])
     assert "short-blip" in table.stdout and str(rows[0]["seed"]) in table.stdout
+    later = CliRunner().invoke(
+        get_app(), ["eval", "detect", "short-blip", "--seed-offset", "1", "--json"]
+    )
+    assert json.loads(later.stdout)["scenarios"][0]["posts"] == rows[1]["posts"]

@@ -172,6 +172,8 @@ def _render(result: DetectResult) -> None:
   uproar eval detect suite --scale 0.5 --json --no-check
 
   uproar eval detect suite --seeds 4 --jobs 2
+
+  uproar eval detect suite --seeds 4 --seed-offset 4 --jobs 2
 """,
 )
 def eval_detect(
@@ -182,6 +184,9 @@ def eval_detect(
     seed: int | None = typer.Option(None, "--seed", help="Seed (default: each scenario's)."),
     seeds: int = typer.Option(
         1, "--seeds", min=1, help="Run each scenario on this many seeds and pool the scores."
+    ),
+    seed_offset: int = typer.Option(
+        0, "--seed-offset", min=0, help="Start each scenario this many seeds after its own."
     ),
     jobs: int = typer.Option(1, "--jobs", min=1, help="Scenarios run at once (processes)."),
     check: bool = typer.Option(
@@ -196,7 +201,14 @@ def eval_detect(
 
     Exit status 1 when a target is missed.
     """
-    report = evaluate(scenario_files(target), seed=seed, seeds=seeds, scale=scale, jobs=jobs)
+    report = evaluate(
+        scenario_files(target),
+        seed=seed,
+        seeds=seeds,
+        seed_offset=seed_offset,
+        scale=scale,
+        jobs=jobs,
+    )
     if json:
         emit_json(report.as_dict())
     else:

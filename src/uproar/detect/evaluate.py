@@ -501,6 +501,7 @@ def evaluate(
     *,
     seed: int | None = None,
     seeds: int = 1,
+    seed_offset: int = 0,
     scale: float = 1.0,
     jobs: int = 1,
     options: dict[str, Any] | None = None,
@@ -509,14 +510,18 @@ def evaluate(
 
     ``seeds`` > 1 runs each scenario that many times, on its seed (or ``seed``) and the ones
     after it, and pools the scores: one seed gives one draw of each incident, so the suite's
-    latency percentiles move by minutes from seed to seed. ``jobs`` scenarios run at once,
-    each in its own process (the figures do not depend on it).
+    latency percentiles move by minutes from seed to seed. ``seed_offset`` starts each
+    scenario that many seeds later (draws kept apart for checking a choice made on others).
+    ``jobs`` scenarios run at once, each in its own process (the figures do not depend on
+    it).
     """
     if seeds < 1:
         raise ValueError(f"seeds must be at least 1, got {seeds}")
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
-    runs = [(f, k) for f in files for k in range(seeds)]
+    if seed_offset < 0:
+        raise ValueError(f"seed_offset must not be negative, got {seed_offset}")
+    runs = [(f, seed_offset + k) for f in files for k in range(seeds)]
     if jobs == 1 or len(runs) < 2:
         return EvalReport(tuple(_evaluate_run(f, seed, k, scale, options) for f, k in runs))
     import multiprocessing
