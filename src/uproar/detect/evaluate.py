@@ -296,11 +296,13 @@ def evaluate_scenario(
     path: Path,
     *,
     seed: int | None = None,
+    seed_offset: int = 0,
     scale: float = 1.0,
     workdir: Path | None = None,
     options: dict[str, Any] | None = None,
 ) -> ScenarioScore:
-    """Simulate, ingest, detect and score one scenario file."""
+    """Simulate, ingest, detect and score one scenario file, on its own seed (or ``seed``)
+    plus ``seed_offset``."""
     import time
 
     from uproar.pipeline import ingest_enrichers
@@ -312,7 +314,8 @@ def evaluate_scenario(
     scenario = load_scenario(path)
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
         out = Path(tmp) / f"{path.stem}.jsonl"
-        sim = simulate(scenario, out, seed=scenario.seed if seed is None else seed, scale=scale)
+        base = scenario.seed if seed is None else seed
+        sim = simulate(scenario, out, seed=base + seed_offset, scale=scale)
         brands = load_brands(sim.brands_path)
         with Store() as store:
             ingest([out], store, brands, workers=1, enrichers=ingest_enrichers())
@@ -375,7 +378,7 @@ class EvalReport:
         sc = self.scenarios
         lat = [x for s in sc for x in s.latencies]
         sharp = [x for s in sc for x in s.sharp_latencies]
-        floor = _floor_values(sc)
+        floor = [_floor_minutes(f) for s in sc for f in s.floors]
         events = sum(s.events for s in sc)
         detections = sum(s.detections for s in sc)
         brand_weeks = sum(s.brand_weeks for s in sc)
@@ -424,7 +427,7 @@ class EvalReport:
                 if c == cls
             ]
             fl = [
-                FLOOR_HORIZON.total_seconds() / 60.0 if f is None else f
+                _floor_minutes(f)
                 for s in self.scenarios
                 for f, c in zip(s.floors, s.classes, strict=True)
                 if c == cls
@@ -490,10 +493,9 @@ class EvalReport:
         }
 
 
-def _floor_values(scores: Sequence[ScenarioScore]) -> list[float]:
-    """The floors of the matched events; one not reached within the horizon counts as it."""
-    cap = FLOOR_HORIZON.total_seconds() / 60.0
-    return [cap if f is None else f for s in scores for f in s.floors]
+def _floor_minutes(floor: float | None) -> float:
+    """A matched event's floor; one not reached within the horizon counts as the horizon."""
+    return FLOOR_HORIZON.total_seconds() / 60.0 if floor is None else floor
 
 
 def evaluate(
@@ -522,33 +524,16 @@ def evaluate(
     if seed_offset < 0:
         raise ValueError(f"seed_offset must not be negative, got {seed_offset}")
     runs = [(f, seed_offset + k) for f in files for k in range(seeds)]
+
+    def run_args(offset: int) -> dict[str, Any]:
+        return {"seed": seed, "seed_offset": offset, "scale": scale, "options": options}
+
     if jobs == 1 or len(runs) < 2:
-        return EvalReport(tuple(_evaluate_run(f, seed, k, scale, options) for f, k in runs))
+        return EvalReport(tuple(evaluate_scenario(f, **run_args(k)) for f, k in runs))
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     # Spawned, not forked: a fork would copy DuckDB's and BLAS's threads mid-flight.
     with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        scores = pool.map(
-            _evaluate_run,
-            [f for f, _ in runs],
-            [seed] * len(runs),
-            [k for _, k in runs],
-            [scale] * len(runs),
-            [options] * len(runs),
-        )
-        return EvalReport(tuple(scores))
-
-
-def _evaluate_run(
-    path: Path,
-    seed: int | None,
-    offset: int,
-    scale: float,
-    options: dict[str, Any] | None,
-) -> ScenarioScore:
-    """One scenario on its seed (or ``seed``) plus ``offset``."""
-    from uproar.simulate.scenario import load_scenario
-
-    base = load_scenario(path).seed if seed is None else seed
-    return evaluate_scenario(path, seed=base + offset, scale=scale, options=options)
+        futures = [pool.submit(evaluate_scenario, f, **run_args(k)) for f, k in runs]
+        return EvalReport(tuple(f.result() for f in futures))

@@ -74,14 +74,6 @@ def optional_text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def require_text(value: Any, key: str) -> str:
-    if value is None:
-        raise RecordError(key, "missing")
-    if not isinstance(value, str):
-        raise RecordError(key, f"expected a string, got {type(value).__name__}")
-    return value
-
-
 def count(value: Any) -> int | None:
     """A like/repost/follower count; anything that is not a whole number is unknown."""
     if isinstance(value, int) and not isinstance(value, bool):

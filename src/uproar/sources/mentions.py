@@ -14,10 +14,6 @@ import ahocorasick_rs as ac
 from uproar.config import Brand
 
 
-def _is_word(ch: str) -> bool:
-    return ch.isalnum() or ch == "_"
-
-
 class BrandMatcher:
     """Compiled once per ingest; ``match`` costs one automaton pass per text."""
 
@@ -46,7 +42,9 @@ class BrandMatcher:
             return []
         found: tuple[str, ...] = ()
         size = len(lowered)
-        for index, start, end in hits:  # _is_word inlined: this runs for every post
+        # A match counts only between non-word characters (word: alphanumeric or '_'),
+        # tested inline: this loop runs for every post.
+        for index, start, end in hits:
             if start > 0:
                 before = lowered[start - 1]
                 # '@x' inside an e-mail address or '#x' glued to a word is no mention.

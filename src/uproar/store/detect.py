@@ -426,33 +426,6 @@ def spread_candidates(
     return store.connection.sql(sql, params=params).to_arrow_table()
 
 
-def key_history(
-    store: Store,
-    *,
-    brand: str,
-    kind: str,
-    key: str,
-    until: datetime,
-    since: datetime | None = None,
-) -> int:
-    """How many of the brand's mentions carried the key before ``until`` (novelty check)."""
-    sql = f"""
-        WITH k AS ({_SPREAD_KEYS})
-        SELECT count(*) FROM k WHERE brand = $brand AND kind = $kind AND key = $key
-    """
-    params = {
-        "since": naive_utc(since),
-        "until": naive_utc(until),
-        "minlen": 1,
-        "minraw": 1,
-        "brand": brand,
-        "kind": kind,
-        "key": key,
-    }
-    rows = store.connection.execute(sql, params).fetchall()
-    return int(rows[0][0]) if rows else 0
-
-
 # -- incidents ---------------------------------------------------------------------------
 _INCIDENT_COLUMNS = (
     "id", "brand", "start", "detected_at", "peak", "end", "severity", "scope", "posts",
