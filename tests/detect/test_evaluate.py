@@ -11,9 +11,12 @@ from uproar.detect.evaluate import (
     EvalReport,
     ScenarioScore,
     TrueEvent,
+    evaluate,
     latency_floor,
+    scenario_files,
     truth_events,
 )
+from uproar.simulate.scenario import load_scenario
 from uproar.store import Store
 
 from .conftest import T0, Surge, archive
@@ -107,3 +110,19 @@ def test_latency_is_split_by_onset_class() -> None:
     }
     totals = EvalReport((a, b)).totals()
     assert totals["latency_floor_median_min"] == pytest.approx(15.0)
+
+
+@pytest.mark.slow
+def test_progress_reports_each_run_and_the_report_keeps_run_order() -> None:
+    calls: list[tuple[int, int, int]] = []
+    report = evaluate(
+        scenario_files("short-blip"),
+        seeds=2,
+        seed_offset=3,
+        jobs=2,
+        progress=lambda score, done, total: calls.append((score.seed, done, total)),
+    )
+    base = load_scenario(scenario_files("short-blip")[0]).seed
+    assert [s.seed for s in report.scenarios] == [base + 3, base + 4]
+    assert sorted(seed for seed, _, _ in calls) == [base + 3, base + 4]
+    assert [(done, total) for _, done, total in calls] == [(1, 2), (2, 2)]

@@ -8,15 +8,16 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
 from uproar.cli.app import app, eval_app
 from uproar.cli.common import BrandsOption, DbOption, JsonOption, brands_for, open_store, time_arg
-from uproar.cli.output import emit_json, stdout
+from uproar.cli.output import console, emit_json, stdout
 from uproar.detect import incident_dict
 from uproar.detect.batch import BREAKDOWNS, DetectResult, breakdown, detect_series, detect_store
-from uproar.detect.evaluate import EvalReport, evaluate, scenario_files
+from uproar.detect.evaluate import EvalReport, ScenarioScore, evaluate, scenario_files
 
 
 @app.command(
@@ -201,14 +202,28 @@ def eval_detect(
 
     Exit status 1 when a target is missed.
     """
-    report = evaluate(
-        scenario_files(target),
-        seed=seed,
-        seeds=seeds,
-        seed_offset=seed_offset,
-        scale=scale,
-        jobs=jobs,
+    files = scenario_files(target)
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
     )
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("eval detect", total=len(files) * seeds)
+
+        def finished(score: ScenarioScore, done: int, total: int) -> None:
+            bar.update(task, completed=done, description=f"eval detect: {score.scenario}")
+
+        report = evaluate(
+            files,
+            seed=seed,
+            seeds=seeds,
+            seed_offset=seed_offset,
+            scale=scale,
+            jobs=jobs,
+            progress=finished,
+        )
     if json:
         emit_json(report.as_dict())
     else:

@@ -26,7 +26,7 @@ between the two says how much latency is left to win, and where.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -507,6 +507,7 @@ def evaluate(
     scale: float = 1.0,
     jobs: int = 1,
     options: dict[str, Any] | None = None,
+    progress: Callable[[ScenarioScore, int, int], None] | None = None,
 ) -> EvalReport:
     """Score every scenario file. ``options`` go to ``detect_store`` (signal, detector).
 
@@ -515,7 +516,7 @@ def evaluate(
     latency percentiles move by minutes from seed to seed. ``seed_offset`` starts each
     scenario that many seeds later (draws kept apart for checking a choice made on others).
     ``jobs`` scenarios run at once, each in its own process (the figures do not depend on
-    it).
+    it). ``progress(score, done, total)`` is called as each run finishes.
     """
     if seeds < 1:
         raise ValueError(f"seeds must be at least 1, got {seeds}")
@@ -528,12 +529,24 @@ def evaluate(
     def run_args(offset: int) -> dict[str, Any]:
         return {"seed": seed, "seed_offset": offset, "scale": scale, "options": options}
 
+    def finished(score: ScenarioScore, done: int) -> ScenarioScore:
+        if progress is not None:
+            progress(score, done, len(runs))
+        return score
+
     if jobs == 1 or len(runs) < 2:
-        return EvalReport(tuple(evaluate_scenario(f, **run_args(k)) for f, k in runs))
+        return EvalReport(
+            tuple(
+                finished(evaluate_scenario(f, **run_args(k)), done)
+                for done, (f, k) in enumerate(runs, start=1)
+            )
+        )
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import ProcessPoolExecutor, as_completed
 
     # Spawned, not forked: a fork would copy DuckDB's and BLAS's threads mid-flight.
     with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
         futures = [pool.submit(evaluate_scenario, f, **run_args(k)) for f, k in runs]
+        for done, future in enumerate(as_completed(futures), start=1):
+            finished(future.result(), done)
         return EvalReport(tuple(f.result() for f in futures))
