@@ -174,8 +174,8 @@ def topics_chart(
     """Posts per topic over time as small multiples (largest topic first), not a tangle."""
     values = [{"t": _ms(at, tz), "topic": topic, "posts": n} for at, topic, n in rows]
     totals: dict[str, int] = {}
-    for v in values:
-        totals[v["topic"]] = totals.get(v["topic"], 0) + int(v["posts"])
+    for _, topic, n in rows:
+        totals[topic] = totals.get(topic, 0) + n
     order = sorted(totals, key=lambda k: (-totals[k], k))
     return (
         alt.Chart(alt.Data(values=values))
