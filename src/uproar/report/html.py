@@ -26,11 +26,10 @@ from uproar.report.charts import (
     topics_chart,
     volume_chart,
 )
-from uproar.report.incident import Chapter, Report
+from uproar.report.incident import THEME_COHERENCE, Chapter, Report, shown_themes
 from uproar.times import duration, local_time
 
 FORMATS = (".html", ".pdf")
-THEME_COHERENCE = 0.1  # themes whose label words barely co-occur (NPMI) are not shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +96,7 @@ def render_html(
         volume_chart=volume,
         bucket=bucket,
         version=__version__,
+        theme_coherence=THEME_COHERENCE,
         when=when,
         since=since,
         minutes=minutes,
@@ -123,9 +123,7 @@ def _chapter_view(chapter: Chapter, report: Report, bucket: str) -> dict[str, An
         )
         if chapter.regions
         else "",
-        "themes": [
-            t for t in chapter.themes if t.coherence >= THEME_COHERENCE and t.examples
-        ],
+        "themes": shown_themes(chapter.themes),
     }
 
 

@@ -44,6 +44,7 @@ CHAPTERS = 3  # incidents that get a chapter of their own; the rest are listed
 PEERS_SHOWN = 4
 HISTORY_DAYS = 7  # how far back the usual range looks
 THEME_SAMPLE = 3000  # posts a theme search reads, evenly spaced through the incident
+THEME_COHERENCE = 0.1  # themes whose label words barely co-occur (NPMI) are not shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -482,6 +483,16 @@ def _themes(
     texts = table.column("text").to_pylist()
     names = _brand_words(brand) if brand else {incident.brand}
     return discover_topics(texts[:: max(1, len(texts) // THEME_SAMPLE)], exclude=names)
+
+
+def shown_themes(themes: Sequence[TopicCluster]) -> list[TopicCluster]:
+    """The themes worth showing: named, illustrated, and coherent (NPMI at least
+    ``THEME_COHERENCE``; a one-word name has no pair to measure and is shown)."""
+    return [
+        t
+        for t in themes
+        if t.label and t.examples and (t.coherence >= THEME_COHERENCE or " " not in t.label)
+    ]
 
 
 def _brand_words(brand: Brand) -> set[str]:

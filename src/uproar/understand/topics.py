@@ -21,6 +21,7 @@ from uproar.errors import InputError
 from uproar.understand.features import as_string_array, tokenize
 
 LEADING_TERMS = 2  # components whose members' top terms share a word are one topic
+LABEL_SHARE = 0.08  # a label word is in at least this share of its theme's posts
 _EXTRA_STOP = {
     "@user",
     "http",
@@ -124,11 +125,12 @@ def discover_topics(
     k: int | None = None,
     seed: int = 0,
     n_terms: int = 4,
-    max_k: int = 8,
+    max_k: int | None = None,
     exclude: Collection[str] = (),
 ) -> list[TopicCluster]:
     """Cluster ``texts``; clusters come largest first. Fewer than 2 usable texts: none.
 
+    Without ``max_k``, a corpus gets up to one theme per 150 posts, between 8 and 16.
     ``exclude`` lists words that must not name a theme (a brand's own names). Each theme's
     examples are the posts nearest its centre that carry one of its label's words, and
     ``coherence`` is the mean NPMI of its label's word pairs over all the posts."""
@@ -164,7 +166,7 @@ def discover_topics(
         x,
         None if k is None else max(1, min(k, n, distinct)),
         seed,
-        min(max_k, distinct),
+        min(max_k or min(16, max(8, len(usable) // 150)), distinct),
         np.asarray(vec.get_feature_names_out()),
     )
     overall = np.asarray(xn.mean(axis=0)).ravel()
@@ -174,7 +176,12 @@ def discover_topics(
         centroid = np.asarray(xn[rows].mean(axis=0)).ravel()
         lift = centroid - overall
         order = np.argsort(-lift, kind="stable")
-        top = [str(terms[j]) for j in order[: n_terms * 3] if centroid[j] > 0]
+        # A label word must be common inside its theme, not only distinctive (a name
+        # that one author repeats is distinctive and names nothing).
+        share = np.asarray((xn[rows] > 0).mean(axis=0)).ravel()
+        top = [str(terms[j]) for j in order[: n_terms * 12] if share[j] >= LABEL_SHARE][
+            : n_terms * 3
+        ]
         chosen: list[str] = []
         for term in top:  # prefer a bigram over the unigrams it contains
             if any(term in t or t in term for t in chosen):
