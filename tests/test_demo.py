@@ -31,13 +31,15 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     assert any("not supplied by us" in text for text in blamed)
     html = result.report.read_text()
     for title in (
-        "Detected incidents",
+        "Incidents",
         "Rumours and bait links",
-        "What people say",
+        "What people said",
         "Status thread",
-        "Reply inbox",
-        "Brand voice check",
+        "The inbox",
+        "What the brand posted",
+        "Lessons",
     ):
         assert title in html, title
     assert "kiwinet-modem-malware" in html  # the ground truth is marked
+    assert "NZST" in html  # the scenario's own zone
     assert "<svg" in html and "<script" not in html.lower()

@@ -5,37 +5,30 @@ every stage over it and write the report. ``uproar demo`` is a thin shell over `
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pyarrow.compute as pc
+from markupsafe import escape
 
 from uproar.config import Brand, load_brands
 from uproar.detect.batch import DetectResult, detect_store
 from uproar.pipeline import ingest_enrichers
 from uproar.records import Finding, Incident
-from uproar.report import Band, ReportInput, Section, write_report
-from uproar.report.sections import (
-    inbox_section,
-    incidents_section,
-    rumours_section,
-    thread_section,
-    understanding_section,
-    voice_section,
-)
-from uproar.respond.inbox import Inbox, build_inbox
+from uproar.report import Band, Section, build_report, html_table, write_report
+from uproar.respond.inbox import Inbox
 from uproar.respond.lint import Linter
 from uproar.respond.thread import Thread, compose_thread, example_facts
 from uproar.simulate import load_scenario, simulate
 from uproar.sources import IngestResult, ingest
 from uproar.store import Store
-from uproar.store.report import own_posts, sentiment_over_time, topics_over_time
-from uproar.understand import TopicCluster, discover_topics
+from uproar.times import zone
+from uproar.understand import TopicCluster
 
 DEMO_SCENARIO = "isp-2014"
+DEMO_TIMEZONE = "Pacific/Auckland"  # the scenario's brands are in New Zealand
 STEPS = ("simulate", "ingest", "detect", "understand", "respond", "report")
 
 Step = Callable[[str], None]
@@ -112,73 +105,39 @@ def run_demo(folder: Path, *, seed: int = 2014, step: Step | None = None) -> Dem
         say("detect")
         detected = detect_store(store, brands=brands)
         incident = max(detected.incidents, key=lambda i: i.posts, default=None)
-        discovered: list[TopicCluster] = []
-        sections = [
-            incidents_section(detected.incidents, simulated.truth),
-            rumours_section(detected.rumours),
-        ]
 
-        if incident is not None:
-            say("understand")
-            until = incident.end or timeline.hours[-1]
-            texts = (
-                store.posts_arrow(
-                    columns=("text", "own_brand"),
-                    brand=incident.brand,
-                    since=incident.start,
-                    until=until,
-                )
-                .filter(pc.is_null(pc.field("own_brand")))
-                .column("text")
-                .to_pylist()
-            )
-            discovered = discover_topics(texts[:: max(1, len(texts) // 3000)], seed=seed)
-            sections.append(
-                understanding_section(
-                    incident,
-                    sentiment_over_time(store, incident.brand, incident.start, until),
-                    topics_over_time(store, incident.brand, incident.start, until),
-                    discovered,
-                )
-            )
-
-        say("respond")
+        say("understand")
         linter = Linter()
         facts = example_facts("kiwinet-update1")
-        thread = compose_thread(facts, "x", linter=linter)
-        sections.append(
-            thread_section("X", [(p.text, p.length) for p in thread.posts], thread.limit)
+        built = build_report(
+            store,
+            brand=incident.brand if incident else None,
+            tz=zone(DEMO_TIMEZONE),
+            linter=linter,
+            facts=facts,
+            title=f"{simulated.truth['scenario']} (simulated, seed {seed})",
         )
-        inbox = None
-        if incident is not None:
-            inbox = build_inbox(store, incident=incident.id, facts=facts, linter=linter, limit=3)
-            sections.append(inbox_section(_cluster_rows(inbox), _response_line(inbox)))
-        verdicts = _voice_verdicts(store, linter, incident.brand if incident else "kiwinet")
-        sections.append(voice_section(verdicts))
+        main = incident.id if incident else None
+        chapter = next((c for c in built.chapters if c.incident.id == main), None)
+        built.bands.extend(truth_bands(simulated.truth))
+
+        say("respond")
+        thread = compose_thread(facts, "x", linter=linter)
+        sections = [
+            truth_section(simulated.truth),
+            thread_section("X", [(p.text, p.length) for p in thread.posts], thread.limit),
+        ]
 
         say("report")
         report = write_report(
-            store,
-            ReportInput(
-                title=f"{simulated.truth['scenario']} (simulated, seed {seed})",
-                truth=simulated.truth,
-                incident_bands=[
-                    Band(
-                        i.start,
-                        i.end or timeline.hours[-1],
-                        f"detected: {i.brand}",
-                        color="#2563eb",
-                    )
-                    for i in detected.incidents
-                ],
-                sections=sections,
-                summary=(
-                    "A fictional New Zealand ISP whose customers' modems were turned into a "
-                    "botnet: browsing impossibly slow or gone for thousands, a bait link about "
-                    "leaked celebrity photos spreading, peers unaffected."
-                ),
-            ),
+            built,
             folder / "report.html",
+            sections=sections,
+            note=(
+                "A fictional New Zealand ISP whose customers' modems were turned into a "
+                "botnet: browsing impossibly slow or gone for thousands, a bait link about "
+                "leaked celebrity photos spreading, peers unaffected."
+            ),
         )
     return DemoResult(
         folder=folder,
@@ -192,50 +151,71 @@ def run_demo(folder: Path, *, seed: int = 2014, step: Step | None = None) -> Dem
         detected=detected,
         incident=incident,
         thread=thread,
-        inbox=inbox,
-        verdicts=verdicts,
-        topics=discovered,
+        inbox=chapter.inbox if chapter else None,
+        verdicts=[(p.text, p.findings) for p in chapter.updates] if chapter else [],
+        topics=chapter.themes if chapter else [],
         sections=sections,
     )
 
 
-def _cluster_rows(inbox: Inbox) -> list[dict[str, Any]]:
+def truth_bands(truth: dict[str, Any]) -> list[Band]:
+    """The scenario's true incidents, shaded on the volume chart beside the detected ones."""
     return [
-        {
-            "count": c.count,
-            "unanswered": c.unanswered,
-            "intent": c.intent if c.topic is None else f"{c.intent} · {c.topic}",
-            "label": c.label,
-            "draft": c.draft.text,
-            "review": "; ".join(c.draft.review_reasons) if c.draft.needs_review else "",
-        }
-        for c in inbox.clusters
+        Band(
+            brand,
+            datetime.fromisoformat(i["onset"]),
+            datetime.fromisoformat(i["end"]),
+            kind="true incident (simulated)",
+        )
+        for i in truth.get("incidents", [])
+        for brand in (i["brand"], *i.get("peers_hit", []))
     ]
 
 
-def _response_line(inbox: Inbox) -> str:
-    r = inbox.response
-
-    def minutes(seconds: float | None) -> str:
-        return f"{seconds / 60:.0f} min" if seconds is not None else "n/a"
-
-    return (
-        f"{inbox.mentions:,} mentions, {inbox.needing_reply:,} needing a reply in "
-        f"{inbox.clusters_total:,} clusters; first replies: median "
-        f"{minutes(r.median_first_reply_s)}, p90 {minutes(r.p90_first_reply_s)}."
+def truth_section(truth: dict[str, Any]) -> Section:
+    rows = [
+        {
+            "incident": i.get("id", ""),
+            "brand": i["brand"],
+            "onset": i["onset"],
+            "end": i["end"],
+            "scope": i.get("scope", ""),
+            "topics": ", ".join(i.get("topics", [])),
+        }
+        for i in truth.get("incidents", [])
+    ]
+    return Section(
+        title="Ground truth (simulated)",
+        html=html_table(rows, ["incident", "brand", "onset", "end", "scope", "topics"]),
+        intro="What the simulator planted, for comparison with what Uproar found (UTC).",
     )
 
 
-def _voice_verdicts(
-    store: Store, linter: Linter, brand: str
-) -> list[tuple[str, tuple[Finding, ...]]]:
-    """The brand's own status posts (not its replies) and what the linter says of each."""
-    verdicts = []
-    for row in own_posts(store, brand, limit=500).to_pylist():
-        if row["reply_to_id"] is not None:
-            continue
-        # Each sent post is one piece of a thread, so the whole-update facts check
-        # (what, who, what to do, next update) does not apply to it on its own.
-        findings = tuple(linter.lint(row["text"], kind="reply"))
-        verdicts.append((row["text"], findings))
-    return verdicts
+def thread_section(platform: str, posts: Sequence[tuple[str, int]], limit: int) -> Section:
+    quotes = "".join(
+        f"<blockquote>{escape(text)}</blockquote><p class='muted'>{length}/{limit}</p>"
+        for text, length in posts
+    )
+    return Section(
+        title=f"Status thread for {platform}",
+        html=quotes,
+        intro="Composed from the incident facts; every post fits the platform's own length "
+        "rules.",
+    )
+
+
+def rumour_keys(incident: Incident) -> str:
+    """The bait-link domains or copied texts spreading through an incident."""
+    return ", ".join(str(r.get("domain") or r.get("text") or "") for r in incident.rumours)
+
+
+def after_true_onset(incident: Incident, truth: dict[str, Any] | None) -> str:
+    """How long after the scenario's true onset the incident was raised ("" if unknown)."""
+    onset = next(
+        (t["onset"] for t in (truth or {}).get("incidents", []) if t["brand"] == incident.brand),
+        None,
+    )
+    if onset is None:
+        return ""
+    minutes = (incident.detected_at - datetime.fromisoformat(onset)).total_seconds() / 60
+    return f"{minutes:+.0f} min"

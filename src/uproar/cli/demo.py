@@ -11,9 +11,8 @@ from rich.text import Text
 
 from uproar.cli.app import app
 from uproar.cli.output import console, stdout
-from uproar.demo import STEPS, DemoResult, run_demo
+from uproar.demo import STEPS, DemoResult, after_true_onset, rumour_keys, run_demo
 from uproar.report import sparkline
-from uproar.report.sections import after_true_onset, rumour_keys
 
 
 @app.command(

@@ -1,15 +1,19 @@
-"""Report: the self-contained HTML post-incident report and its charts."""
+"""Report: the self-contained post-incident report (HTML or PDF) and its charts.
 
-from uproar.report.charts import Band, line_chart, sparkline
-from uproar.report.html import ReportInput, Section, html_table, render_report, write_report
+``build_report`` gathers what a report says from a store; ``write_report`` renders it.
+"""
+
+from uproar.report.charts import Band, sparkline
+from uproar.report.html import Section, html_table, render_html, write_report
+from uproar.report.incident import Report, build_report
 
 __all__ = [
     "Band",
-    "ReportInput",
+    "Report",
     "Section",
+    "build_report",
     "html_table",
-    "line_chart",
-    "render_report",
+    "render_html",
     "sparkline",
     "write_report",
 ]

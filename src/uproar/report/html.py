@@ -1,113 +1,159 @@
-"""The post-incident report: one self-contained HTML file (inline SVG, no scripts).
+"""The post-incident report as one self-contained document: HTML with inline SVG charts and
+no script, or PDF made from that HTML by WeasyPrint.
 
-Stages add ``Section``s (title + HTML they rendered with escaping); the volume chart, the
-ground truth and the quarantine summary come from the store and the scenario's truth file.
+Everything from posts is escaped by Jinja's autoescape; a ``Section`` carries HTML its
+maker already escaped (``html_table`` does that), for what a caller adds (the demo's
+ground truth and thread).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import jinja2
-from markupsafe import escape
+from markupsafe import Markup, escape
 
 from uproar import __version__
-from uproar.report.charts import Band, line_chart
-from uproar.store import Store
-from uproar.store.store import utc
+from uproar.errors import InputError
+from uproar.report.charts import (
+    bar_chart,
+    sentiment_chart,
+    to_svg,
+    topics_chart,
+    volume_chart,
+)
+from uproar.report.incident import THEME_COHERENCE, Chapter, Report, shown_themes
+from uproar.times import duration, local_time
+
+FORMATS = (".html", ".pdf")
 
 
 @dataclass(frozen=True, slots=True)
 class Section:
-    """A block of the report; ``html`` must already be escaped (``html_table`` does that)."""
+    """A block a caller adds to the report; ``html`` must already be escaped."""
 
     title: str
     html: str
     intro: str = ""
 
 
-@dataclass(slots=True)
-class ReportInput:
-    title: str
-    truth: dict[str, Any] | None = None
-    incident_bands: list[Band] = field(default_factory=list)
-    sections: list[Section] = field(default_factory=list)
-    summary: str = ""
-    bucket_minutes: int = 30
-
-
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("uproar.report", "templates"),
     autoescape=True,  # post text is hostile: everything is escaped unless marked safe
     undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
 )
 
 
-def truth_bands(truth: dict[str, Any]) -> list[Band]:
-    return [
-        Band(
-            datetime.fromisoformat(i["onset"]),
-            datetime.fromisoformat(i["end"]),
-            f"true: {i.get('id', i['brand'])}",
-            color="#f59e0b",
+def _bucket_label(minutes: int) -> str:
+    return duration(minutes * 60).replace(" 0 min", "")
+
+
+def render_html(
+    report: Report, *, sections: Sequence[Section] = (), note: str = ""
+) -> str:
+    """The report as an HTML string (no script, no external resource)."""
+    tz = report.tz
+    bucket = _bucket_label(report.bucket_minutes)
+
+    def when(moment: datetime | None, day: bool = True) -> str:
+        return local_time(moment, tz, day=day) if moment is not None else "still open"
+
+    def since(start: datetime, moment: datetime) -> str:
+        seconds = (moment - start).total_seconds()
+        return ("+" if seconds >= 0 else "−") + duration(seconds)
+
+    def minutes(value: float | None) -> str:
+        return duration(value * 60) if value is not None else "—"
+
+    volume = (
+        Markup(
+            to_svg(
+                volume_chart(
+                    report.series,
+                    tz=tz,
+                    bands=report.bands,
+                    baselines=report.baselines,
+                    bucket_label=bucket,
+                )
+            )
         )
-        for i in truth.get("incidents", [])
-    ]
-
-
-def render_report(store: Store, report: ReportInput) -> str:
-    """The report as an HTML string."""
-    volume = store.volume(bucket_minutes=report.bucket_minutes)
-    series: dict[str, list[tuple[datetime, float]]] = defaultdict(list)
-    for row in volume.to_pylist():
-        moment = utc(row["bucket"])
-        assert moment is not None
-        series[row["brand"]].append((moment, float(row["posts"])))
-    bands = (truth_bands(report.truth) if report.truth else []) + report.incident_bands
-    chart = line_chart(
-        dict(sorted(series.items())),
-        title=f"Mentions per {report.bucket_minutes} min",
-        bands=bands,
+        if any(report.series.values())
+        else ""
     )
-    figures = store.stats()
-    period = (
-        f"{figures['first']:%d %b %Y %H:%M} – {figures['last']:%d %b %Y %H:%M} UTC"
-        if figures["first"]
-        else "no posts"
-    )
-    truth_incidents = report.truth.get("incidents", []) if report.truth else []
+    chapters = [_chapter_view(c, report, bucket) for c in report.chapters]
     template = _ENV.get_template("report.html.j2")
     return template.render(
-        title=report.title,
-        period=period,
-        totals={"posts": figures["posts"], "quarantined": sum(figures["quarantine"].values())},
+        report=report,
+        chapters=chapters,
+        sections=sections,
+        note=note,
+        volume_chart=volume,
+        bucket=bucket,
         version=__version__,
-        summary=report.summary,
-        bucket_minutes=report.bucket_minutes,
-        volume_chart=chart,
-        truth_incidents=truth_incidents,
-        incidents=report.incident_bands,
-        sections=report.sections,
-        quarantine=figures["quarantine"],
+        theme_coherence=THEME_COHERENCE,
+        when=when,
+        since=since,
+        minutes=minutes,
+        duration=duration,
+        tz_name=local_time(report.since, tz).rsplit(" ", 1)[-1],
     )
 
 
-def write_report(store: Store, report: ReportInput, out: Path) -> Path:
+def _chapter_view(chapter: Chapter, report: Report, bucket: str) -> dict[str, Any]:
+    """What the template shows of a chapter: its charts rendered, its themes filtered."""
+    tz = report.tz
+    return {
+        "c": chapter,
+        "sentiment_chart": Markup(
+            to_svg(sentiment_chart(chapter.sentiment, tz=tz, bucket_label=bucket))
+        )
+        if chapter.sentiment
+        else "",
+        "topics_chart": Markup(to_svg(topics_chart(chapter.topics, tz=tz, bucket_label=bucket)))
+        if chapter.topics
+        else "",
+        "regions_chart": Markup(
+            to_svg(bar_chart(dict(chapter.regions), title="Where the complaints came from"))
+        )
+        if chapter.regions
+        else "",
+        "themes": shown_themes(chapter.themes),
+    }
+
+
+def write_report(
+    report: Report, out: Path, *, sections: Sequence[Section] = (), note: str = ""
+) -> Path:
+    """Write the report to ``out``; its suffix (``.html`` or ``.pdf``) picks the format."""
+    suffix = out.suffix.lower()
+    if suffix not in FORMATS:
+        raise InputError(
+            f"the report's file must end in {' or '.join(FORMATS)}", file=str(out), field="out"
+        )
+    html = render_html(report, sections=sections, note=note)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render_report(store, report), encoding="utf-8")
+    if suffix == ".pdf":
+        from weasyprint import HTML
+
+        HTML(string=html).write_pdf(out)
+    else:
+        out.write_text(html, encoding="utf-8")
     return out
 
 
 def html_table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
-    """A simple escaped HTML table from dict rows (for stages' sections)."""
+    """A simple escaped HTML table from dict rows (for callers' sections)."""
     head = "".join(f"<th>{escape(c)}</th>" for c in columns)
     body = "".join(
-        "<tr>" + "".join(f"<td>{escape(str(r.get(c, '')))}</td>" for c in columns) + "</tr>"
+        "<tr>"
+        + "".join(f"<td data-label='{escape(c)}'>{escape(str(r.get(c, '')))}</td>" for c in columns)
+        + "</tr>"
         for r in rows
     )
-    return f"<table><tr>{head}</tr>{body}</table>"
+    return f"<table class='cards'><tr>{head}</tr>{body}</table>"

@@ -65,10 +65,42 @@ def topics_over_time(
     return store.connection.sql(sql, params=params).to_arrow_table()
 
 
-def own_posts(store: Store, brand: str, *, limit: int = 50) -> pa.Table:
-    """The brand's own posts (id, created_at, text, reply_to_id), in time order."""
+def own_posts(
+    store: Store,
+    brand: str,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 50,
+) -> pa.Table:
+    """The brand's own posts (platform, id, created_at, text, reply_to_id) in
+    ``[since, until)``, in time order."""
     sql = """
         SELECT platform, id, created_at, text, reply_to_id FROM posts
-        WHERE own_brand = $brand ORDER BY created_at, id LIMIT $limit
+        WHERE own_brand = $brand
+          AND ($since IS NULL OR created_at >= $since)
+          AND ($until IS NULL OR created_at < $until)
+        ORDER BY created_at, id LIMIT $limit
     """
-    return store.connection.sql(sql, params={"brand": brand, "limit": limit}).to_arrow_table()
+    params = {
+        "brand": brand,
+        "since": naive_utc(since),
+        "until": naive_utc(until),
+        "limit": limit,
+    }
+    return store.connection.sql(sql, params=params).to_arrow_table()
+
+
+def region_counts(
+    store: Store, brand: str, since: datetime, until: datetime, *, top: int = 12
+) -> list[tuple[str, int]]:
+    """The regions of the brand's customer mentions in ``[since, until)``, commonest first
+    (posts with no known region count as ``unknown``)."""
+    sql = """
+        SELECT coalesce(region, 'unknown') AS region, count(*) AS posts FROM posts
+        WHERE list_contains(brands, $brand) AND own_brand IS NULL
+          AND created_at >= $since AND created_at < $until
+        GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT $top
+    """
+    params = {"brand": brand, "since": naive_utc(since), "until": naive_utc(until), "top": top}
+    return [(str(r), int(n)) for r, n in store.connection.execute(sql, params).fetchall()]

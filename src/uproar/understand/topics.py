@@ -11,7 +11,7 @@ their mean weight overall.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +21,7 @@ from uproar.errors import InputError
 from uproar.understand.features import as_string_array, tokenize
 
 LEADING_TERMS = 2  # components whose members' top terms share a word are one topic
+LABEL_SHARE = 0.08  # a label word is in at least this share of its theme's posts
 _EXTRA_STOP = {
     "@user",
     "http",
@@ -32,6 +33,16 @@ _EXTRA_STOP = {
     "it's",
     "don't",
     "can't",
+    "there's",
+    "that's",
+    "what's",
+    "you're",
+    "we're",
+    "i've",
+    "isn't",
+    "doesn't",
+    "didn't",
+    "won't",
 }
 
 
@@ -45,17 +56,21 @@ class TopicCluster:
     size: int
     members: tuple[int, ...]
     examples: tuple[str, ...]
+    coherence: float = 0.0  # mean NPMI of the label's word pairs over the posts, -1..1
 
 
-def _docs(texts: Sequence[str]) -> list[list[str]]:
+def _docs(texts: Sequence[str], exclude: frozenset[str] = frozenset()) -> list[list[str]]:
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-    drop = frozenset(ENGLISH_STOP_WORDS) | _EXTRA_STOP
+    drop = frozenset(ENGLISH_STOP_WORDS) | _EXTRA_STOP | exclude
     tokens = tokenize(texts)
     values = tokens.values.to_pylist()
     docs: list[list[str]] = [[] for _ in range(tokens.n)]
     for row, tok in zip(tokens.rows.tolist(), values, strict=True):
         word = tok.lstrip("#")
+        # A handle names who is talked to, not what about; nor does the brand's own name.
+        if tok.startswith("@") or word in drop:
+            continue
         if tok not in drop and any(ch.isalpha() for ch in word) and len(word) > 1:
             docs[row].append(word)
     return docs
@@ -110,13 +125,19 @@ def discover_topics(
     k: int | None = None,
     seed: int = 0,
     n_terms: int = 4,
-    max_k: int = 8,
+    max_k: int | None = None,
+    exclude: Collection[str] = (),
 ) -> list[TopicCluster]:
-    """Cluster ``texts``; clusters come largest first. Fewer than 2 usable texts: none."""
+    """Cluster ``texts``; clusters come largest first. Fewer than 2 usable texts: none.
+
+    Without ``max_k``, a corpus gets up to one theme per 150 posts, between 8 and 16.
+    ``exclude`` lists words that must not name a theme (a brand's own names). Each theme's
+    examples are the posts nearest its centre that carry one of its label's words, and
+    ``coherence`` is the mean NPMI of its label's word pairs over all the posts."""
     if k is not None and k < 1:
         raise InputError(f"k must be at least 1, got {k}")
     items = as_string_array(texts).to_pylist()
-    docs = _docs(items)
+    docs = _docs(items, frozenset(w.lower() for w in exclude))
     usable = [i for i, d in enumerate(docs) if d]
     if len(usable) < 2:
         return []
@@ -145,7 +166,7 @@ def discover_topics(
         x,
         None if k is None else max(1, min(k, n, distinct)),
         seed,
-        min(max_k, distinct),
+        min(max_k or min(16, max(8, len(usable) // 150)), distinct),
         np.asarray(vec.get_feature_names_out()),
     )
     overall = np.asarray(xn.mean(axis=0)).ravel()
@@ -155,7 +176,12 @@ def discover_topics(
         centroid = np.asarray(xn[rows].mean(axis=0)).ravel()
         lift = centroid - overall
         order = np.argsort(-lift, kind="stable")
-        top = [str(terms[j]) for j in order[: n_terms * 3] if centroid[j] > 0]
+        # A label word must be common inside its theme, not only distinctive (a name
+        # that one author repeats is distinctive and names nothing).
+        share = np.asarray((xn[rows] > 0).mean(axis=0)).ravel()
+        top = [str(terms[j]) for j in order[: n_terms * 12] if share[j] >= LABEL_SHARE][
+            : n_terms * 3
+        ]
         chosen: list[str] = []
         for term in top:  # prefer a bigram over the unigrams it contains
             if any(term in t or t in term for t in chosen):
@@ -164,8 +190,13 @@ def discover_topics(
             if len(chosen) == n_terms:
                 break
         members = tuple(usable[int(r)] for r in rows)
-        clusters.append((members, tuple(chosen)))
+        label_words = {w for t in chosen[:3] for w in t.split()}
+        nearest = _nearest(xn[rows], centroid)
+        with_label = [r for r in nearest if label_words & set(docs[usable[int(rows[r])]])]
+        examples = tuple(items[usable[int(rows[r])]] for r in with_label[:3])
+        clusters.append((members, tuple(chosen), examples))
     clusters.sort(key=lambda mc: (-len(mc[0]), mc[0][0]))
+    word_sets = [set(d) for d in docs if d]
     return [
         TopicCluster(
             id=i,
@@ -173,7 +204,39 @@ def discover_topics(
             terms=terms_,
             size=len(members),
             members=members,
-            examples=tuple(items[m] for m in members[:3]),
+            examples=examples,
+            coherence=npmi(terms_[:3], word_sets),
         )
-        for i, (members, terms_) in enumerate(clusters)
+        for i, (members, terms_, examples) in enumerate(clusters)
     ]
+
+
+def _nearest(rows: Any, centroid: np.ndarray) -> list[int]:
+    """Row positions ordered by cosine similarity to ``centroid``, nearest first."""
+    norms = np.sqrt(np.asarray(rows.multiply(rows).sum(axis=1)).ravel()) * (
+        np.linalg.norm(centroid) or 1.0
+    )
+    similarity = np.asarray(rows @ centroid).ravel() / np.where(norms > 0, norms, 1.0)
+    return [int(r) for r in np.argsort(-similarity, kind="stable")]
+
+
+def npmi(terms: Sequence[str], docs: Sequence[set[str]]) -> float:
+    """Mean normalised pointwise mutual information of the words in ``terms`` over
+    ``docs`` (Bouma 2009; the coherence measure of Lau, Newman & Baldwin 2014): 1 when
+    the words always occur together, 0 when independent, -1 when never together. A
+    single-word label has no pair and scores 0."""
+    words = sorted({w for t in terms for w in t.split()})
+    n = len(docs)
+    if len(words) < 2 or n == 0:
+        return 0.0
+    has = {w: np.fromiter((w in d for d in docs), dtype=bool, count=n) for w in words}
+    scores = []
+    for a, b in itertools.combinations(words, 2):
+        pa_, pb, pab = has[a].mean(), has[b].mean(), (has[a] & has[b]).mean()
+        if pab == 0:
+            scores.append(-1.0)
+        elif pab == 1:
+            scores.append(1.0)
+        else:
+            scores.append(float(np.log(pab / (pa_ * pb)) / -np.log(pab)))
+    return float(np.mean(scores))
