@@ -259,7 +259,7 @@ def _check(name: str, value: object, *, source: str, strict: bool = True) -> Non
         decode({name: value}, Settings, source=source, strict=strict)
     except ConfigError as exc:
         message = exc.message.replace(f"{source}: {name}: ", f"{source}: ", 1)
-        raise ConfigError(message, file=exc.context.get("file"), key=name) from None
+        raise ConfigError(message, key=name) from None
 
 
 def _local_file() -> Path | None:

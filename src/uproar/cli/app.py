@@ -4,7 +4,8 @@ A module in ``COMMAND_MODULES`` imports ``app`` (or ``eval_app``) from this file
 decorates its commands; ``get_app()`` imports them all. Errors are handled in one place,
 ``UproarGroup.invoke``: a library error or a usage error becomes one line on stderr, or the
 uniform ``{"ok": false, "error": ..., "status": N}`` on stdout when the command was given
-``--json``. Settings are resolved once, in the root callback, into a frozen ``Settings``.
+``--json``. Settings are resolved once per run, when a command first asks
+(``common.settings``), into a frozen ``Settings`` kept on the root context.
 """
 
 from __future__ import annotations
@@ -127,15 +128,11 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def root(
-    ctx: typer.Context,
     version: bool = typer.Option(
         False, "--version", is_eager=True, callback=_version, help="Print the version and exit."
     ),
 ) -> None:
     """Social-media incident command: listen, detect, understand, respond, report."""
-    from uproar.config import Settings
-
-    ctx.obj = Settings.resolve()  # flag > UPROAR_* > uproar.toml > default, once
 
 
 # One module per stage; each registers its commands on import.

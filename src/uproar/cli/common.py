@@ -82,12 +82,16 @@ def choice(
 
 
 def settings(**flags: object) -> Settings:
-    """The settings resolved once for this run (flag > UPROAR_* > uproar.toml > default),
-    with this command's flags (None: not given) on top."""
+    """The settings for this run (flag > UPROAR_* > uproar.toml > default), resolved once
+    and kept on the root context, with this command's flags (None: not given) on top."""
     ctx = click.get_current_context(silent=True)
-    base = ctx.find_root().obj if ctx is not None else None
-    if not isinstance(base, Settings):
+    root = ctx.find_root() if ctx is not None else None
+    if root is not None and isinstance(root.obj, Settings):
+        base = root.obj
+    else:
         base = Settings.resolve()
+        if root is not None:
+            root.obj = base
     return base.with_flags(**flags)
 
 
