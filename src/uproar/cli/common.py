@@ -95,11 +95,20 @@ def settings(**flags: object) -> Settings:
     return base.with_flags(**flags)
 
 
-def open_store(db: Path | None, *, read_only: bool = False, create: bool = False) -> Store:
-    """The store named by --db (or UPROAR_DB). Only commands that write posts (ingest,
-    listen) pass ``create``; for the others a missing file is an error that says how to
-    make one, never a new empty store that answers "0 incidents"."""
+# The commands that write posts: only they create a store that does not exist yet.
+CREATING_COMMANDS = ("ingest", "listen")
+
+
+def open_store(db: Path | None, *, read_only: bool = False, create: bool | None = None) -> Store:
+    """The store named by --db (or UPROAR_DB). Only the commands that write posts (ingest,
+    listen: ``create`` None means "if this is one of them") create a missing file; for the
+    others it is an error that says how to make one, never a new empty store that answers
+    "0 incidents"."""
     s = settings(db=db)
+    if create is None:
+        ctx = click.get_current_context(silent=True)
+        root = ctx.find_root() if ctx is not None else None
+        create = root is not None and root.invoked_subcommand in CREATING_COMMANDS
     return Store(s.db, read_only=read_only, create=create, memory_limit=s.memory_limit)
 
 

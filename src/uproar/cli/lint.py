@@ -14,9 +14,8 @@ import typer
 from rich.table import Table
 
 from uproar.cli.app import app, eval_app
-from uproar.cli.common import JsonOption, choice
+from uproar.cli.common import JsonOption, choice, settings
 from uproar.cli.output import emit_json, stdout
-from uproar.config import setting
 from uproar.errors import InputError
 from uproar.respond.lint import Linter, load_linter
 from uproar.respond.lint.evaluate import EvalReport, evaluate, load_evalset
@@ -30,7 +29,7 @@ ProfileOption = typer.Option(
 
 
 def _linter(profile: Path | None) -> Linter:
-    return load_linter(setting("profile", profile))
+    return load_linter(settings(profile=profile).profile)
 
 
 def _read(source: str) -> str:

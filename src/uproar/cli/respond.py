@@ -16,11 +16,11 @@ from uproar.cli.common import (
     UntilOption,
     choice,
     open_store,
+    settings,
     time_arg,
     window,
 )
 from uproar.cli.output import emit_json, stdout
-from uproar.config import setting
 from uproar.respond.inbox import Inbox, build_inbox, save_inbox
 from uproar.respond.lint import load_linter
 from uproar.respond.llm import ChatClient, ModelDrafter
@@ -61,7 +61,7 @@ def thread(
     result = compose_thread(
         load_facts(facts),
         platform,
-        linter=load_linter(setting("profile", profile)),
+        linter=load_linter(settings(profile=profile).profile),
         previous=previous,
     )
     if json:
@@ -124,8 +124,8 @@ def inbox(
 
     Drafts with media or links in reply to a complaint are marked for a second person's review.
     """
-    linter = load_linter(setting("profile", profile))
-    url = setting("llm_url", llm_url)
+    linter = load_linter(settings(profile=profile).profile)
+    url = settings(llm_url=llm_url).llm_url
     client = ChatClient(url, model=llm_model) if url else None
     start, end = window(since, until)
     try:
