@@ -283,6 +283,7 @@ def test_the_quarantine_verdict_takes_a_format_specific_fix() -> None:
 
 
 # -- §1 Tracebacks instead of errors ---------------------------------------------------------
+@pytest.mark.slow  # a child process per run: the real entry point, as a shell runs it
 def test_a_bad_batch_size_flag_is_one_line(fixtures: Path, tmp_path: Path) -> None:
     """`--batch-size 0` gave a traceback."""
     done = cli("ingest", str(fixtures / "x_v2_page.jsonl"), "--db", str(tmp_path / "u.duckdb"),
@@ -294,6 +295,7 @@ def test_a_bad_batch_size_flag_is_one_line(fixtures: Path, tmp_path: Path) -> No
     assert not (tmp_path / "u.duckdb").exists()
 
 
+@pytest.mark.slow  # a child process per run: the real entry point, as a shell runs it
 def test_a_bad_setting_from_the_environment_is_one_line(fixtures: Path, tmp_path: Path) -> None:
     """`UPROAR_BATCH_SIZE=abc` gave a traceback."""
     done = cli(
@@ -312,6 +314,7 @@ def test_a_bad_setting_from_the_environment_is_one_line(fixtures: Path, tmp_path
     }
 
 
+@pytest.mark.slow  # a child process per run: the real entry point, as a shell runs it
 def test_a_damaged_store_is_one_line_naming_it(tmp_path: Path) -> None:
     bad = tmp_path / "bad.duckdb"
     bad.write_bytes(b"not a database" * 500)
@@ -321,6 +324,7 @@ def test_a_damaged_store_is_one_line_naming_it(tmp_path: Path) -> None:
     assert str(bad) in line and "not a store Uproar can read" in line
 
 
+@pytest.mark.slow  # a child process per run: the real entry point, as a shell runs it
 def test_usage_errors_are_one_line_and_json_under_json(fixtures: Path) -> None:
     done = cli("ingest", str(fixtures / "x_v2_page.jsonl"), "--bogus")
     assert done.returncode == 2
@@ -330,6 +334,7 @@ def test_usage_errors_are_one_line_and_json_under_json(fixtures: Path) -> None:
     assert error["ok"] is False and error["status"] == 2 and "--bogus" in error["error"]
 
 
+@pytest.mark.slow  # a child process per run: the real entry point, as a shell runs it
 def test_lint_errors_go_through_the_one_handler(tmp_path: Path) -> None:
     missing = str(tmp_path / "draft.txt")
     done = cli("lint", missing, "--format", "json")
@@ -341,6 +346,7 @@ def test_lint_errors_go_through_the_one_handler(tmp_path: Path) -> None:
 
 
 # -- §1 Settings and discoverability ---------------------------------------------------------
+@pytest.mark.slow  # a child process per run: the real entry point, as a shell runs it
 def test_classify_honours_uproar_model(tmp_path: Path) -> None:
     """`uproar classify` ignored UPROAR_MODEL."""
     texts = tmp_path / "t.txt"
@@ -390,6 +396,7 @@ def test_detect_shows_incident_ids_and_inbox_help_has_their_form(runner: CliRunn
     assert examples and all(re.fullmatch(r"[a-z0-9_-]+-\d{8}T\d{4}", e) for e in examples)
 
 
+@pytest.mark.slow  # a child process per run: the real entry point, as a shell runs it
 def test_classify_in_a_terminal_prints_a_hint_instead_of_waiting() -> None:
     """`classify` in a terminal with no input waited silently."""
     import pty
