@@ -438,3 +438,27 @@ def test_clean_keeps_ordinary_text() -> None:
 
     assert clean("Kia ora 🙂\tline\nnext") == "Kia ora 🙂\tline\nnext"
     assert clean("a\x1b[1;31mb\x1b[0mc\x07") == "abc"
+
+
+@pytest.mark.parametrize(
+    ("command", "creates"), [("listen", True), ("ingest", True), ("detect", False)]
+)
+def test_only_the_commands_that_write_posts_create_a_store(
+    tmp_path: Path, command: str, creates: bool
+) -> None:
+    import typer
+
+    from uproar.cli import clicklib
+    from uproar.cli.common import open_store
+    from uproar.errors import StoreMissingError
+
+    path = tmp_path / f"{command}.duckdb"
+    ctx = clicklib.Context(typer.main.get_command(get_app()))
+    ctx.invoked_subcommand = command
+    with ctx:
+        if creates:
+            open_store(path).close()
+        else:
+            with pytest.raises(StoreMissingError):
+                open_store(path)
+    assert path.exists() is creates
