@@ -21,6 +21,7 @@ import pyarrow as pa
 from uproar.config import Brand
 from uproar.datafiles import did_you_mean
 from uproar.errors import (
+    ConfigError,
     DiskFullError,
     StoreCorruptError,
     StoreError,
@@ -478,9 +479,16 @@ class Store:
         rows = self._con.execute("SELECT id, config FROM brands ORDER BY id").fetchall()
         if not rows:
             return {}
-        return parse_brands(
-            {"brands": {i: json.loads(c) for i, c in rows}}, source=f"{self.path}:brands"
-        )
+        try:
+            return parse_brands(
+                {"brands": {i: json.loads(c) for i, c in rows}}, source=f"{self.path}:brands"
+            )
+        except ConfigError as exc:  # saved by an older Uproar that let mistakes through
+            raise ConfigError(
+                f"{exc.message} (the brands saved in this store: pass --brands FILE to "
+                "replace them)",
+                **exc.context,
+            ) from None
 
     # -- live streams --------------------------------------------------------------------
     def save_cursor(self, source: str, cursor: int, *, now: datetime) -> None:
