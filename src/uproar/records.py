@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-Platform = Literal["x", "mastodon", "bluesky", "csv", "http"]
 Sentiment = Literal["negative", "neutral", "positive"]
 Severity = Literal["error", "warning", "suggestion"]
 Scope = Literal["brand", "industry"]

@@ -55,3 +55,19 @@ def duration(seconds: float) -> str:
         return f"{hours} h {minutes} min" if minutes else f"{hours} h"
     days, hours = divmod(hours, 24)
     return f"{days} d {hours} h" if hours else f"{days} d"
+
+
+def parse_window(
+    since: str | None, until: str | None, *, names: tuple[str, str] = ("--since", "--until")
+) -> tuple[datetime | None, datetime | None]:
+    """A half-open window ``[since, until)`` from two optional flags. A window that ends
+    before it starts (or where it starts) is an error: it could only ever hold nothing."""
+    start = parse_time_arg(since, names[0]) if since else None
+    end = parse_time_arg(until, names[1]) if until else None
+    if start is not None and end is not None and end <= start:
+        raise InputError(
+            f"{names[0]} {start:%Y-%m-%dT%H:%M:%SZ} is not before {names[1]} "
+            f"{end:%Y-%m-%dT%H:%M:%SZ}: the window holds no time (swap them?)",
+            field=names[0],
+        )
+    return start, end

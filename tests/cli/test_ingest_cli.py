@@ -156,4 +156,5 @@ def test_a_malformed_column_mapping_is_an_error(
             "text",
         ],
     )
-    assert "--map expects FIELD=COLUMN" in str(result.exception)
+    assert result.exit_code == 2
+    assert "--map expects FIELD=COLUMN" in result.output

@@ -83,6 +83,6 @@ def test_cli_signal(tmp_path: Path) -> None:
     shown = runner.invoke(get_app(), ["signal", "--db", str(db), "--brand", "acme"])
     assert shown.exit_code == 0 and "NZ-WGN" in shown.stdout
     nobody = runner.invoke(get_app(), ["signal", "--db", str(db), "--brand", "nobody"])
-    assert nobody.exit_code == 0 and "No mentions of 'nobody'" in nobody.stdout
+    assert nobody.exit_code == 2 and "unknown brand 'nobody'; known: acme" in nobody.output
     bad = runner.invoke(get_app(), ["signal", "--db", str(db), "--brand", "acme", "--by", "x"])
     assert bad.exit_code == 2

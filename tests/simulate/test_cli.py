@@ -42,4 +42,4 @@ def test_simulate_bad_scenario(tmp_path: Path, runner: CliRunner) -> None:
     scenario.write_text('[scenario]\nstart = "2014-01-01T00:00:00Z"\ndays = "x"\n')
     result = runner.invoke(get_app(), ["simulate", str(scenario), "--out", str(tmp_path / "o")])
     assert result.exit_code != 0
-    assert "scenario.days" in str(result.exception)
+    assert "scenario.days" in result.output

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from uproar.cli.app import app, eval_app
-from uproar.cli.common import JsonOption
+from uproar.cli.common import JsonOption, choice, settings
 from uproar.cli.output import emit_json, stdout, to_json
 from uproar.errors import InputError
 from uproar.understand import Classifier, labels_dict
@@ -18,8 +18,11 @@ from uproar.understand.evaluate import ClassifyEval, evaluate
 from uproar.understand.io import read_batches
 from uproar.understand.taxonomy import SENTIMENTS
 
-ModelOption = typer.Option(
-    "fast", "--model", help="fast (default) or accurate (fine-tuned MiniLM)."
+ModelOption = choice(
+    None,
+    "--model",
+    choices=("fast", "accurate"),
+    help="fast (default) or accurate (fine-tuned MiniLM); env UPROAR_MODEL.",
 )
 ConfigOption = typer.Option(
     None,
@@ -43,14 +46,20 @@ def classify(
         "-", help="Text file (one text per line) or JSONL of posts; - is stdin."
     ),
     json: bool = JsonOption,
-    model: str = ModelOption,
+    model: str | None = ModelOption,
     config: Path | None = ConfigOption,
 ) -> None:
     """Label each input line: complaint, sentiment, topics, question, urgency, language,
     sarcasm (and sentiment_scores). Writes one JSON object per input line, in input order
     (a table instead when printing to a terminal without --json). JSONL input is detected
     by a leading '{'; its `text` field is classified."""
-    clf = Classifier(model, config)
+    if file == "-" and sys.stdin.isatty():
+        raise InputError(
+            "classify reads texts from stdin, which is a terminal here: pipe them in "
+            "(echo 'modem down again' | uproar classify -) or name a file "
+            "(uproar classify posts.jsonl)"
+        )
+    clf = Classifier(settings(model=model).model, config)
     as_json = json or not sys.stdout.isatty()
     if file == "-":
         handle: Any = sys.stdin
@@ -103,7 +112,7 @@ def _render_labels(texts: list[str], rows: list[dict[str, Any]]) -> None:
 def eval_classify(
     data: Path = typer.Option(Path("../shared/data"), "--data", help="Folder holding tweeteval/."),
     limit: int | None = typer.Option(None, "--limit", help="Use only the first N test tweets."),
-    model: str = typer.Option("all", "--model", help="fast, accurate or all."),
+    model: str = choice("all", "--model", choices=("fast", "accurate", "all"), help="Models."),
     no_vader: bool = typer.Option(False, "--no-vader", help="Skip the VADER baseline."),
     json: bool = JsonOption,
 ) -> None:

@@ -8,12 +8,23 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich import box
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
 from uproar.cli.app import app, eval_app
-from uproar.cli.common import BrandsOption, DbOption, JsonOption, brands_for, open_store, time_arg
+from uproar.cli.common import (
+    BrandsOption,
+    DbOption,
+    JsonOption,
+    SinceOption,
+    UntilOption,
+    brands_for,
+    choice,
+    open_store,
+    window,
+)
 from uproar.cli.output import console, emit_json, stdout
 from uproar.detect import incident_dict
 from uproar.detect.batch import BREAKDOWNS, DetectResult, breakdown, detect_series, detect_store
@@ -33,10 +44,13 @@ from uproar.detect.evaluate import EvalReport, ScenarioScore, evaluate, scenario
 def detect(
     db: Path | None = DbOption,
     brands: Path | None = BrandsOption,
-    since: str | None = typer.Option(None, "--since", help="Start of the window (ISO 8601)."),
-    until: str | None = typer.Option(None, "--until", help="End of the window (exclusive)."),
+    since: str | None = SinceOption,
+    until: str | None = UntilOption,
     series: Path | None = typer.Option(
-        None, "--series", help="A timestamp,value CSV: one brand's volume at a regular interval."
+        None,
+        "--series",
+        metavar="FILE",
+        help="A timestamp,value CSV: one brand's volume at a regular interval.",
     ),
     json: bool = JsonOption,
 ) -> None:
@@ -46,15 +60,13 @@ def detect(
     Incidents are stored in the `incidents` table (replacing earlier runs over the same
     window). Times are UTC.
     """
+    start, end = window(since, until)
     if series is not None:
         result = detect_series(series)
     else:
         with open_store(db) as store:
             result = detect_store(
-                store,
-                brands=brands_for(store, brands) or None,
-                since=time_arg(since, "--since"),
-                until=time_arg(until, "--until"),
+                store, brands=brands_for(store, brands) or None, since=start, until=end
             )
     if json:
         emit_json([incident_dict(i) for i in result.incidents])
@@ -74,27 +86,22 @@ def detect(
 )
 def signal(
     brand: str = typer.Option(..., "--brand", help="The brand's id."),
-    by: str = typer.Option("region", "--by", help="Split by region or topic."),
+    by: str = choice("region", "--by", choices=BREAKDOWNS, help="Split by region or topic."),
     step: int = typer.Option(15, "--step", min=1, help="Minutes per row."),
     db: Path | None = DbOption,
-    since: str | None = typer.Option(None, "--since", help="Start of the window (ISO 8601)."),
-    until: str | None = typer.Option(None, "--until", help="End of the window (exclusive)."),
+    since: str | None = SinceOption,
+    until: str | None = UntilOption,
     top: int = typer.Option(6, "--top", min=1, help="Keys shown as columns (not in --json)."),
     json: bool = JsonOption,
 ) -> None:
     """The detector's complaint signal for one brand, split by region or topic: where an
     outage is and what it is about, bucket by bucket. --json gives every row: time, key,
     mentions, complaints, authors and signal (fresh complaints, the detector's count)."""
-    if by not in BREAKDOWNS:
-        raise typer.BadParameter(f"must be one of {', '.join(BREAKDOWNS)}", param_hint="--by")
+    start, end = window(since, until)
     with open_store(db, read_only=True) as store:
+        store.require_brand(brand)
         table = breakdown(
-            store,
-            brand=brand,
-            by=by,
-            step=timedelta(minutes=step),
-            since=time_arg(since, "--since"),
-            until=time_arg(until, "--until"),
+            store, brand=brand, by=by, step=timedelta(minutes=step), since=start, until=end
         )
     rows = table.to_pylist()
     if json:
@@ -119,40 +126,42 @@ def signal(
     stdout.print(out)
 
 
+def _minutes(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m"
+
+
 def _render(result: DetectResult) -> None:
-    table = Table(title=f"{len(result.incidents)} incident(s)", show_header=True)
-    for col in (
-        "brand",
-        "start",
-        "detected",
-        "end",
-        "severity",
-        "scope",
-        "posts",
-        "authors",
-        "regions",
-        "topics",
-        "terms",
-        "rumours",
-    ):
-        table.add_column(col)
+    table = Table(
+        title=f"{len(result.incidents)} incident(s), UTC (ids for `uproar inbox --incident`)",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    widest = max((len(i.id) for i in result.incidents), default=2)
+    table.add_column("id", no_wrap=True, min_width=widest)
+    for col in ("start", "detected", "lasted", "severity", "scope", "posts", "authors"):
+        table.add_column(col, justify="right" if col in ("posts", "authors") else "left")
     for i in result.incidents:
-        bait = ", ".join(str(r.get("domain") or "copypasta") for r in i.rumours)
         table.add_row(
-            Text(i.brand),
-            f"{i.start:%Y-%m-%d %H:%M}",
-            f"{i.detected_at:%H:%M:%S}",
-            f"{i.end:%Y-%m-%d %H:%M}" if i.end else "open",
+            Text(i.id),
+            f"{i.start:%m-%d %H:%M}",
+            f"+{_minutes((i.detected_at - i.start).total_seconds())}",
+            _minutes((i.end - i.start).total_seconds()) if i.end else "open",
             i.severity,
             i.scope,
             f"{i.posts:,}",
             f"{i.authors:,}",
-            Text(", ".join(i.regions)),
-            Text(", ".join(i.topics)),
-            Text(", ".join(i.terms[:5])),
-            Text(bait),
         )
     stdout.print(table)
+    for i in result.incidents:
+        bait = ", ".join(str(r.get("domain") or "copypasta") for r in i.rumours)
+        details = (
+            ("regions", ", ".join(i.regions)),
+            ("topics", ", ".join(i.topics)),
+            ("terms", ", ".join(i.terms[:5])),
+            ("rumours", bait),
+        )
+        stdout.print(Text(f"{i.id}: " + "; ".join(f"{k} {v}" for k, v in details if v)))
     for r in result.rumours:
         stdout.print(
             Text(

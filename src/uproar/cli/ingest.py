@@ -13,15 +13,20 @@ from uproar.cli.common import (
     BrandsOption,
     DbOption,
     JsonOption,
+    SinceOption,
+    UntilOption,
     brands_for,
     byte_progress,
+    choice,
+    creating_store,
     open_store,
-    time_arg,
+    settings,
+    window,
 )
 from uproar.cli.output import console, emit_json, stdout
-from uproar.config import setting
-from uproar.errors import InputError
+from uproar.errors import InputError, NothingStoredError
 from uproar.pipeline import ingest_enrichers
+from uproar.quarantine import verdict
 from uproar.sources import FORMATS, Ingestor
 
 
@@ -39,44 +44,65 @@ def ingest(
     paths: list[Path] = typer.Argument(..., help="Archive files (.jsonl, .json, .csv, .gz)."),
     db: Path | None = DbOption,
     brands: Path | None = BrandsOption,
-    format: str = typer.Option(
-        "auto", "--format", help=f"Input format: {'|'.join(FORMATS)}.", show_default=True
+    format: str = choice(
+        "auto", "--format", choices=FORMATS, help="Input format.", show_default=True
     ),
     mapping: list[str] = typer.Option(
-        [], "--map", help="CSV column mapping FIELD=COLUMN (repeatable)."
+        [], "--map", metavar="FIELD=COLUMN", help="CSV column mapping (repeatable)."
     ),
     classify: bool = typer.Option(
         True, "--classify/--no-classify", help="Label posts as they are stored."
     ),
-    model: str | None = typer.Option(None, "--model", help="Classifier path: fast|accurate."),
-    batch_size: int | None = typer.Option(None, "--batch-size", help="Posts per transaction."),
+    model: str | None = choice(
+        None, "--model", choices=("fast", "accurate"), help="Classifier path (env UPROAR_MODEL)."
+    ),
+    batch_size: int | None = typer.Option(
+        None, "--batch-size", metavar="N", help="Posts per transaction (env UPROAR_BATCH_SIZE)."
+    ),
     json: bool = JsonOption,
 ) -> None:
     """Ingest X (v2, v1.1, twarc), Mastodon, Bluesky Jetstream or CSV archives into the store.
 
     Idempotent on (platform, id); bad lines are quarantined with file, line and reason.
+
+    The store is created if need be, and removed again if the run fails before storing anything.
+
+    Exits 2 when every record read was quarantined.
     """
     bad = [m for m in mapping if "=" not in m]
     if bad:
         raise InputError(f"--map expects FIELD=COLUMN, got {bad[0]!r}", field="--map")
     csv_mapping = dict(m.split("=", 1) for m in mapping)
-    with open_store(db) as store:
+    run = settings(db=db, brands=brands, model=model, batch_size=batch_size)
+    with creating_store(db) as store:
         brand_table = brands_for(store, brands)
         if not brand_table and not json:
             console.print("[yellow]no brands configured: posts are stored unmatched[/]")
         ingestor = Ingestor(
             store,
             brand_table,
-            batch_size=int(setting("batch_size", batch_size)),
-            enrichers=ingest_enrichers(model=setting("model", model)) if classify else (),
+            batch_size=run.batch_size,
+            enrichers=ingest_enrichers(model=run.model) if classify else (),
             csv_mapping=csv_mapping,
         )
         total = sum(p.stat().st_size for p in paths if p.is_file())
         with byte_progress("ingest", total, quiet=json) as bar:
             task = bar.task_ids[0]
             result = ingestor.ingest(paths, format=format, progress=lambda n: bar.advance(task, n))
+        reasons = store.quarantine_reasons([str(p) for p in paths]) if result.quarantined else []
+    judged = verdict(
+        read=result.read,
+        stored=result.stored,
+        duplicates=result.duplicates,
+        quarantined=result.quarantined,
+        reasons=reasons,
+        formats=list(result.files.values()),
+        forced_format=format,
+    )
+    if judged.level == "error":
+        raise NothingStoredError(judged.message, counts=result.as_dict())
     if json:
-        emit_json(result.as_dict())
+        emit_json({**result.as_dict(), **({"warning": judged.message} if judged.message else {})})
         return
     table = Table(title="ingest", show_header=True)
     for column in ("read", "stored", "duplicates", "quarantined", "skipped"):
@@ -88,6 +114,8 @@ def ingest(
     stdout.print(table)
     for message in result.errors[:10]:
         console.print(Text("quarantined: " + message, style="yellow"))
+    if judged.level == "warn":
+        console.print(Text("warning: " + judged.message, style="bold yellow"))
 
 
 @app.command(
@@ -101,19 +129,17 @@ def ingest(
 def posts(
     db: Path | None = DbOption,
     brand: str | None = typer.Option(None, "--brand", help="Only posts about this brand id."),
-    since: str | None = typer.Option(None, "--since", help="From this UTC time (inclusive)."),
-    until: str | None = typer.Option(None, "--until", help="Up to this UTC time (exclusive)."),
-    limit: int = typer.Option(50, "--limit", help="At most this many posts."),
+    since: str | None = SinceOption,
+    until: str | None = UntilOption,
+    limit: int = typer.Option(50, "--limit", min=1, help="At most this many posts."),
     json: bool = JsonOption,
 ) -> None:
     """Show stored posts in time order."""
+    start, end = window(since, until)
     with open_store(db, read_only=True) as store:
-        found = store.posts(
-            brand=brand,
-            since=time_arg(since, "--since"),
-            until=time_arg(until, "--until"),
-            limit=limit,
-        )
+        if brand is not None:
+            store.require_brand(brand)
+        found = store.posts(brand=brand, since=start, until=end, limit=limit)
     if json:
         emit_json([{k: getattr(p, k) for k in p.__slots__ if k != "raw"} for p in found])
         return

@@ -1,7 +1,8 @@
 """Lint commands: ``lint`` checks a draft's voice; ``eval lint`` scores the linter.
 
 Exit codes follow Vale: 0 no error-level findings, 1 error-level findings, 2 the linter
-itself failed (a bad rule file or profile, unreadable input), with one line naming it.
+itself failed (a bad rule file or profile, unreadable input), with one line naming it (the
+app's one error handler prints it; JSON under ``--format json``).
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ import typer
 from rich.table import Table
 
 from uproar.cli.app import app, eval_app
-from uproar.cli.output import emit_json, report_error, stdout
-from uproar.config import setting
-from uproar.errors import InputError, UproarError
+from uproar.cli.common import JsonOption, choice, settings
+from uproar.cli.output import emit_json, stdout
+from uproar.errors import InputError
 from uproar.respond.lint import Linter, load_linter
 from uproar.respond.lint.evaluate import EvalReport, evaluate, load_evalset
 from uproar.respond.lint.printers import as_dicts, as_text
@@ -28,7 +29,7 @@ ProfileOption = typer.Option(
 
 
 def _linter(profile: Path | None) -> Linter:
-    return load_linter(setting("profile", profile))
+    return load_linter(settings(profile=profile).profile)
 
 
 def _read(source: str) -> str:
@@ -61,12 +62,17 @@ def _read(source: str) -> str:
 def lint_command(
     source: str = typer.Argument("-", metavar="[FILE|-]", help="The draft; '-' reads stdin."),
     profile: Path | None = ProfileOption,
-    format: str = typer.Option("text", "--format", help="Output: text|json."),
+    format: str = choice(
+        "text", "--format", choices=("text", "json"), json_value="json", help="Output."
+    ),
     each_line: bool = typer.Option(
         False, "--each-line", help="Lint every line as a separate draft."
     ),
-    kind: str = typer.Option(
-        "update", "--kind", help="update (status update: facts checked) | reply."
+    kind: str = choice(
+        "update",
+        "--kind",
+        choices=("update", "reply"),
+        help="update (status update: facts checked) or reply.",
     ),
 ) -> None:
     """Check a draft against the brand voice: blame, defensiveness, flippancy, jargon,
@@ -75,16 +81,10 @@ def lint_command(
     Exits 0 when clean (warnings allowed), 1 on error-level findings, 2 when the linter
     itself fails. JSON findings carry 1-based line and 1-based inclusive start/end columns.
     """
-    as_json = format == "json"
-    try:
-        if format not in ("text", "json"):
-            raise InputError(f"--format must be text or json, got {format!r}")
-        linter = _linter(profile)
-        text = _read(source)
-        findings = linter.lint_lines(text, kind=kind) if each_line else linter.lint(text, kind=kind)
-    except UproarError as exc:
-        raise typer.Exit(report_error(exc, as_json=as_json)) from exc
-    if as_json:
+    linter = _linter(profile)
+    text = _read(source)
+    findings = linter.lint_lines(text, kind=kind) if each_line else linter.lint(text, kind=kind)
+    if format == "json":
         emit_json(as_dicts(findings))
     else:
         stdout.print(as_text(findings, source="stdin" if source == "-" else source), soft_wrap=True)
@@ -107,18 +107,14 @@ def eval_lint(
     evalset: Path | None = typer.Option(
         None, "--evalset", help="Labelled drafts YAML (default: the shipped set)."
     ),
-    json: bool = typer.Option(False, "--json", help="Print JSON."),
+    json: bool = JsonOption,
 ) -> None:
     """Score the linter on labelled drafts: per-category support, recall and precision,
     and the share of clean drafts with no error-level finding (all, tuning, held-out).
 
     Targets: recall >= 0.9 per category; >= 95% of clean drafts free of errors.
     """
-    try:
-        linter = _linter(profile)
-        reports = evaluate(linter, load_evalset(evalset))
-    except UproarError as exc:
-        raise typer.Exit(report_error(exc, as_json=json)) from exc
+    reports = evaluate(_linter(profile), load_evalset(evalset))
     if json:
         emit_json([r.as_dict() for r in reports])
         return

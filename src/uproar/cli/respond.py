@@ -9,9 +9,18 @@ from rich.markup import escape
 from rich.table import Table
 
 from uproar.cli.app import app
-from uproar.cli.common import DbOption, JsonOption, open_store, time_arg
+from uproar.cli.common import (
+    DbOption,
+    JsonOption,
+    SinceOption,
+    UntilOption,
+    choice,
+    open_store,
+    settings,
+    time_arg,
+    window,
+)
 from uproar.cli.output import emit_json, stdout
-from uproar.config import setting
 from uproar.respond.inbox import Inbox, build_inbox, save_inbox
 from uproar.respond.lint import load_linter
 from uproar.respond.llm import ChatClient, ModelDrafter
@@ -35,8 +44,8 @@ ProfileOption = typer.Option(
 )
 def thread(
     facts: Path = typer.Argument(..., help="Incident facts (TOML): brand, what, who, do, ..."),
-    platform: str = typer.Option(
-        "x", "--platform", "-p", help=f"Where it is posted: {'|'.join(PLATFORMS)}."
+    platform: str = choice(
+        "x", "--platform", "-p", choices=tuple(PLATFORMS), help="Where it is posted."
     ),
     previous: int | None = typer.Option(
         None, "--previous", help="Posts already in the thread (numbering continues after them)."
@@ -52,7 +61,7 @@ def thread(
     result = compose_thread(
         load_facts(facts),
         platform,
-        linter=load_linter(setting("profile", profile)),
+        linter=load_linter(settings(profile=profile).profile),
         previous=previous,
     )
     if json:
@@ -71,23 +80,27 @@ def thread(
 @app.command(
     epilog="""Examples:
 
-  uproar inbox --db incident.duckdb --incident inc-kiwinet-0001 --facts update.toml
+  uproar inbox --db incident.duckdb --incident kiwinet-20140906T0812 --facts update.toml
 
   uproar inbox --db incident.duckdb --brand kiwinet --since 2014-11-05T06:00 --json
 
   uproar inbox --db incident.duckdb --brand kiwinet --llm-url http://127.0.0.1:8080
 
-  uproar inbox --db incident.duckdb --incident inc-kiwinet-0001 --save
+  uproar inbox --db incident.duckdb --incident kiwinet-20140906T0812 --save
 """
 )
 def inbox(
     db: Path | None = DbOption,
     incident: str | None = typer.Option(
-        None, "--incident", help="Incident id (its brand and window come from the store)."
+        None,
+        "--incident",
+        metavar="ID",
+        help="Incident id, as in `uproar detect`'s id column (its brand and window come "
+        "from the store).",
     ),
     brand: str | None = typer.Option(None, "--brand", help="Brand id, without --incident."),
-    since: str | None = typer.Option(None, "--since", help="Window start (ISO 8601, UTC)."),
-    until: str | None = typer.Option(None, "--until", help="Window end (ISO 8601, UTC)."),
+    since: str | None = SinceOption,
+    until: str | None = UntilOption,
     now: str | None = typer.Option(
         None, "--now", help="Replies up to this time count as sent (default: window end)."
     ),
@@ -111,17 +124,22 @@ def inbox(
 
     Drafts with media or links in reply to a complaint are marked for a second person's review.
     """
-    linter = load_linter(setting("profile", profile))
-    url = setting("llm_url", llm_url)
+    linter = load_linter(settings(profile=profile).profile)
+    url = settings(llm_url=llm_url).llm_url
     client = ChatClient(url, model=llm_model) if url else None
+    start, end = window(since, until)
     try:
         with open_store(db, read_only=not save) as store:
+            if incident is not None:
+                store.require_incident(incident)
+            if brand is not None:
+                store.require_brand(brand)
             result = build_inbox(
                 store,
                 incident=incident,
                 brand=brand,
-                since=time_arg(since, "--since"),
-                until=time_arg(until, "--until"),
+                since=start,
+                until=end,
                 now=time_arg(now, "--now"),
                 facts=load_facts(facts) if facts else None,
                 limit=limit,

@@ -516,7 +516,9 @@ def parse_scenario(
     raw_brands = data.get("brands")
     if not isinstance(raw_brands, Mapping) or not raw_brands:
         raise ConfigError(f"{source}: expected [brands.<id>] tables", file=source, key="brands")
-    brand_records = parse_brands({"brands": raw_brands}, source=source)
+    brand_records = parse_brands(
+        {"brands": raw_brands}, source=source, extra_keys=_BRAND_SIM_KEYS
+    )
     brands: list[SimBrand] = []
     for brand_id, record in brand_records.items():
         br = top.table("brands").table(brand_id)

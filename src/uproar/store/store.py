@@ -7,8 +7,9 @@ a ``Store``; their tables are declared in ``schema.sql``.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -18,7 +19,16 @@ import duckdb
 import pyarrow as pa
 
 from uproar.config import Brand
-from uproar.errors import StoreError
+from uproar.datafiles import did_you_mean
+from uproar.errors import (
+    ConfigError,
+    DiskFullError,
+    StoreCorruptError,
+    StoreError,
+    StoreLockedError,
+    StoreMissingError,
+    UnknownNameError,
+)
 from uproar.records import Post
 
 POST_COLUMNS: tuple[str, ...] = (
@@ -28,13 +38,64 @@ POST_COLUMNS: tuple[str, ...] = (
     "reply_count", "brands", "own_brand", "source_file", "source_line", "ingested_at", "raw",
 )  # fmt: skip
 
-QUARANTINE_COLUMNS: tuple[str, ...] = (
-    "source_file", "line", "item", "kind", "field", "reason", "content", "quarantined_at",
-)  # fmt: skip
-
 
 class DuplicatePostsError(StoreError):
     """``insert_fresh_posts`` met a (platform, id) that is already stored."""
+
+
+# DuckDB raises IOException for most file trouble; the message tells which (duckdb 1.x-2.x).
+_DUCKDB_ERRORS: tuple[tuple[re.Pattern[str], type[StoreError], str], ...] = (
+    (
+        re.compile(r"Could not set lock|Conflicting lock"),
+        StoreLockedError,
+        "the store is in use by another process{pid}; stop it, or use another --db",
+    ),
+    (
+        re.compile(r"No space left on device|disk is full|Disk full", re.I),
+        DiskFullError,
+        "the disk is full; free some space and run the command again (each batch is all or "
+        "nothing, so nothing half-written was kept)",
+    ),
+    (
+        re.compile(r"database does not exist"),
+        StoreMissingError,
+        "no such store; create one with `uproar ingest FILE --db {path}`",
+    ),
+    (
+        re.compile(
+            r"not a valid DuckDB database|Corrupt database|checksum|Could not read enough bytes|"
+            r"Serialization Error|older development version|created by a newer",
+            re.I,
+        ),
+        StoreCorruptError,
+        "not a store Uproar can read (damaged, truncated or not a DuckDB file): {detail}",
+    ),
+)
+
+
+def map_duckdb_error(exc: duckdb.Error, path: str) -> StoreError:
+    """The ``StoreError`` subclass for a DuckDB failure, with a message naming ``path``
+    (the way httpx maps transport errors onto its own tree)."""
+    detail = str(exc).split(": ", 1)[-1] if ": " in str(exc) else str(exc)
+    pid = re.search(r"\(PID (\d+)\)", str(exc))
+    for pattern, cls, message in _DUCKDB_ERRORS:
+        if pattern.search(str(exc)):
+            text = message.format(
+                path=path, detail=detail, pid=f" (PID {pid.group(1)})" if pid else ""
+            )
+            return cls(f"{path}: {text}", file=path)
+    return StoreError(f"{path}: {exc}", file=path)
+
+
+@contextmanager
+def mapped_errors(path: str) -> Iterator[None]:
+    """Raise DuckDB's errors inside the block as ``StoreError`` subclasses naming ``path``."""
+    try:
+        yield
+    except duckdb.ConstraintException:
+        raise  # the callers that expect one (insert_fresh_posts) handle it
+    except duckdb.Error as exc:
+        raise map_duckdb_error(exc, path) from exc
 
 
 def utc(value: datetime | None) -> datetime | None:
@@ -60,10 +121,19 @@ class Store:
         *,
         read_only: bool = False,
         memory_limit: str | None = None,
+        create: bool = True,
     ) -> None:
-        """Open (and create) a store; ``memory_limit`` (e.g. "512MB") caps DuckDB's own
-        memory, beyond which it spills to disk."""
+        """Open a store, creating the file unless ``create`` is False (then a missing file is
+        a ``StoreMissingError``: commands that only read never leave an empty store behind).
+        ``memory_limit`` (e.g. "512MB") caps DuckDB's own memory, beyond which it spills to
+        disk. DuckDB's failures (lock held, damaged file, disk full) are raised as
+        ``StoreError`` subclasses naming the file."""
         self.path = str(path)
+        if (read_only or not create) and self.path != ":memory:" and not Path(path).exists():
+            raise StoreMissingError(
+                f"{self.path}: no such store; create one with `uproar ingest FILE --db {path}`",
+                file=self.path,
+            )
         config: dict[str, str | bool | int | float | list[str]] = (
             {"memory_limit": memory_limit} if memory_limit else {}
         )
@@ -71,13 +141,46 @@ class Store:
             # Checkpoint every 256 MB of WAL rather than DuckDB's 16 MB: ingest commits many
             # batches, and each early checkpoint recompresses what the next one rewrites.
             config["checkpoint_threshold"] = "256MB"
-        try:
+        with mapped_errors(self.path):
             self._con = duckdb.connect(self.path, read_only=read_only, config=config)
-        except duckdb.Error as exc:
-            raise StoreError(f"{self.path}: cannot open store: {exc}", file=self.path) from exc
         if not read_only:
             schema = resources.files("uproar.store").joinpath("schema.sql").read_text()
-            self._con.execute(schema)
+            try:
+                with mapped_errors(self.path):
+                    self._con.execute(schema)
+            except StoreError:
+                self._con.close()
+                raise
+
+    @classmethod
+    @contextmanager
+    def opened(
+        cls,
+        path: str | Path,
+        *,
+        create: bool = False,
+        read_only: bool = False,
+        memory_limit: str | None = None,
+    ) -> Iterator[Store]:
+        """The store for a block, closed after it. A store that this call created and that
+        is still empty when the block fails is deleted again: a failed first ingest (a
+        mistyped input file, a bad brands file) leaves no empty store behind."""
+        existed = str(path) == ":memory:" or Path(path).exists()
+        store = cls(path, create=create, read_only=read_only, memory_limit=memory_limit)
+        try:
+            yield store
+        except BaseException:
+            remove = False
+            if not existed:
+                with suppress(duckdb.Error):
+                    remove = store.is_empty()
+            with suppress(StoreError):
+                store.close()
+            if remove:
+                for leftover in (Path(path), Path(f"{path}.wal")):
+                    leftover.unlink(missing_ok=True)
+            raise
+        store.close()
 
     # -- connection ----------------------------------------------------------------------
     @property
@@ -92,13 +195,16 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """All or nothing: a crash inside leaves the store as it was before."""
-        self._con.execute("BEGIN TRANSACTION")
+        with mapped_errors(self.path):
+            self._con.execute("BEGIN TRANSACTION")
         try:
             yield self._con
         except BaseException:
-            self._con.execute("ROLLBACK")
+            with suppress(duckdb.Error):  # a failed commit may have ended it already
+                self._con.execute("ROLLBACK")
             raise
-        self._con.execute("COMMIT")
+        with mapped_errors(self.path):
+            self._con.execute("COMMIT")
 
     @contextmanager
     def threads(self, count: int) -> Iterator[None]:
@@ -113,7 +219,15 @@ class Store:
             self._con.execute(f"SET threads = {before}")
 
     def close(self) -> None:
-        self._con.close()
+        with mapped_errors(self.path):  # closing checkpoints the WAL: the disk may be full
+            self._con.close()
+
+    def is_empty(self) -> bool:
+        """No posts and nothing quarantined (what a failed first ingest leaves)."""
+        row = self._con.execute(
+            "SELECT (SELECT count(*) FROM posts) + (SELECT count(*) FROM quarantine)"
+        ).fetchone()
+        return not row or int(row[0]) == 0
 
     def __enter__(self) -> Store:
         return self
@@ -131,9 +245,10 @@ class Store:
         if batch.num_rows == 0:
             return 0
         cols = ", ".join(batch.column_names)
-        row = self._con.execute(
-            f"INSERT OR {on_conflict} INTO {table} ({cols}) SELECT {cols} FROM batch"
-        ).fetchone()
+        with mapped_errors(self.path):
+            row = self._con.execute(
+                f"INSERT OR {on_conflict} INTO {table} ({cols}) SELECT {cols} FROM batch"
+            ).fetchone()
         return int(row[0]) if row else 0
 
     def insert_posts(self, batch: pa.Table) -> int:
@@ -153,9 +268,10 @@ class Store:
             return 0
         cols = ", ".join(batch.column_names)
         try:
-            row = self._con.execute(
-                f"INSERT INTO posts ({cols}) SELECT {cols} FROM batch"
-            ).fetchone()
+            with mapped_errors(self.path):
+                row = self._con.execute(
+                    f"INSERT INTO posts ({cols}) SELECT {cols} FROM batch"
+                ).fetchone()
         except duckdb.ConstraintException as exc:
             raise DuplicatePostsError(f"{self.path}: posts already stored: {exc}") from exc
         return int(row[0]) if row else 0
@@ -170,11 +286,23 @@ class Store:
             f"INSERT OR IGNORE INTO posts ({cols}) SELECT {cols} FROM batch "
             f"RETURNING {', '.join(columns)}"
         )
-        return self._con.sql(sql).to_arrow_table()
+        with mapped_errors(self.path):
+            return self._con.sql(sql).to_arrow_table()
 
     def quarantine(self, batch: pa.Table) -> int:
         """Keep bad input with its file, line and reason; re-quarantining is a no-op."""
         return self._insert("quarantine", batch, on_conflict="IGNORE")
+
+    def quarantine_reasons(self, files: list[str], *, limit: int = 3) -> list[dict[str, Any]]:
+        """The commonest quarantine reasons for ``files``: kind, field, posts and one
+        example reason each, most frequent first."""
+        rows = self._con.execute(
+            """SELECT kind, field, count(*) AS n, min(reason) AS example FROM quarantine
+               WHERE list_contains($files, source_file)
+               GROUP BY kind, field ORDER BY n DESC, kind, field LIMIT $limit""",
+            {"files": files, "limit": limit},
+        ).fetchall()
+        return [{"kind": k, "field": f, "count": int(n), "example": e} for k, f, n, e in rows]
 
     def count_posts(self) -> int:
         row = self._con.execute("SELECT count(*) FROM posts").fetchone()
@@ -299,6 +427,35 @@ class Store:
             "labelled": int((q("SELECT count(*) FROM labels").fetchone() or (0,))[0]),
         }
 
+    # -- names the user types ------------------------------------------------------------
+    def require_brand(self, brand: str) -> None:
+        """Raise ``UnknownNameError`` (listing the known ids) unless ``brand`` is a brand of
+        this store: in its brands table or on a stored post."""
+        found = self._con.execute("SELECT 1 FROM brands WHERE id = $id", {"id": brand}).fetchall()
+        if found:
+            return
+        known = {
+            str(r[0])
+            for r in self._con.execute(
+                """SELECT id FROM brands
+                   UNION SELECT DISTINCT unnest(brands) FROM posts
+                   UNION SELECT DISTINCT own_brand FROM posts WHERE own_brand IS NOT NULL"""
+            ).fetchall()
+        }
+        if brand not in known:
+            raise UnknownNameError(
+                "brand", brand, known, field="--brand", hint=did_you_mean(brand, known)
+            )
+
+    def require_incident(self, incident: str) -> None:
+        """Raise ``UnknownNameError`` (listing the stored ids) unless the incident exists."""
+        known = [str(r[0]) for r in self._con.execute("SELECT id FROM incidents").fetchall()]
+        if incident not in known:
+            hint = did_you_mean(incident, known) or (
+                "" if known else "; run `uproar detect` to find them"
+            )
+            raise UnknownNameError("incident", incident, known, field="--incident", hint=hint)
+
     # -- brands --------------------------------------------------------------------------
     def save_brands(self, brands: dict[str, Brand]) -> None:
         with self.transaction() as con:
@@ -310,7 +467,6 @@ class Store:
                     "hashtags": list(b.hashtags),
                     "regions": list(b.regions),
                     "peers": list(b.peers),
-                    **dict(b.extra),
                 }
                 con.execute(
                     "INSERT OR REPLACE INTO brands VALUES ($id, $name, $config)",
@@ -323,9 +479,16 @@ class Store:
         rows = self._con.execute("SELECT id, config FROM brands ORDER BY id").fetchall()
         if not rows:
             return {}
-        return parse_brands(
-            {"brands": {i: json.loads(c) for i, c in rows}}, source=f"{self.path}:brands"
-        )
+        try:
+            return parse_brands(
+                {"brands": {i: json.loads(c) for i, c in rows}}, source=f"{self.path}:brands"
+            )
+        except ConfigError as exc:  # saved by an older Uproar that let mistakes through
+            raise ConfigError(
+                f"{exc.message} (the brands saved in this store: pass --brands FILE to "
+                "replace them)",
+                **exc.context,
+            ) from None
 
     # -- live streams --------------------------------------------------------------------
     def save_cursor(self, source: str, cursor: int, *, now: datetime) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -22,7 +22,6 @@ from uproar.understand.features import as_string_array, tokenize
 from uproar.understand.rules import LabelArrays, Rules
 from uproar.understand.taxonomy import SENTIMENTS, UnderstandConfig, resolve_config
 
-ModelName = Literal["fast", "accurate"]
 MODELS: tuple[str, ...] = ("fast", "accurate")
 ConfigLike = UnderstandConfig | str | Path | Mapping[str, Any] | None
 

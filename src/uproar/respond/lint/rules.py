@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
 
@@ -42,19 +42,6 @@ CATEGORIES: tuple[str, ...] = (
 LEVELS: tuple[Severity, ...] = ("suggestion", "warning", "error")
 DRAFT_KINDS: tuple[str, ...] = ("update", "reply")
 TONES: tuple[str, ...] = ("chatty", "neutral", "formal")
-
-Kind = Literal[
-    "existence",
-    "substitution",
-    "occurrence",
-    "repetition",
-    "sequence",
-    "metric",
-    "capitalization",
-    "conditional",
-    "context",
-    "facts",
-]
 
 # Keys every rule may carry (Vale's header keys and Uproar's additions).
 _COMMON = {
