@@ -51,7 +51,7 @@ def test_error_findings_exit_1_with_json_findings(cli: CliRunner) -> None:
 
 
 def test_each_line_numbers_findings_by_line(cli: CliRunner) -> None:
-    text = "Thanks for your patience, Sam.\nHaha yeah it's broken\n"
+    text = "Thanks for your patience, Sam.\nlol yeah it's broken\n"
     result = cli.invoke(
         get_app(), ["lint", "-", "--each-line", "--kind", "reply", "--format", "json"], input=text
     )

@@ -17,8 +17,15 @@ from uproar.cli.output import emit_json, report_error, stdout
 from uproar.config import setting
 from uproar.errors import InputError, UproarError
 from uproar.respond.lint import Linter, load_linter
-from uproar.respond.lint.evaluate import EvalReport, evaluate, load_evalset
+from uproar.respond.lint.evaluate import (
+    EvalReport,
+    RealReplies,
+    evaluate,
+    load_evalset,
+    score_real_replies,
+)
 from uproar.respond.lint.printers import as_dicts, as_text
+from uproar.respond.twcs import read_twcs
 
 ProfileOption = typer.Option(
     None,
@@ -55,6 +62,8 @@ def _read(source: str) -> str:
 
   echo "Your modem caused this lol" | uproar lint - --kind reply
 
+  echo "Service is back to normal for everyone in Auckland." | uproar lint - --kind resolved
+
   uproar lint replies.txt --each-line --format json --profile acme.toml
 """,
 )
@@ -65,8 +74,11 @@ def lint_command(
     each_line: bool = typer.Option(
         False, "--each-line", help="Lint every line as a separate draft."
     ),
-    kind: str = typer.Option(
-        "update", "--kind", help="update (status update: facts checked) | reply."
+    kind: str | None = typer.Option(
+        None,
+        "--kind",
+        help="reply (to one person) | update (a broadcast: what, who, what to do, next "
+        "update) | resolved (what happened, that it is fixed); guessed when not given.",
     ),
 ) -> None:
     """Check a draft against the brand voice: blame, defensiveness, flippancy, jargon,
@@ -108,22 +120,39 @@ def eval_lint(
         None, "--evalset", help="Labelled drafts YAML (default: the shipped set)."
     ),
     json: bool = typer.Option(False, "--json", help="Print JSON."),
+    twcs: Path | None = typer.Option(
+        None,
+        "--twcs",
+        help="TWCS sample CSV (default ../shared/data/twcs/twcs_head.csv; env UPROAR_TWCS).",
+    ),
 ) -> None:
     """Score the linter on labelled drafts: per-category support, recall and precision,
-    and the share of clean drafts with no error-level finding (all, tuning, held-out).
+    and the share of clean drafts with no error-level finding (all, tuning, held-out);
+    then on the real agent replies of the TWCS sample: the share with an error.
 
-    Targets: recall >= 0.9 per category; >= 95% of clean drafts free of errors.
+    Targets: recall >= 0.9 per category; >= 95% of clean drafts free of errors; at most
+    2% of real agent replies with an error.
     """
     try:
         linter = _linter(profile)
         reports = evaluate(linter, load_evalset(evalset))
+        real = score_real_replies(linter, [r.text for r in read_twcs(twcs).agent_replies])
     except UproarError as exc:
         raise typer.Exit(report_error(exc, as_json=json)) from exc
     if json:
-        emit_json([r.as_dict() for r in reports])
+        emit_json({"evalset": [r.as_dict() for r in reports], "twcs": real.as_dict()})
         return
     for report in reports:
         stdout.print(_table(report))
+    stdout.print(_real_line(real))
+
+
+def _real_line(real: RealReplies) -> str:
+    top = ", ".join(f"{rule} {n}" for rule, n in real.by_rule[:5])
+    return (
+        f"real agent replies (TWCS): {real.with_error} of {real.replies} "
+        f"({real.error_share:.1%}) get an error-level finding (target <= 2%); {top}"
+    )
 
 
 def _table(report: EvalReport) -> Table:
