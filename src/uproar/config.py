@@ -17,6 +17,11 @@ from typing import Any
 from uproar.errors import ConfigError
 
 
+# The respond stage's industry packs (src/uproar/respond/packs/<name>.toml; a test checks
+# the two agree).
+INDUSTRIES: tuple[str, ...] = ("telco", "airline", "bank", "retail", "online", "energy")
+
+
 @dataclass(frozen=True, slots=True)
 class Brand:
     """A brand Uproar listens for. ``id`` is the table key and appears in all output."""
@@ -28,6 +33,8 @@ class Brand:
     hashtags: tuple[str, ...] = ()
     regions: tuple[str, ...] = ()
     peers: tuple[str, ...] = ()
+    # Which respond industry pack answers its inbox (respond/packs/<industry>.toml).
+    industry: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -82,8 +89,16 @@ def parse_brands(data: Mapping[str, Any], *, source: str = "<brands>") -> dict[s
                 file=source,
                 key=key,
             )
-        extra = {k: v for k, v in spec.items() if k not in (*_LIST_KEYS, "name")}
-        brands[brand_id] = Brand(id=brand_id, name=name, extra=extra, **lists)
+        industry = spec.get("industry")
+        if industry is not None and industry not in INDUSTRIES:
+            raise ConfigError(
+                f"{source}: {key}.industry must be one of {', '.join(INDUSTRIES)}, "
+                f"got {industry!r}",
+                file=source,
+                key=f"{key}.industry",
+            )
+        extra = {k: v for k, v in spec.items() if k not in (*_LIST_KEYS, "name", "industry")}
+        brands[brand_id] = Brand(id=brand_id, name=name, industry=industry, extra=extra, **lists)
     for brand in brands.values():
         for peer in brand.peers:
             if peer not in brands:
