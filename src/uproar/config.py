@@ -16,10 +16,9 @@ from typing import Any
 
 from uproar.errors import ConfigError
 
-
-# The respond stage's industry packs (src/uproar/respond/packs/<name>.toml; a test checks
-# the two agree).
-INDUSTRIES: tuple[str, ...] = ("telco", "airline", "bank", "retail", "online", "energy")
+# The respond stage's industry packs (src/uproar/respond/packs/<name>.toml; "isp" shares
+# the telco pack; a test checks the two agree). The simulator's scenarios use the same names.
+INDUSTRIES: tuple[str, ...] = ("telco", "isp", "airline", "bank", "retail", "online", "energy")
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +96,8 @@ def parse_brands(data: Mapping[str, Any], *, source: str = "<brands>") -> dict[s
                 file=source,
                 key=f"{key}.industry",
             )
-        extra = {k: v for k, v in spec.items() if k not in (*_LIST_KEYS, "name", "industry")}
+        # industry stays in extra too, so the store's copy of the brands keeps it.
+        extra = {k: v for k, v in spec.items() if k not in (*_LIST_KEYS, "name")}
         brands[brand_id] = Brand(id=brand_id, name=name, industry=industry, extra=extra, **lists)
     for brand in brands.values():
         for peer in brand.peers:

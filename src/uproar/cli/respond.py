@@ -95,6 +95,12 @@ def inbox(
         None, "--facts", help="Status facts (TOML) the drafted replies may quote."
     ),
     limit: int = typer.Option(10, "--limit", help="Clusters to show.", show_default=True),
+    industry: str | None = typer.Option(
+        None,
+        "--industry",
+        help="Industry pack: telco|airline|bank|retail|online|energy (default: the brand's "
+        "`industry` in the brands file).",
+    ),
     profile: Path | None = ProfileOption,
     llm_url: str | None = typer.Option(
         None, "--llm-url", help="OpenAI-compatible endpoint for model drafts (env UPROAR_LLM_URL)."
@@ -126,6 +132,7 @@ def inbox(
                 facts=load_facts(facts) if facts else None,
                 limit=limit,
                 linter=linter,
+                industry=industry,
                 drafter=ModelDrafter(client, linter) if client else None,
             )
             saved = save_inbox(store, result) if save else None

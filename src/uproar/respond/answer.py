@@ -172,6 +172,10 @@ def _check_replies(replies: Sequence[ReplySpec], source: str, topics: set[str]) 
             raise ConfigError(f"{where}: a reply to thanks must not apologise", key="text")
 
 
+# Industries that share another's pack.
+PACK_ALIASES: Mapping[str, str] = {"isp": "telco"}
+
+
 @cache
 def load_pack(industry: str | None = None, path: Path | None = None) -> Pack:
     """The shared pack plus ``industry``'s (one of ``config.INDUSTRIES``), or a pack file
@@ -182,6 +186,8 @@ def load_pack(industry: str | None = None, path: Path | None = None) -> Pack:
             f"unknown industry {industry!r}: expected one of {', '.join(INDUSTRIES)}",
             key="industry",
         )
+    if industry is not None:
+        industry = PACK_ALIASES.get(industry, industry)
     try:
         common = msgspec.toml.decode(_read("common", None), type=CommonFile)
         own = (
@@ -274,7 +280,7 @@ def first_name(name: str | None) -> str | None:
 
 
 def personalise(text: str, name: str | None, signoff: str | None) -> str:
-    """"Hi Sam, thanks so much..." and the brand's sign-off at the end."""
+    """ "Hi Sam, thanks so much..." and the brand's sign-off at the end."""
     out = text
     if name:
         head = out[:1]
