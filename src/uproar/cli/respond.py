@@ -28,6 +28,8 @@ ProfileOption = typer.Option(
 
   uproar thread kiwinet-update1.toml --platform x
 
+  uproar thread facts.toml --platform x --tz Pacific/Auckland
+
   uproar thread kiwinet-update2.toml --platform mastodon --previous 3 --json
 
   uproar thread facts.toml --platform bluesky --profile acme-voice.toml
@@ -41,6 +43,11 @@ def thread(
     previous: int | None = typer.Option(
         None, "--previous", help="Posts already in the thread (numbering continues after them)."
     ),
+    tz: str | None = typer.Option(
+        None,
+        "--tz",
+        help="Time zone for a next_update given as an ISO date-time (e.g. Pacific/Auckland).",
+    ),
     profile: Path | None = ProfileOption,
     json: bool = JsonOption,
 ) -> None:
@@ -50,7 +57,7 @@ def thread(
     "length"}]} with each length as the platform counts it.
     """
     result = compose_thread(
-        load_facts(facts),
+        load_facts(facts, tz=tz),
         platform,
         linter=load_linter(setting("profile", profile)),
         previous=previous,

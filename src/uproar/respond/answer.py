@@ -322,6 +322,9 @@ def compose_reply(
             continue
         if not set(reply.uses) <= known:
             continue
+        # A fact written as a whole sentence cannot be slotted into another sentence.
+        if facts is not None and set(reply.uses) & (facts.sentences - {"what"}):
+            continue
         body = reply.text.replace("{identifier}", pack.identifier)
         body = body.replace("{brand}", brand or "us")
         if facts is not None:
