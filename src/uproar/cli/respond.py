@@ -8,15 +8,18 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from uproar.cli.app import app
+from uproar.cli.app import app, eval_app
 from uproar.cli.common import DbOption, JsonOption, open_store, time_arg
-from uproar.cli.output import emit_json, stdout
+from uproar.cli.output import emit_json, report_error, stdout
 from uproar.config import setting
+from uproar.errors import UproarError
 from uproar.respond.inbox import Inbox, build_inbox, save_inbox
+from uproar.respond.inbox_eval import InboxEval, evaluate_inbox
 from uproar.respond.lint import load_linter
 from uproar.respond.llm import ChatClient, ModelDrafter
 from uproar.respond.platforms import PLATFORMS
 from uproar.respond.thread import compose_thread, load_facts
+from uproar.respond.twcs import read_twcs
 
 ProfileOption = typer.Option(
     None, "--profile", help="Brand voice profile (TOML; env UPROAR_PROFILE)."
@@ -193,4 +196,53 @@ def _render_inbox(result: Inbox) -> None:
             draft,
             _seconds(c.first_reply_s),
         )
+    stdout.print(table)
+
+
+@eval_app.command(
+    name="inbox",
+    epilog="""Examples:
+
+  uproar eval inbox
+
+  uproar eval inbox --json --twcs ../shared/data/twcs/twcs_head.csv
+""",
+)
+def eval_inbox(
+    twcs: Path | None = typer.Option(
+        None,
+        "--twcs",
+        help="TWCS sample CSV (default ../shared/data/twcs/twcs_head.csv; env UPROAR_TWCS).",
+    ),
+    profile: Path | None = ProfileOption,
+    json: bool = JsonOption,
+) -> None:
+    """Score the inbox on 340 real customer messages labelled with intent and theme
+    (TWCS): intent and theme accuracy, cluster purity, the share of drafts sendable
+    unedited, how many clusters the airlines' posts form, and the safety checks."""
+    try:
+        result = evaluate_inbox(read_twcs(twcs), load_linter(setting("profile", profile)))
+    except UproarError as exc:
+        raise typer.Exit(report_error(exc, as_json=json)) from exc
+    if json:
+        emit_json(result.as_dict())
+        return
+    _render_eval(result)
+
+
+def _render_eval(e: InboxEval) -> None:
+    stdout.print(
+        f"inbox eval on {e.messages} labelled real customer messages (TWCS): "
+        f"intent accuracy {e.intent_accuracy:.1%}, theme accuracy {e.theme_accuracy:.1%}, "
+        f"cluster purity {e.cluster_purity:.1%} ({e.clusters} clusters for "
+        f"{e.labelled_groups} labelled brand-themes), sendable unedited "
+        f"{e.sendable_share:.1%}; airline posts needing a reply: {e.airline_posts} in "
+        f"{e.airline_clusters} clusters"
+    )
+    table = Table(title="safety checks", show_header=True)
+    for column in ("check", "passed", "cases"):
+        table.add_column(column, justify="left" if column == "check" else "right")
+    for name, (passed, cases) in e.checks.items():
+        mark = "" if passed == cases else "[red]"
+        table.add_row(name, f"{mark}{passed}", str(cases))
     stdout.print(table)

@@ -77,6 +77,7 @@ class IntentPatterns(msgspec.Struct, forbid_unknown_fields=True):
     not_thanks: list[str]
     question: list[str]
     problem: list[str]
+    complaint: list[str]
     information: list[str]
 
 
@@ -218,6 +219,7 @@ def load_pack(industry: str | None = None, path: Path | None = None) -> Pack:
             "not_thanks": _compile(pats.not_thanks, "intents.not_thanks"),
             "question": _compile(pats.question, "intents.question"),
             "problem": _compile(pats.problem, "intents.problem"),
+            "complaint": _compile(pats.complaint, "intents.complaint"),
             "information": _compile(pats.information, "intents.information"),
         },
     )
@@ -227,12 +229,15 @@ def has_link(text: str) -> bool:
     return bool(_LINK.search(text))
 
 
-def classify_intent(text: str, labels: Labels | None, pack: Pack) -> str:
+def classify_intent(
+    text: str, labels: Labels | None, pack: Pack, *, replies_to_brand: bool = False
+) -> str:
     """What a message wants. Patterns first (abuse, thanks, question, problem), then the
-    understand stage's labels (question, complaint, negative sentiment), then
-    information; else no reply is needed."""
+    understand stage's labels (question, complaint, negative sentiment) and complaint
+    words, then information (or any reply to the brand's own post); else no reply is
+    needed."""
     p = pack.intents
-    body = _LINK.sub(" ", text)
+    body = _LINK.sub(" ", text).replace("&amp;", "&")
     if p["abuse"].search(body):
         return "abuse"
     if p["thanks"].search(body) and not p["not_thanks"].search(body):
@@ -241,9 +246,11 @@ def classify_intent(text: str, labels: Labels | None, pack: Pack) -> str:
         return "question"
     if p["problem"].search(body):
         return "problem"
-    if labels is not None and (labels.complaint or labels.sentiment == "negative"):
+    if p["complaint"].search(body) or (
+        labels is not None and (labels.complaint or labels.sentiment == "negative")
+    ):
         return "complaint"
-    if p["information"].search(body):
+    if replies_to_brand or p["information"].search(body):
         return "information"
     return "none"
 

@@ -523,15 +523,26 @@ def _score(
 _BLOCK = 256  # rows whose similarities to every earlier text are computed in one product
 
 
+# Intents whose people want the same thing from the brand (help with something that went
+# wrong): within one theme they are one cluster and get one holding reply.
+_ASKING_FOR_HELP = frozenset({"question", "problem", "complaint"})
+
+
+def _group(intent: str) -> str:
+    return "help" if intent in _ASKING_FOR_HELP else intent
+
+
 def cluster_mentions(mentions: Sequence[Mention], threshold: float) -> list[list[Mention]]:
-    """Clusters by meaning: one per (intent, theme) where the theme is known, so one
-    question from many authors in their own words is one cluster; mentions without a theme
-    group with near-identical texts of the same intent (``_near_duplicates``)."""
+    """Clusters by meaning: one per theme where the theme is known (questions, problem
+    reports and complaints about it together; thanks and information apart), so one theme
+    from many authors in their own words is one cluster; mentions without a theme group
+    with near-identical texts of the same intent (``_near_duplicates``). The cluster's
+    intent is its best-scored member's."""
     by_key: dict[tuple[str, str], list[Mention]] = {}
     loose: dict[str, list[Mention]] = {}
     for m in sorted(mentions, key=lambda m: (-m.score, m.created_at, m.id)):
         if m.topic is not None:
-            by_key.setdefault((m.intent, m.topic), []).append(m)
+            by_key.setdefault((_group(m.intent), m.topic), []).append(m)
         else:
             loose.setdefault(m.intent, []).append(m)
     out = list(by_key.values())
