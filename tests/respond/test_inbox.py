@@ -318,3 +318,12 @@ def test_cli_inbox(tmp_path: Path) -> None:
     human = CliRunner().invoke(app, [*args, "--save"])
     assert human.exit_code == 0 and "need a reply" in human.stdout
     assert "saved 3 drafts" in human.stdout
+
+
+def test_an_answer_to_the_brand_is_information(db: Store, linter: Linter) -> None:
+    db.insert_posts(
+        pa.Table.from_pylist([post("a1", "Auckland, Ponsonby", "down0", 12, reply_to="b1")])
+    )
+    inbox = inbox_for(db, linter)
+    answer = next(m for c in inbox.clusters for m in c.mentions if m.id == "a1")
+    assert answer.intent == "information"

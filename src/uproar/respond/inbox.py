@@ -493,7 +493,9 @@ def _score(
             "repeat": repeat,
             "unanswered": 0.0 if first_reply_at else 1.0,
         }
-        intent = classify_intent(text, lab, pack)
+        intent = classify_intent(
+            text, lab, pack, replies_to_brand=bool(row.get("replies_to_brand"))
+        )
         out.append(
             Mention(
                 platform=row["platform"],

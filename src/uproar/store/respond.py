@@ -83,7 +83,9 @@ SELECT w.platform, w.id, w.created_at, w.text, w.author_id, w.author_handle, w.a
        w.author_followers, w.like_count, w.repost_count, w.urls,
        {labels}
        r.first_reply_at, r.first_reply_id, coalesce(r.brand_replies, 0) AS brand_replies,
-       a.author_posts
+       a.author_posts,
+       EXISTS (SELECT 1 FROM posts b WHERE b.platform = w.platform AND b.id = w.reply_to_id
+               AND b.own_brand = $brand) AS replies_to_brand
 FROM window_posts w
 {labels_join}
 LEFT JOIN replies r ON r.platform = w.platform AND r.reply_to_id = w.id
