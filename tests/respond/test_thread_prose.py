@@ -106,3 +106,18 @@ def test_prose_is_grammatical_for_every_fact_shape(
     for post in thread.posts:
         for m in URL.finditer(post.text):
             assert SUFFIX.fullmatch(post.text[m.end() :]), post.text
+
+
+def test_example_threads_pass_the_linter_with_no_warning() -> None:
+    from uproar.respond.lint import default_linter
+    from uproar.respond.thread import example_facts
+
+    linter = default_linter()
+    for name, previous in (("kiwinet-update1", 0), ("kiwinet-update2", 3)):
+        for platform in ("x", "mastodon", "bluesky", "facebook"):
+            thread = compose_thread(example_facts(name), platform, previous=previous)
+            for post in thread.posts:
+                assert post.findings == (), (name, platform, post.text, post.findings)
+            facts_rules = {r.id for r in linter.rules if r.extends == "facts"}
+            whole = "\n".join(p.text for p in thread.posts)
+            assert not [f for f in linter.lint(whole, kind="update") if f.rule in facts_rules]
