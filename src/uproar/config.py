@@ -22,6 +22,10 @@ import msgspec
 from uproar.datafiles import decode, did_you_mean
 from uproar.errors import ConfigError
 
+# The respond stage's industry packs (src/uproar/respond/packs/<name>.toml; "isp" shares
+# the telco pack; a test checks the two agree). The simulator's scenarios use the same names.
+INDUSTRIES: tuple[str, ...] = ("telco", "isp", "airline", "bank", "retail", "online", "energy")
+
 
 @dataclass(frozen=True, slots=True)
 class Brand:
@@ -34,6 +38,8 @@ class Brand:
     hashtags: tuple[str, ...] = ()
     regions: tuple[str, ...] = ()
     peers: tuple[str, ...] = ()
+    # Which respond industry pack answers its inbox (respond/packs/<industry>.toml).
+    industry: str | None = None
 
     @property
     def handle_names(self) -> frozenset[str]:
@@ -64,6 +70,7 @@ class BrandSpec(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only
     hashtags: tuple[Hashtag, ...] = ()
     regions: tuple[Region, ...] = ()
     peers: tuple[Text, ...] = ()
+    industry: Text | None = None
 
 
 class BrandsFile(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -125,6 +132,13 @@ def parse_brands(
                 file=source,
                 key=key,
             )
+        if spec.industry is not None and spec.industry not in INDUSTRIES:
+            raise ConfigError(
+                f"{source}: {key}.industry must be one of {', '.join(INDUSTRIES)}, "
+                f"got {spec.industry!r}",
+                file=source,
+                key=f"{key}.industry",
+            )
         for region in spec.regions:
             if fix := check_region(region):
                 raise ConfigError(
@@ -140,6 +154,7 @@ def parse_brands(
             hashtags=spec.hashtags,
             regions=tuple(r.strip().upper() for r in spec.regions),
             peers=tuple(p.strip() for p in spec.peers),
+            industry=spec.industry,
         )
     for brand in brands.values():
         for peer in brand.peers:

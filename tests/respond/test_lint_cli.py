@@ -51,7 +51,7 @@ def test_error_findings_exit_1_with_json_findings(cli: CliRunner) -> None:
 
 
 def test_each_line_numbers_findings_by_line(cli: CliRunner) -> None:
-    text = "Thanks for your patience, Sam.\nHaha yeah it's broken\n"
+    text = "Thanks for your patience, Sam.\nlol yeah it's broken\n"
     result = cli.invoke(
         get_app(), ["lint", "-", "--each-line", "--kind", "reply", "--format", "json"], input=text
     )
@@ -120,8 +120,10 @@ def test_profile_terms_and_tone(cli: CliRunner, tmp_path: Path) -> None:
 def test_eval_lint_prints_the_table(cli: CliRunner) -> None:
     result = cli.invoke(get_app(), ["eval", "lint", "--json"])
     assert result.exit_code == 0, result.output
-    reports = {r["split"]: r for r in json.loads(result.stdout)}
+    data = json.loads(result.stdout)
+    reports = {r["split"]: r for r in data["evalset"]}
     assert set(reports) == {"all", "dev", "held-out"}
+    assert data["twcs"]["replies"] == 2222 and data["twcs"]["error_share"] <= 0.02
     table = cli.invoke(get_app(), ["eval", "lint"])
     for word in ("blame", "overpromise", "recall", "precision", "held-out"):
         assert word in table.output

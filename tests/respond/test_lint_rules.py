@@ -12,7 +12,7 @@ RULES = load_rules(Profile(styles=tuple(shipped_styles())))
 
 def _linter(rule: Rule) -> Linter:
     tone = rule.tones[0]
-    return Linter(Profile(tone=tone), rules=[rule])
+    return Linter(Profile(tone=tone, emoji="none"), rules=[rule])
 
 
 def _kind(rule: Rule) -> str:

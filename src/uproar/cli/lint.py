@@ -18,8 +18,15 @@ from uproar.cli.common import JsonOption, choice, settings
 from uproar.cli.output import emit_json, stdout
 from uproar.errors import InputError
 from uproar.respond.lint import Linter, load_linter
-from uproar.respond.lint.evaluate import EvalReport, evaluate, load_evalset
+from uproar.respond.lint.evaluate import (
+    EvalReport,
+    RealReplies,
+    evaluate,
+    load_evalset,
+    score_real_replies,
+)
 from uproar.respond.lint.printers import as_dicts, as_text
+from uproar.respond.twcs import read_twcs
 
 ProfileOption = typer.Option(
     None,
@@ -56,6 +63,8 @@ def _read(source: str) -> str:
 
   echo "Your modem caused this lol" | uproar lint - --kind reply
 
+  echo "Service is back to normal for everyone in Auckland." | uproar lint - --kind resolved
+
   uproar lint replies.txt --each-line --format json --profile acme.toml
 """,
 )
@@ -68,11 +77,12 @@ def lint_command(
     each_line: bool = typer.Option(
         False, "--each-line", help="Lint every line as a separate draft."
     ),
-    kind: str = choice(
-        "update",
+    kind: str | None = choice(
+        None,
         "--kind",
-        choices=("update", "reply"),
-        help="update (status update: facts checked) or reply.",
+        choices=("reply", "update", "resolved"),
+        help="reply (to one person) | update (a broadcast: what, who, what to do, next "
+        "update) | resolved (what happened, that it is fixed); guessed when not given.",
     ),
 ) -> None:
     """Check a draft against the brand voice: blame, defensiveness, flippancy, jargon,
@@ -108,18 +118,36 @@ def eval_lint(
         None, "--evalset", help="Labelled drafts YAML (default: the shipped set)."
     ),
     json: bool = JsonOption,
+    twcs: Path | None = typer.Option(
+        None,
+        "--twcs",
+        help="TWCS sample CSV (default ../shared/data/twcs/twcs_head.csv; env UPROAR_TWCS).",
+    ),
 ) -> None:
     """Score the linter on labelled drafts: per-category support, recall and precision,
-    and the share of clean drafts with no error-level finding (all, tuning, held-out).
+    and the share of clean drafts with no error-level finding (all, tuning, held-out);
+    then on the real agent replies of the TWCS sample: the share with an error.
 
-    Targets: recall >= 0.9 per category; >= 95% of clean drafts free of errors.
+    Targets: recall >= 0.9 per category; >= 95% of clean drafts free of errors; at most
+    2% of real agent replies with an error.
     """
-    reports = evaluate(_linter(profile), load_evalset(evalset))
+    linter = _linter(profile)
+    reports = evaluate(linter, load_evalset(evalset))
+    real = score_real_replies(linter, [r.text for r in read_twcs(twcs).agent_replies])
     if json:
-        emit_json([r.as_dict() for r in reports])
+        emit_json({"evalset": [r.as_dict() for r in reports], "twcs": real.as_dict()})
         return
     for report in reports:
         stdout.print(_table(report))
+    stdout.print(_real_line(real))
+
+
+def _real_line(real: RealReplies) -> str:
+    top = ", ".join(f"{rule} {n}" for rule, n in real.by_rule[:5])
+    return (
+        f"real agent replies (TWCS): {real.with_error} of {real.replies} "
+        f"({real.error_share:.1%}) get an error-level finding (target <= 2%); {top}"
+    )
 
 
 def _table(report: EvalReport) -> Table:

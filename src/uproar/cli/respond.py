@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from uproar.cli.app import app
+from uproar.cli.app import app, eval_app
 from uproar.cli.common import (
     DbOption,
     JsonOption,
@@ -22,10 +22,12 @@ from uproar.cli.common import (
 )
 from uproar.cli.output import emit_json, stdout
 from uproar.respond.inbox import Inbox, build_inbox, save_inbox
+from uproar.respond.inbox_eval import InboxEval, evaluate_inbox
 from uproar.respond.lint import load_linter
 from uproar.respond.llm import ChatClient, ModelDrafter
 from uproar.respond.platforms import PLATFORMS
 from uproar.respond.thread import compose_thread, load_facts
+from uproar.respond.twcs import read_twcs
 
 ProfileOption = typer.Option(
     None, "--profile", help="Brand voice profile (TOML; env UPROAR_PROFILE)."
@@ -36,6 +38,8 @@ ProfileOption = typer.Option(
     epilog="""Examples:
 
   uproar thread kiwinet-update1.toml --platform x
+
+  uproar thread facts.toml --platform x --tz Pacific/Auckland
 
   uproar thread kiwinet-update2.toml --platform mastodon --previous 3 --json
 
@@ -50,6 +54,11 @@ def thread(
     previous: int | None = typer.Option(
         None, "--previous", help="Posts already in the thread (numbering continues after them)."
     ),
+    tz: str | None = typer.Option(
+        None,
+        "--tz",
+        help="Time zone for a next_update given as an ISO date-time (e.g. Pacific/Auckland).",
+    ),
     profile: Path | None = ProfileOption,
     json: bool = JsonOption,
 ) -> None:
@@ -59,7 +68,7 @@ def thread(
     "length"}]} with each length as the platform counts it.
     """
     result = compose_thread(
-        load_facts(facts),
+        load_facts(facts, tz=tz),
         platform,
         linter=load_linter(settings(profile=profile).profile),
         previous=previous,
@@ -108,6 +117,12 @@ def inbox(
         None, "--facts", help="Status facts (TOML) the drafted replies may quote."
     ),
     limit: int = typer.Option(10, "--limit", help="Clusters to show.", show_default=True),
+    industry: str | None = typer.Option(
+        None,
+        "--industry",
+        help="Industry pack: telco|airline|bank|retail|online|energy (default: the brand's "
+        "`industry` in the brands file).",
+    ),
     profile: Path | None = ProfileOption,
     llm_url: str | None = typer.Option(
         None, "--llm-url", help="OpenAI-compatible endpoint for model drafts (env UPROAR_LLM_URL)."
@@ -144,6 +159,7 @@ def inbox(
                 facts=load_facts(facts) if facts else None,
                 limit=limit,
                 linter=linter,
+                industry=industry,
                 drafter=ModelDrafter(client, linter) if client else None,
             )
             saved = save_inbox(store, result) if save else None
@@ -197,4 +213,50 @@ def _render_inbox(result: Inbox) -> None:
             draft,
             _seconds(c.first_reply_s),
         )
+    stdout.print(table)
+
+
+@eval_app.command(
+    name="inbox",
+    epilog="""Examples:
+
+  uproar eval inbox
+
+  uproar eval inbox --json --twcs ../shared/data/twcs/twcs_head.csv
+""",
+)
+def eval_inbox(
+    twcs: Path | None = typer.Option(
+        None,
+        "--twcs",
+        help="TWCS sample CSV (default ../shared/data/twcs/twcs_head.csv; env UPROAR_TWCS).",
+    ),
+    profile: Path | None = ProfileOption,
+    json: bool = JsonOption,
+) -> None:
+    """Score the inbox on 340 real customer messages labelled with intent and theme
+    (TWCS): intent and theme accuracy, cluster purity, the share of drafts sendable
+    unedited, how many clusters the airlines' posts form, and the safety checks."""
+    result = evaluate_inbox(read_twcs(twcs), load_linter(settings(profile=profile).profile))
+    if json:
+        emit_json(result.as_dict())
+        return
+    _render_eval(result)
+
+
+def _render_eval(e: InboxEval) -> None:
+    stdout.print(
+        f"inbox eval on {e.messages} labelled real customer messages (TWCS): "
+        f"intent accuracy {e.intent_accuracy:.1%}, theme accuracy {e.theme_accuracy:.1%}, "
+        f"cluster purity {e.cluster_purity:.1%} ({e.clusters} clusters for "
+        f"{e.labelled_groups} labelled brand-themes), sendable unedited "
+        f"{e.sendable_share:.1%}; airline posts needing a reply: {e.airline_posts} in "
+        f"{e.airline_clusters} clusters"
+    )
+    table = Table(title="safety checks", show_header=True)
+    for column in ("check", "passed", "cases"):
+        table.add_column(column, justify="left" if column == "check" else "right")
+    for name, (passed, cases) in e.checks.items():
+        mark = "" if passed == cases else "[red]"
+        table.add_row(name, f"{mark}{passed}", str(cases))
     stdout.print(table)

@@ -7,23 +7,28 @@
 How it works (the numbers live in ``templates/inbox.toml``):
 
 1. **Mentions** of the brand by others in the incident's window (or ``brand`` and
-   ``since``/``until``), with their labels from the understand stage where present and a cheap
-   fallback where not (a "?" or question opener; urgent and complaint terms; VADER).
-2. **Score** = weighted sum of six signals in [0, 1]: question, urgency, anger, reach
-   (followers and engagement, log-scaled), repeat (the author keeps posting) and unanswered
-   (no reply from the brand's own account). A mention *needs a reply* when it is a question,
-   urgent or a complaint.
-3. **Clusters**: mentions whose normalised text (links, handles and digits dropped) is
-   near-identical - cosine similarity of character 3-5-gram TF-IDF over the threshold - form
-   one cluster; a cluster scores its best mention plus a bonus for its size.
-4. **Drafts**: the cluster's intent (ETA, is-it-down, what-to-do, refund, complaint) picks a
-   reply template (``templates/replies.toml``) filled from the status facts; every draft is
-   linted as a reply and must fit the platform. An optional model (``llm.ModelDrafter``) may
-   propose a better one; the linter still decides.
-5. **Guard**: a draft that carries media or a link in reply to a complaint is held for a
+   ``since``/``until``), with the understand stage's labels: the stored ones, or for posts
+   not yet labelled, ``understand.Classifier`` run on them here (one owner of each label).
+2. **Intent and theme** (``answer.py``, data in ``packs/``): question, problem, complaint,
+   thanks, information, abuse or none; the theme from the brand's industry pack (chosen
+   by the brand's ``industry`` in the brands file). Abuse and "none" need no reply.
+3. **Score** = weighted sum of six signals in [0, 1]: question, urgency, anger, reach
+   (``understand.classifier.reach``, scaled), repeat (the author keeps posting) and
+   unanswered (no reply from the brand's own account).
+4. **Clusters by meaning**: mentions with the same intent and theme are one cluster (many
+   people rebooking a cancelled flight, in their own words, are one cluster with a count);
+   without a theme, near-identical texts (character 3-5-gram TF-IDF cosine) group. A
+   cluster scores its best mention plus a bonus for its size.
+5. **Drafts**: the pack's first reply for the intent and theme that passes the linter
+   (kind "reply") and fits the platform: "we know about it" only while an incident for the
+   brand is open at every member's post time, thanks for thanks, the link warning only to
+   posts that carry a link, the customer's name for a cluster of one, the brand's sign-off
+   from the voice profile. An optional model (``llm.ModelDrafter``) may propose a better
+   one; the linter still decides.
+6. **Guard**: a draft that carries media or a link in reply to a complaint is held for a
    second person's review (in 2014 an airline's reply to a complaint carried an obscene
    image: no single person should be able to send that).
-6. **Response times**: the brand's first reply to each mention, per cluster and per author.
+7. **Response times**: the brand's first reply to each mention, per cluster and per author.
 """
 
 from __future__ import annotations
@@ -38,23 +43,40 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 import regex
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
-from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from uproar.errors import ConfigError, InputError
-from uproar.records import Finding
+from uproar.records import Finding, Labels
+from uproar.respond.answer import (
+    INTENTS,
+    SILENT,
+    Pack,
+    classify_intent,
+    compose_reply,
+    first_name,
+    has_link,
+    load_pack,
+)
 from uproar.respond.datafiles import load_toml
 from uproar.respond.lint import Linter, Profile, default_linter
 from uproar.respond.llm import ModelDrafter
 from uproar.respond.platforms import PLATFORMS, fits, link_spans, weighted_length
-from uproar.respond.thread import Facts, fill_facts
-from uproar.store.respond import inbox_mentions, incident_window, latest_mention, save_drafts
+from uproar.respond.thread import Facts
+from uproar.store.respond import (
+    brand_incidents,
+    inbox_mentions,
+    incident_window,
+    latest_mention,
+    save_drafts,
+)
 from uproar.store.store import Store, utc
+from uproar.understand.classifier import Classifier, reach
 
 SIGNALS: tuple[str, ...] = ("question", "urgency", "anger", "reach", "repeat", "unanswered")
-INTENTS: tuple[str, ...] = ("eta", "status", "what_to_do", "refund", "complaint", "other")
+__all__ = ["INTENTS", "Cluster", "Draft", "Inbox", "Mention", "build_inbox", "save_inbox"]
 
 
 # -- settings (data) -----------------------------------------------------------------------
@@ -64,14 +86,9 @@ class InboxSettings:
 
     weights: Mapping[str, float]
     cluster_bonus: float
-    complaint_anger: float
-    reach_log_max: float
+    reach_max: float
     repeat_saturation: int
     similarity: float
-    question_openers: tuple[str, ...]
-    urgent: tuple[str, ...]
-    complaint: tuple[str, ...]
-    intents: tuple[tuple[str, tuple[str, ...]], ...]
 
 
 def load_inbox_settings(path: str | Path | None = None) -> InboxSettings:
@@ -80,92 +97,17 @@ def load_inbox_settings(path: str | Path | None = None) -> InboxSettings:
 
 def _parse_settings(data: dict[str, Any], source: str) -> InboxSettings:
     try:
-        score, terms = data["score"], data["terms"]
+        score = data["score"]
         weights = {name: float(score[name]) for name in SIGNALS}
-        intents = tuple((str(i["name"]), tuple(i["terms"])) for i in data.get("intents", []))
-        for name, _ in intents:
-            if name not in INTENTS:
-                raise ConfigError(f"{source}: unknown intent {name!r}", key="intents")
         return InboxSettings(
             weights=weights,
             cluster_bonus=float(score.get("cluster_bonus", 1.0)),
-            complaint_anger=float(score.get("complaint_anger", 0.3)),
-            reach_log_max=float(score.get("reach_log_max", 6.0)),
+            reach_max=float(score.get("reach_max", 8.0)),
             repeat_saturation=int(score.get("repeat_saturation", 3)),
             similarity=float(data.get("cluster", {}).get("similarity", 0.5)),
-            question_openers=tuple(terms["question_openers"]),
-            urgent=tuple(terms["urgent"]),
-            complaint=tuple(terms["complaint"]),
-            intents=intents,
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigError(f"{source}: missing or bad key {exc}", file=source) from exc
-
-
-@dataclass(frozen=True, slots=True)
-class ReplyTemplate:
-    """A reply for one intent. With ``topics`` it answers only clusters about one of them
-    (the understand stage's topic ids), so a scam warning goes to people asking about the
-    scam and a rebooking offer to people whose flight was cancelled."""
-
-    intent: str
-    text: str
-    uses: tuple[str, ...] = ()
-    media: tuple[str, ...] = ()
-    topics: tuple[str, ...] = ()
-
-
-def load_reply_templates(path: str | Path | None = None) -> dict[str, tuple[ReplyTemplate, ...]]:
-    """Reply templates per intent (``templates/replies.toml`` or a brand's own file)."""
-    return load_toml(path, _parse_replies, shipped="replies.toml", what="reply templates")
-
-
-_PLACEHOLDER = regex.compile(r"\{(\w+)\}")
-
-
-def _parse_replies(data: dict[str, Any], source: str) -> dict[str, tuple[ReplyTemplate, ...]]:
-    out: dict[str, tuple[ReplyTemplate, ...]] = {}
-    for intent in INTENTS:
-        specs = data.get(intent)
-        if not specs:
-            raise ConfigError(f"{source}: no replies for intent {intent!r}", key=intent)
-        replies = []
-        for i, spec in enumerate(specs):
-            where = f"{intent}[{i}]"
-            text = spec.get("text") if isinstance(spec, dict) else None
-            if not isinstance(text, str):
-                raise ConfigError(
-                    f"{source}: {where} needs a `text` string", file=source, key=where
-                )
-            reply = ReplyTemplate(
-                intent=intent,
-                text=text,
-                **{k: _strings(spec, k, where, source) for k in ("uses", "media", "topics")},
-            )
-            named = {m.lower() for m in _PLACEHOLDER.findall(reply.text)}
-            if not named <= set(reply.uses):
-                raise ConfigError(
-                    f"{source}: {intent}[{i}] uses {sorted(named - set(reply.uses))} "
-                    "without listing them in `uses`",
-                    key=f"{intent}[{i}]",
-                )
-            replies.append(reply)
-        if replies[-1].uses or replies[-1].topics:
-            raise ConfigError(
-                f"{source}: the last {intent!r} reply must need no facts and no topic",
-                key=intent,
-            )
-        out[intent] = tuple(replies)
-    return out
-
-
-def _strings(spec: dict[str, Any], key: str, where: str, source: str) -> tuple[str, ...]:
-    value = spec.get(key, [])
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ConfigError(
-            f"{source}: {where}.{key} must be a list of strings", file=source, key=f"{where}.{key}"
-        )
-    return tuple(value)
 
 
 # -- records -------------------------------------------------------------------------------
@@ -185,6 +127,11 @@ class Mention:
     complaint: bool
     first_reply_at: datetime | None = None
     topics: tuple[str, ...] = ()
+    intent: str = "none"
+    topic: str | None = None
+    incident_open: bool = False
+    link: bool = False
+    author_name: str | None = None
 
     @property
     def answered(self) -> bool:
@@ -368,18 +315,6 @@ def review_reasons(
 
 
 # -- signals -------------------------------------------------------------------------------
-@cache
-def _term_pattern(terms: tuple[str, ...]) -> regex.Pattern[str]:
-    """Compiled once per term list: the inbox asks for the same lists for every cluster."""
-    alternation = "|".join(regex.escape(t) for t in sorted(terms, key=len, reverse=True))
-    return regex.compile(rf"(?<!\w)(?:{alternation})(?!\w)", regex.IGNORECASE)
-
-
-@cache
-def _vader() -> SentimentIntensityAnalyzer:
-    return SentimentIntensityAnalyzer()
-
-
 _NORMALISE = (
     (regex.compile(r"https?://\S+|www\.\S+"), " "),
     (regex.compile(r"[@\uff20]\w+"), " "),
@@ -410,14 +345,17 @@ def build_inbox(
     profile: Profile | None = None,
     linter: Linter | None = None,
     settings: InboxSettings | None = None,
-    replies: Mapping[str, Sequence[ReplyTemplate]] | None = None,
+    industry: str | None = None,
+    pack: Pack | None = None,
     drafter: ModelDrafter | None = None,
 ) -> Inbox:
     """Rank the mentions that need a reply, cluster them and draft one reply per cluster.
 
     With ``incident`` the brand and window come from the store's ``incidents`` table;
     otherwise give ``brand`` (and optionally ``since``/``until``). ``now`` (default: the
-    window's end, else its newest post) bounds which brand replies count as sent."""
+    window's end, else its newest post) bounds which brand replies count as sent.
+    ``industry`` picks the pack (default: the brand's ``industry`` in the stored brands);
+    the profile (or the linter's) gives the sign-off."""
     if limit < 1:
         raise InputError(f"limit must be >= 1, got {limit}", field="limit")
     if incident is not None:
@@ -437,14 +375,19 @@ def build_inbox(
     if now is None:
         now = until or latest_mention(store, brand=brand, since=since, until=until)
     settings = settings or load_inbox_settings()
-    replies = replies or load_reply_templates()
     linter = linter or (Linter(profile) if profile is not None else default_linter())
+    if pack is None:
+        if industry is None:
+            known = store.load_brands().get(brand)
+            industry = known.industry if known is not None else None
+        pack = load_pack(industry)
+    signoff = (profile or linter.profile).signoff
+    open_spans = brand_incidents(store, brand=brand)
 
     rows = inbox_mentions(store, brand=brand, since=since, until=until, now=now).to_pylist()
-    mentions = _score(rows, settings)
+    mentions = _score(rows, settings, pack, open_spans)
     needing = [m for m in mentions if m.needs_reply]
-    groups = _cluster(needing, settings.similarity)
-    inbox_topics = Counter(t for m in needing for t in m.topics)
+    groups = cluster_mentions(needing, settings.similarity)
     clusters: list[tuple[float, list[Mention]]] = []
     for members in groups:
         members.sort(key=lambda m: (-m.score, m.created_at, m.id))
@@ -454,10 +397,9 @@ def build_inbox(
 
     out = []
     for number, (score, members) in enumerate(clusters[:limit], start=1):
-        intent = _intent(members, settings)
-        topic = _topic(members, inbox_topics, len(needing))
+        lead = members[0]
         platform = _platform(members)
-        draft = _draft(intent, topic, members, platform, facts, replies, linter, drafter, brand)
+        draft = _draft(members, platform, facts, pack, linter, drafter, brand, signoff)
         replied = [m.first_reply_s for m in members if m.first_reply_s is not None]
         first_reply = None
         if replied:
@@ -466,14 +408,14 @@ def build_inbox(
         out.append(
             Cluster(
                 id=number,
-                intent=intent,
+                intent=lead.intent,
                 score=score,
-                label=members[0].text,
+                label=lead.text,
                 mentions=tuple(members),
                 draft=draft,
                 first_reply_s=first_reply,
                 median_reply_s=float(np.median(replied)) if replied else None,
-                topic=topic,
+                topic=lead.topic,
             )
         )
     response, per_author = _response_times(needing, now)
@@ -492,43 +434,68 @@ def build_inbox(
     )
 
 
-def _score(rows: list[dict[str, Any]], settings: InboxSettings) -> list[Mention]:
-    urgent = _term_pattern(settings.urgent)
-    complaint_terms = _term_pattern(settings.complaint)
-    opener = _term_pattern(settings.question_openers)
+def _labels(rows: list[dict[str, Any]]) -> list[Labels | None]:
+    """The stored labels, and the understand stage's for posts it has not labelled yet."""
+    missing = [i for i, r in enumerate(rows) if r["complaint"] is None]
+    fresh = _classifier().classify([rows[i]["text"] or "" for i in missing]) if missing else []
+    out: list[Labels | None] = [None] * len(rows)
+    for i, row in enumerate(rows):
+        if row["complaint"] is not None:
+            out[i] = Labels(
+                complaint=bool(row["complaint"]),
+                sentiment=row["sentiment"] or "neutral",
+                topics=tuple(row["topics"] or ()),
+                question=bool(row["question"]),
+                urgency=bool(row["urgency"]),
+            )
+    for i, labels in zip(missing, fresh, strict=True):
+        out[i] = labels
+    return out
+
+
+@cache
+def _classifier() -> Classifier:
+    return Classifier("fast")
+
+
+def _score(
+    rows: list[dict[str, Any]],
+    settings: InboxSettings,
+    pack: Pack,
+    open_spans: Sequence[tuple[datetime, datetime | None]],
+) -> list[Mention]:
     w = settings.weights
+    labels = _labels(rows)
+    reaches = reach(
+        pa.table(
+            {
+                "author_followers": pa.array([r["author_followers"] for r in rows], pa.int64()),
+                "like_count": pa.array([r["like_count"] for r in rows], pa.int64()),
+                "repost_count": pa.array([r["repost_count"] for r in rows], pa.int64()),
+            }
+        )
+    )
     out = []
-    for row in rows:
+    for row, lab, raw_reach in zip(rows, labels, reaches, strict=True):
+        assert lab is not None
         text = row["text"] or ""
-        question = row["question"]
-        if question is None:
-            stripped = normalise(text)
-            question = "?" in text or bool(opener.match(stripped))
-        urgency = row["urgency"]
-        if urgency is None:
-            urgency = bool(urgent.search(text))
-        if row["sentiment"] is not None:
-            anger = 1.0 if row["sentiment"] == "negative" else 0.0
-        else:
-            anger = max(0.0, -float(_vader().polarity_scores(text)["compound"]))
-        complaint = row["complaint"]
-        if complaint is None:
-            complaint = anger >= settings.complaint_anger or bool(complaint_terms.search(text))
-        engagement = (row["like_count"] or 0) + (row["repost_count"] or 0)
-        followers = row["author_followers"] or 0
-        reach = min(1.0, math.log10(1 + followers + 5 * engagement) / settings.reach_log_max)
+        created = utc(row["created_at"])
+        assert created is not None
+        scores = lab.sentiment_scores
+        anger = float(scores["negative"]) if scores else float(lab.sentiment == "negative")
         repeat = min(1.0, ((row["author_posts"] or 1) - 1) / settings.repeat_saturation)
         first_reply_at = utc(row["first_reply_at"])
         signals = {
-            "question": float(bool(question)),
-            "urgency": float(bool(urgency)),
+            "question": float(lab.question),
+            "urgency": float(lab.urgency),
             "anger": anger,
-            "reach": reach,
+            "reach": min(1.0, float(raw_reach) / settings.reach_max),
             "repeat": repeat,
             "unanswered": 0.0 if first_reply_at else 1.0,
         }
-        created = utc(row["created_at"])
-        assert created is not None
+        intent = classify_intent(
+            text, lab, pack, replies_to_brand=bool(row.get("replies_to_brand"))
+        )
         out.append(
             Mention(
                 platform=row["platform"],
@@ -539,10 +506,17 @@ def _score(rows: list[dict[str, Any]], settings: InboxSettings) -> list[Mention]
                 text=text,
                 score=sum(w[k] * v for k, v in signals.items()),
                 signals=signals,
-                needs_reply=bool(question or urgency or complaint),
-                complaint=bool(complaint),
+                needs_reply=intent not in SILENT,
+                complaint=lab.complaint,
                 first_reply_at=first_reply_at,
-                topics=tuple(row["topics"] or ()),
+                topics=lab.topics,
+                intent=intent,
+                topic=pack.topic_of(text, hints=lab.topics),
+                incident_open=any(
+                    s <= created and (e is None or created < e) for s, e in open_spans
+                ),
+                link=bool(row.get("urls")) or has_link(text),
+                author_name=row.get("author_name"),
             )
         )
     return out
@@ -551,14 +525,41 @@ def _score(rows: list[dict[str, Any]], settings: InboxSettings) -> list[Mention]
 _BLOCK = 256  # rows whose similarities to every earlier text are computed in one product
 
 
-def _cluster(mentions: Sequence[Mention], threshold: float) -> list[list[Mention]]:
+# Intents whose people want the same thing from the brand (help with something that went
+# wrong): within one theme they are one cluster and get one holding reply.
+_ASKING_FOR_HELP = frozenset({"question", "problem", "complaint"})
+
+
+def _group(intent: str) -> str:
+    return "help" if intent in _ASKING_FOR_HELP else intent
+
+
+def cluster_mentions(mentions: Sequence[Mention], threshold: float) -> list[list[Mention]]:
+    """Clusters by meaning: one per theme where the theme is known (questions, problem
+    reports and complaints about it together; thanks and information apart), so one theme
+    from many authors in their own words is one cluster; mentions without a theme group
+    with near-identical texts of the same intent (``_near_duplicates``). The cluster's
+    intent is its best-scored member's."""
+    by_key: dict[tuple[str, str], list[Mention]] = {}
+    loose: dict[str, list[Mention]] = {}
+    for m in sorted(mentions, key=lambda m: (-m.score, m.created_at, m.id)):
+        if m.topic is not None:
+            by_key.setdefault((_group(m.intent), m.topic), []).append(m)
+        else:
+            loose.setdefault(m.intent, []).append(m)
+    out = list(by_key.values())
+    for group in loose.values():
+        out.extend(_near_duplicates(group, threshold))
+    return out
+
+
+def _near_duplicates(mentions: Sequence[Mention], threshold: float) -> list[list[Mention]]:
     """Leader clustering in score order: each mention joins the earliest cluster whose
     leader it resembles most (cosine >= threshold), or leads a new one. Identical normalised
     texts are grouped before any vector is built; similarities are computed a block of rows
     at a time against every earlier text."""
     by_text: dict[str, list[Mention]] = {}
-    ordered = sorted(mentions, key=lambda m: (-m.score, m.created_at, m.id))
-    for m in ordered:
+    for m in mentions:
         by_text.setdefault(normalise(m.text), []).append(m)
     keys = list(by_text)
     if not keys:
@@ -585,29 +586,6 @@ def _cluster(mentions: Sequence[Mention], threshold: float) -> list[list[Mention
     return [[m for k in group for m in by_text[keys[k]]] for group in members]
 
 
-def _intent(members: Sequence[Mention], settings: InboxSettings) -> str:
-    votes: Counter[str] = Counter()
-    for name, terms in settings.intents:
-        pattern = _term_pattern(terms)
-        votes[name] = sum(bool(pattern.search(m.text)) for m in members[:50])
-    if votes and max(votes.values()) > 0:
-        top = max(votes.values())
-        return next(name for name, _ in settings.intents if votes[name] == top)
-    return "complaint" if any(m.complaint for m in members) else "other"
-
-
-def _topic(members: Sequence[Mention], inbox_topics: Counter[str], inbox_size: int) -> str | None:
-    """What sets the cluster apart: of the topics at least a third of it talks about, the
-    one most over-represented against the whole inbox ("botnet on my modem" is labelled
-    both no-connection and security; security is what is particular to it). None if no
-    topic reaches a third."""
-    counts = Counter(t for m in members for t in m.topics)
-    common = [t for t, c in counts.items() if 3 * c >= len(members)]
-    if not common:
-        return None
-    return max(common, key=lambda t: counts[t] * inbox_size / inbox_topics[t])
-
-
 def _platform(members: Sequence[Mention]) -> str:
     """The platform most of the cluster wrote on (X's rules where it is none of the four)."""
     platform = Counter(m.platform for m in members).most_common(1)[0][0]
@@ -615,44 +593,43 @@ def _platform(members: Sequence[Mention]) -> str:
 
 
 def _draft(
-    intent: str,
-    topic: str | None,
     members: Sequence[Mention],
     platform: str,
     facts: Facts | None,
-    replies: Mapping[str, Sequence[ReplyTemplate]],
+    pack: Pack,
     linter: Linter,
     drafter: ModelDrafter | None,
     brand: str,
+    signoff: str | None,
 ) -> Draft:
-    known = set() if facts is None else {k for k in ("what", "who", "do", "doing",
-                                                       "next_update", "link", "changed",
-                                                       "brand") if getattr(facts, k)}  # fmt: skip
+    lead = members[0]
     to_complaint = any(m.complaint for m in members)
-    chosen: tuple[ReplyTemplate, str, list[Finding]] | None = None
-    last: tuple[ReplyTemplate, str, list[Finding]] | None = None
-    # Replies written for the cluster's topic first, then the general ones, each in file order.
-    ordered = sorted(replies[intent], key=lambda t: not t.topics)
-    for template in ordered:
-        if not set(template.uses) <= known or (template.topics and topic not in template.topics):
-            continue
-        text = fill_facts(template.text, facts) if facts is not None else template.text
-        findings = linter.lint(text, kind="reply")
-        last = (template, text, findings)
-        if fits(text, platform) and not linter.has_errors(findings):
-            chosen = last
-            break
+    name = first_name(lead.author_name) if len(members) == 1 else None
+    reply = compose_reply(
+        pack,
+        lead.intent,
+        lead.topic,
+        # "We know about it" only if an incident was open when every one of them posted.
+        incident_open=all(m.incident_open for m in members),
+        # The link warning only if every one of them carries a link.
+        link=all(m.link for m in members),
+        linter=linter,
+        facts=facts,
+        name=name,
+        signoff=signoff,
+        brand=brand,
+    )
+    if reply is None:
+        raise InputError(f"intent {lead.intent!r} needs no reply", field="intent")
+    text, findings = reply.text, list(reply.findings)
     note = None
-    if chosen is None:
-        assert last is not None  # the last template of each intent needs no facts
-        chosen = last
+    if not reply.passed or not fits(text, platform):
         note = "no reply template passed the linter and fitted; rewrite before sending"
-    template, text, findings = chosen
     source = "template"
     if drafter is not None:
         proposal = drafter.reply(
             brand=brand,
-            intent=intent,
+            intent=lead.intent,
             examples=[m.text for m in members],
             count=len(members),
             template=text,
@@ -662,18 +639,16 @@ def _draft(
         note = proposal.reason
         if proposal.accepted and proposal.text is not None:
             text, findings, source = proposal.text, list(proposal.findings), "model"
-    media = template.media if source == "template" else ()
-    reasons = list(review_reasons(text, media=media, to_complaint=to_complaint, platform=platform))
+    reasons = list(review_reasons(text, to_complaint=to_complaint, platform=platform))
     if linter.has_errors(findings):
         reasons.append("the linter reports errors in this draft")
     return Draft(
         text=text,
-        intent=intent,
+        intent=lead.intent,
         platform=platform,
         length=weighted_length(text, platform),
         source=source,
         findings=tuple(findings),
-        media=media,
         needs_review=bool(reasons),
         review_reasons=tuple(reasons),
         note=note,

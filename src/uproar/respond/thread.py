@@ -19,9 +19,11 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import regex
 
@@ -31,70 +33,176 @@ from uproar.respond.datafiles import load_toml
 from uproar.respond.lint import Linter, Profile, default_linter
 from uproar.respond.platforms import fits, link_spans, max_length, rules_for, weighted_length
 
-REQUIRED_FACTS: tuple[str, ...] = ("brand", "what", "who", "do", "doing", "next_update", "link")
-OPTIONAL_FACTS: tuple[str, ...] = ("update", "changed", "previous", "hashtag")
+REQUIRED_FACTS: tuple[str, ...] = ("brand", "what", "link")
+TEXT_FACTS: tuple[str, ...] = ("who", "do", "doing", "next_update")
+OPTIONAL_FACTS: tuple[str, ...] = (
+    *TEXT_FACTS,
+    "update",
+    "changed",
+    "previous",
+    "hashtag",
+    "stage",
+)
+# Statuspage's incident lifecycle; each stage's required facts are in templates/thread.toml.
+STAGES: tuple[str, ...] = ("investigating", "identified", "monitoring", "resolved")
 
 
 @dataclass(frozen=True, slots=True)
 class Facts:
-    """What the brand knows right now. Text fields are phrases that slot into sentences:
-    ``what`` a clause ("broadband is down"), ``who`` a noun phrase ("customers in
-    Auckland"), ``do`` an instruction ("restart your modem"), ``doing`` an -ing phrase
-    ("working through the night to restore service"), ``next_update`` a time."""
+    """What the brand knows right now. Each text fact may be written as a sentence, a clause
+    or a fragment, in any case, with or without a full stop: ``parse_facts`` brings it to
+    the shape its sentence needs (``what`` a clause, ``who`` a noun phrase, ``do`` an
+    instruction, ``doing`` an -ing phrase, ``next_update`` a time with its preposition) or,
+    when it is a whole sentence of its own, keeps it whole (``sentences``)."""
 
     brand: str
     what: str
-    who: str
-    do: str
-    doing: str
-    next_update: str
     link: str
+    who: str | None = None
+    do: str | None = None
+    doing: str | None = None
+    next_update: str | None = None
     update: int = 1
     changed: str | None = None
     previous: int = 0
     hashtag: str | None = None
+    stage: str = "investigating"
+    # Facts written as whole sentences: their sections use them as they stand.
+    sentences: frozenset[str] = frozenset()
     source: str | None = field(default=None, compare=False)
 
 
-def parse_facts(data: Mapping[str, Any], *, source: str = "<facts>") -> Facts:
-    """Validate a parsed facts document; errors name the file and the key."""
+def parse_facts(
+    data: Mapping[str, Any],
+    *,
+    source: str = "<facts>",
+    tz: str | None = None,
+    templates: ThreadTemplates | None = None,
+) -> Facts:
+    """Validate a parsed facts document and shape its text; errors name the file and key.
+    ``tz`` (an IANA zone, e.g. "Pacific/Auckland") shows a ``next_update`` given as an ISO
+    date-time as people write local times ("by 11:30pm NZST")."""
+    templates = templates or load_templates()
     values: dict[str, Any] = {}
-    for key in REQUIRED_FACTS:
-        value = data.get(key)
-        if value is None:
-            raise InputError(f"missing key {key!r}", file=source, field=key)
-        if not isinstance(value, str) or not value.strip():
-            raise InputError(f"{key!r} must be a non-empty string", file=source, field=key)
-        values[key] = _clean(value)
     unknown = sorted(set(data) - set(REQUIRED_FACTS) - set(OPTIONAL_FACTS))
     if unknown:
         raise InputError(f"unknown key {unknown[0]!r}", file=source, field=unknown[0])
+    for key in (*REQUIRED_FACTS, *TEXT_FACTS, "changed", "hashtag"):
+        value = data.get(key)
+        if value is None:
+            if key in REQUIRED_FACTS:
+                raise InputError(f"missing key {key!r}", file=source, field=key)
+            continue
+        if isinstance(value, datetime) and key == "next_update":
+            value = value.isoformat()
+        if not isinstance(value, str) or not value.strip():
+            raise InputError(f"{key!r} must be a non-empty string", file=source, field=key)
+        values[key] = _clean(value)
     for key, low in (("update", 1), ("previous", 0)):
         value = data.get(key, low)
         if not isinstance(value, int) or isinstance(value, bool) or value < low:
             raise InputError(f"{key!r} must be a whole number >= {low}", file=source, field=key)
         values[key] = value
-    for key in ("changed", "hashtag"):
-        value = data.get(key)
-        if value is not None and (not isinstance(value, str) or not value.strip()):
-            raise InputError(f"{key!r} must be a non-empty string", file=source, field=key)
-        values[key] = _clean(value) if value is not None else None
-    if values["update"] > 1 and values["changed"] is None:
+    if values["update"] > 1 and values.get("changed") is None:
         raise InputError(
             "a follow-up (update > 1) must say what changed", file=source, field="changed"
         )
-    if values["hashtag"] and not values["hashtag"].startswith("#"):
+    if values.get("hashtag") and not values["hashtag"].startswith("#"):
         values["hashtag"] = "#" + values["hashtag"]
+    stage = data.get("stage", "identified" if values.get("doing") else "investigating")
+    if stage not in STAGES:
+        raise InputError(
+            f"'stage' must be one of {', '.join(STAGES)}, got {stage!r}", file=source, field="stage"
+        )
+    values["stage"] = stage
     link = values["link"]
     if not regex.match(r"https?://", link, regex.IGNORECASE):
         link = "https://" + link
     if " " in link or not link_spans(link, "mastodon"):
         raise InputError(f"'link' is not a web address: {link!r}", file=source, field="link")
     values["link"] = link
-    return Facts(**values, source=source)
+    if values.get("next_update"):
+        values["next_update"] = local_time(values["next_update"], tz, source=source)
+    sentences = set()
+    for key in (*TEXT_FACTS, "what", "changed"):
+        if values.get(key) is None:
+            continue
+        shaped, whole = shape_fact(key, values[key], templates)
+        values[key] = shaped
+        if whole:
+            sentences.add(key)
+    return Facts(**values, sentences=frozenset(sentences), source=source)
 
 
-def load_facts(path: str | Path) -> Facts:
+_ISO = regex.compile(r"^\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d)?(?:Z|[+-]\d\d:?\d\d)?$")
+
+
+def local_time(value: str, tz: str | None, *, source: str = "<facts>") -> str:
+    """An ISO date-time as people write a time: "11:30pm NZST", "8am AEDT" (in ``tz``, or
+    UTC); any other text is returned as written."""
+    if not _ISO.match(value):
+        return value
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise InputError(f"next_update: {exc}", file=source, field="next_update") from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    try:
+        zone = ZoneInfo(tz) if tz else UTC
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise InputError(f"unknown time zone {tz!r}", field="tz") from exc
+    local = moment.astimezone(zone)
+    hour = local.hour % 12 or 12
+    clock = f"{hour}:{local.minute:02d}" if local.minute else f"{hour}"
+    suffix = "am" if local.hour < 12 else "pm"
+    if local.hour == 12 and local.minute == 0:
+        clock, suffix = "noon", ""
+    return f"{clock}{suffix} {local.tzname() or ''}".strip()
+
+
+_PREPOSITION = regex.compile(
+    r"^(?:by|at|around|before|after|in|within|on|from|tomorrow|tonight|this|next|later|soon|"
+    r"every|once|as soon)\b",
+    regex.IGNORECASE,
+)
+
+
+def shape_fact(key: str, value: str, templates: ThreadTemplates) -> tuple[str, bool]:
+    """``(text, whole)``: the fact as its section's fragment, or ``whole`` when it is a
+    sentence that must stand alone (then ``text`` is that sentence, capitalised, with no
+    final full stop: templates add their own)."""
+    shape = templates.shapes.get(key)
+    text = value
+    if shape is not None:
+        for pattern in shape.strip:
+            text = pattern.sub("", text, count=1)
+        text = text.strip(" ,;:") or value
+        if not shape.fragment.search(text):
+            return _capitalise(value), True
+    if key in ("who", "do", "doing"):
+        text = _lower_first(text, templates.lower)
+    if key == "next_update" and not _PREPOSITION.match(text):
+        text = "by " + text
+    if key == "next_update":
+        text = _lower_first(text, templates.lower)
+    return text, False
+
+
+def _capitalise(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _lower_first(text: str, common: frozenset[str]) -> str:
+    """Lower-case the first word when it is a common word (not a name) or an -ing verb."""
+    first = text.split(" ", 1)[0]
+    plain = first[:1].isupper() and first[1:] == first[1:].lower()
+    if plain and (first.lower().strip(",") in common or first.lower().endswith("ing")):
+        return first[:1].lower() + text[1:]
+    return text
+
+
+def load_facts(path: str | Path, *, tz: str | None = None) -> Facts:
     """Read a facts TOML file (keys: ``REQUIRED_FACTS``, optionally ``OPTIONAL_FACTS``)."""
     path = Path(path)
     try:
@@ -103,7 +211,7 @@ def load_facts(path: str | Path) -> Facts:
         raise InputError("facts file not found", file=str(path)) from exc
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"not valid TOML: {exc}", file=str(path)) from exc
-    return parse_facts(data, source=str(path))
+    return parse_facts(data, source=str(path), tz=tz)
 
 
 def example_facts(name: str = "kiwinet-update1") -> Facts:
@@ -116,9 +224,13 @@ def example_facts(name: str = "kiwinet-update1") -> Facts:
 
 
 def _clean(value: str) -> str:
-    """One line, no doubled spaces, no closing full stop (templates add their own)."""
+    """One line, no doubled spaces, no closing full stops (templates add their own)."""
     text = " ".join(value.split())
-    return text[:-1] if text.endswith(".") and not text.endswith("..") else text
+    if sum(c.isalpha() for c in text) > 8 and text.isupper():
+        text = text.capitalize()  # a fact typed in capitals is not meant to shout
+    while text.endswith(".") and not text.endswith(".."):
+        text = text[:-1].rstrip()
+    return text
 
 
 # -- templates -----------------------------------------------------------------------------
@@ -129,6 +241,13 @@ class Section:
     uses: tuple[str, ...] = ()
     when: str = "always"
     optional: bool = False
+    stages: tuple[str, ...] = STAGES
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    strip: tuple[regex.Pattern[str], ...]
+    fragment: regex.Pattern[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +255,9 @@ class ThreadTemplates:
     sections: tuple[Section, ...]
     numbered: Mapping[str, bool]
     joiner: Mapping[str, str]
+    required: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    shapes: Mapping[str, Shape] = field(default_factory=dict)
+    lower: frozenset[str] = frozenset()
 
 
 def load_templates(path: str | Path | None = None) -> ThreadTemplates:
@@ -153,6 +275,9 @@ def _parse_templates(data: dict[str, Any], source: str) -> ThreadTemplates:
         when = spec.get("when", "always")
         if when not in ("always", "first", "follow-up"):
             raise ConfigError(f"{source}: {key}.when must be always|first|follow-up", key=key)
+        stages = tuple(spec.get("stages", STAGES))
+        if not stages or any(st not in STAGES for st in stages):
+            raise ConfigError(f"{source}: {key}.stages must name some of {STAGES}", key=key)
         sections.append(
             Section(
                 name=str(spec.get("name", key)),
@@ -160,15 +285,30 @@ def _parse_templates(data: dict[str, Any], source: str) -> ThreadTemplates:
                 uses=tuple(spec.get("uses", ())),
                 when=when,
                 optional=bool(spec.get("optional", False)),
+                stages=stages,
             )
         )
     if not sections:
         raise ConfigError(f"{source}: no [[sections]]", file=source, key="sections")
     platforms = data.get("platforms", {})
+    flags = regex.IGNORECASE | regex.VERSION0
+    try:
+        shapes = {
+            name: Shape(
+                strip=tuple(regex.compile(p, flags) for p in spec.get("strip", [])),
+                fragment=regex.compile(spec.get("fragment", "."), flags),
+            )
+            for name, spec in data.get("shapes", {}).items()
+        }
+    except regex.error as exc:
+        raise ConfigError(f"{source}: shapes: bad pattern: {exc}", key="shapes") from exc
     return ThreadTemplates(
         sections=tuple(sections),
         numbered={p: bool(v.get("numbered", True)) for p, v in platforms.items()},
         joiner={p: str(v.get("joiner", " ")) for p, v in platforms.items()},
+        required={k: tuple(v.get("required", ())) for k, v in data.get("stages", {}).items()},
+        shapes=shapes,
+        lower=frozenset(w.lower() for w in data.get("words", {}).get("lower", [])),
     )
 
 
@@ -187,6 +327,25 @@ def fill_facts(template: str, facts: Facts) -> str:
         return text[:1].upper() + text[1:] if name[:1].isupper() else text
 
     return str(_PLACEHOLDER.sub(value, template))
+
+
+_URL = regex.compile(r"https?://\S+")
+
+
+def _reads_well(text: str) -> bool:
+    """At most one colon per sentence, links aside."""
+    bare = _URL.sub("", text)
+    return all(part.count(":") <= 1 for part in regex.split(r"(?<=[.!?])\s+", bare))
+
+
+def _section_text(section: Section, template: str, facts: Facts) -> str:
+    """The section's sentence: the template filled, or the fact itself where it was
+    written as a whole sentence (so "Our engineers are replacing..." is never slotted
+    into "Our team is ...")."""
+    whole = [u for u in section.uses if u in facts.sentences]
+    if whole and section.name != "what":
+        return " ".join(f"{getattr(facts, u)}." for u in whole)
+    return fill_facts(template, facts)
 
 
 # -- the thread ----------------------------------------------------------------------------
@@ -247,19 +406,37 @@ def compose_thread(
     if start < 0:
         raise InputError("previous must be >= 0", field="previous")
     follow_up = facts.update > 1
+    missing = [k for k in templates.required.get(facts.stage, ()) if getattr(facts, k) is None]
+    if missing:
+        raise InputError(
+            f"a {facts.stage!r} update needs {', '.join(repr(k) for k in missing)}",
+            file=facts.source,
+            field=missing[0],
+        )
     active = [
         (i, s)
         for i, s in enumerate(templates.sections)
-        if s.when == "always" or (s.when == "follow-up") == follow_up
+        if (s.when == "always" or (s.when == "follow-up") == follow_up)
+        and facts.stage in s.stages
+        and all(getattr(facts, u, None) is not None for u in s.uses)
     ]
-    choice = {i: 0 for i, _ in active}
+    # Start each section at its first phrasing that reads well with these facts (one colon
+    # at most per sentence: "Update 2: we've found the cause: ..." takes the next one).
+    choice = {
+        i: next((k for k, v in enumerate(s.variants) if _reads_well(_section_text(s, v, facts))), 0)
+        for i, s in active
+    }
     while True:
-        sentences = [_Sentence(fill_facts(s.variants[choice[i]], facts), i) for i, s in active]
+        sentences = [
+            _Sentence(_section_text(s, s.variants[choice[i]], facts), i) for i, s in active
+        ]
         posts = _pack(sentences, platform, templates, start, facts.hashtag)
-        if len(posts) > 1 and all(templates.sections[sec].optional for *_, sec in posts[-1][1]):
+        if len(posts) > 1 and any(templates.sections[x.section].optional for x in sentences):
             # An optional sentence (the thanks) is not worth a post of its own.
             kept = [x for x in sentences if not templates.sections[x.section].optional]
-            posts = _pack(kept, platform, templates, start, facts.hashtag)
+            shorter = _pack(kept, platform, templates, start, facts.hashtag)
+            if len(shorter) < len(posts):
+                posts = shorter
         objections = _lint(posts, linter, facts)
         if not objections:
             break

@@ -449,7 +449,6 @@ _SCENARIO_KEYS = {
     "geo_share",
 }
 _BRAND_SIM_KEYS = {
-    "industry",
     "timezone",
     "mentions_per_hour",
     "complaint_share",
@@ -461,7 +460,9 @@ _BRAND_SIM_KEYS = {
     "reply_share",
     "quote_share",
 }
-_BRAND_KEYS = {"name", "handles", "keywords", "hashtags", "regions", "peers"} | _BRAND_SIM_KEYS
+_BRAND_KEYS = {
+    "name", "handles", "keywords", "hashtags", "regions", "peers", "industry"
+} | _BRAND_SIM_KEYS  # fmt: skip
 _INCIDENT_KEYS = {
     "id",
     "brand",

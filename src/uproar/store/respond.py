@@ -39,6 +39,23 @@ def incident_window(store: Store, incident_id: str) -> tuple[str, datetime, date
     return str(row[0]), start, utc(row[2])
 
 
+def brand_incidents(store: Store, *, brand: str) -> list[tuple[datetime, datetime | None]]:
+    """``(start, end)`` of every stored incident of ``brand`` (``end`` None while open):
+    the inbox may say "we know about it" only to posts inside one of these."""
+    if not table_exists(store, "incidents"):
+        return []
+    rows = store.connection.execute(
+        'SELECT start, "end" FROM incidents WHERE brand = $brand ORDER BY start',
+        {"brand": brand},
+    ).fetchall()
+    out = []
+    for start, end in rows:
+        begin = utc(start)
+        assert begin is not None
+        out.append((begin, utc(end)))
+    return out
+
+
 _MENTIONS = """
 WITH window_posts AS (
     SELECT * FROM posts
@@ -62,11 +79,13 @@ authors AS (
     SELECT platform, author_id, count(*) AS author_posts
     FROM window_posts GROUP BY platform, author_id
 )
-SELECT w.platform, w.id, w.created_at, w.text, w.author_id, w.author_handle,
+SELECT w.platform, w.id, w.created_at, w.text, w.author_id, w.author_handle, w.author_name,
        w.author_followers, w.like_count, w.repost_count, w.urls,
        {labels}
        r.first_reply_at, r.first_reply_id, coalesce(r.brand_replies, 0) AS brand_replies,
-       a.author_posts
+       a.author_posts,
+       EXISTS (SELECT 1 FROM posts b WHERE b.platform = w.platform AND b.id = w.reply_to_id
+               AND b.own_brand = $brand) AS replies_to_brand
 FROM window_posts w
 {labels_join}
 LEFT JOIN replies r ON r.platform = w.platform AND r.reply_to_id = w.id

@@ -467,6 +467,7 @@ class Store:
                     "hashtags": list(b.hashtags),
                     "regions": list(b.regions),
                     "peers": list(b.peers),
+                    **({"industry": b.industry} if b.industry else {}),
                 }
                 con.execute(
                     "INSERT OR REPLACE INTO brands VALUES ($id, $name, $config)",

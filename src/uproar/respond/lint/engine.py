@@ -5,15 +5,23 @@ character columns within that line, ``end`` inclusive, so the flagged text is
 ``line_text[start - 1 : end]``. Alerts about the whole draft (missing facts, readability)
 point at its first non-blank line. A match that runs over a line break is clipped to the
 line it starts on.
+
+Before the rules read a draft, text that is not the brand's prose (handles, an agent's
+sign-off such as ``^JK``, the profile's known product terms) is blanked with spaces of the
+same length (``voice.toml``), so offsets still point into the draft as written.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
+
+import regex
 
 from uproar.errors import InputError, RuleError
 from uproar.records import Finding
@@ -60,6 +68,46 @@ def load_rules(profile: Profile) -> list[Rule]:
     return rules
 
 
+@dataclass(frozen=True, slots=True)
+class Voice:
+    """The shipped ``voice.toml``: what to blank before linting, how to guess a kind."""
+
+    mask: tuple[str, ...]
+    kinds: Mapping[str, tuple[str, ...]]
+
+
+@cache
+def shipped_voice() -> Voice:
+    data = tomllib.loads((resources.files("uproar.respond.lint") / "voice.toml").read_text("utf-8"))
+    return Voice(
+        mask=tuple(data["mask"]["patterns"]),
+        kinds={k: tuple(v) for k, v in data["kinds"].items()},
+    )
+
+
+def _any_of(patterns: Sequence[str]) -> regex.Pattern[str]:
+    body = "|".join(f"(?:{p})" for p in patterns) or "(?!)"
+    return regex.compile(body, regex.IGNORECASE | regex.MULTILINE | regex.VERSION0)
+
+
+@cache
+def _kind_patterns() -> tuple[regex.Pattern[str], regex.Pattern[str], regex.Pattern[str]]:
+    kinds = shipped_voice().kinds
+    return _any_of(kinds["reply"]), _any_of(kinds["resolved"]), _any_of(kinds["ongoing"])
+
+
+def detect_kind(text: str) -> str:
+    """Guess what a draft is: ``reply`` when it addresses someone (a handle, a greeting by
+    name, a request to them), ``resolved`` when it says the problem is fixed and nothing is
+    still going on, else ``update``."""
+    reply, resolved, ongoing = _kind_patterns()
+    if reply.search(text):
+        return "reply"
+    if resolved.search(text) and not ongoing.search(text):
+        return "resolved"
+    return "update"
+
+
 class Linter:
     """Lints drafts against a profile's rules. Build once; ``lint`` is cheap and thread-safe.
 
@@ -88,6 +136,7 @@ class Linter:
             level = self.profile.levels.get(rule.id)
             active.append(dataclasses.replace(rule, level=level) if level else rule)
         self.rules: tuple[Rule, ...] = tuple(active)
+        self._mask = _any_of(shipped_voice().mask + self.profile.mask_patterns())
         self.checks: tuple[Check, ...] = tuple(compile_rule(r) for r in active)
         # Per draft kind, a prefilter: one Aho-Corasick pass over the draft picks the checks
         # whose trigger could match (see prefilter.py); the rest cannot fire and are skipped.
@@ -103,13 +152,24 @@ class Linter:
             self._parts[kind] = parts
             self._prefilter[kind] = Prefilter([checks[ci].gates[pi] for ci, pi in parts])
 
-    def lint(self, text: str, *, kind: str = "update", line_offset: int = 0) -> list[Finding]:
+    def mask(self, text: str) -> str:
+        """The draft with handles, sign-offs and known terms blanked (same length)."""
+        return str(self._mask.sub(lambda m: " " * len(m.group()), text))
+
+    def lint(self, text: str, *, kind: str | None = None, line_offset: int = 0) -> list[Finding]:
         """Findings for one draft, sorted by position. ``kind`` is ``update`` (a status
-        update: the facts check applies) or ``reply`` (a reply to a customer)."""
+        update: what, who, what to do, next update), ``resolved`` (a resolution notice: what
+        happened and that it is fixed) or ``reply`` (a reply to one person); ``None``
+        guesses it (``detect_kind``)."""
+        if kind is None:
+            kind = detect_kind(text)
         if kind not in DRAFT_KINDS:
             raise InputError(
                 f"draft kind must be one of {', '.join(DRAFT_KINDS)}, got {kind!r}", field="kind"
             )
+        if not text.strip():
+            return []
+        text = self.mask(text)
         if not text.strip():
             return []
         doc = Document(text)
@@ -134,11 +194,13 @@ class Linter:
             check = every[index]
             rule = check.rule
             for hit in check.run_selected(doc, selections[index]):
+                if hit.level is None and kind in rule.kind_levels:
+                    hit = dataclasses.replace(hit, level=rule.kind_levels[kind])
                 finding = self._finding(doc, hit, rule, line_offset)
                 findings.setdefault((rule.id, finding.line, finding.start), finding)
         return sorted(findings.values(), key=lambda f: (f.line, f.start, f.end, f.rule))
 
-    def lint_lines(self, text: str, *, kind: str = "update") -> list[Finding]:
+    def lint_lines(self, text: str, *, kind: str | None = None) -> list[Finding]:
         """Each non-blank line as its own draft; findings carry that line's number."""
         out: list[Finding] = []
         for number, line in enumerate(text.split("\n"), start=1):

@@ -165,3 +165,37 @@ def evaluate(linter: Linter, drafts: Sequence[Draft]) -> list[EvalReport]:
     if held:
         reports.append(_score(held, "held-out"))
     return reports
+
+
+@dataclass(frozen=True, slots=True)
+class RealReplies:
+    """The linter on real agent replies (TWCS): the share with an error-level finding."""
+
+    replies: int
+    with_error: int
+    by_rule: tuple[tuple[str, int], ...]
+
+    @property
+    def error_share(self) -> float:
+        return self.with_error / self.replies if self.replies else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "replies": self.replies,
+            "with_error": self.with_error,
+            "error_share": self.error_share,
+            "by_rule": dict(self.by_rule),
+        }
+
+
+def score_real_replies(linter: Linter, texts: Sequence[str]) -> RealReplies:
+    """Lint each real reply as a reply (target: at most 2% with an error)."""
+    counts: dict[str, int] = {}
+    with_error = 0
+    for text in texts:
+        errors = {f.rule for f in linter.lint(text, kind="reply") if f.severity == "error"}
+        with_error += bool(errors)
+        for rule in errors:
+            counts[rule] = counts.get(rule, 0) + 1
+    ranked = tuple(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+    return RealReplies(replies=len(texts), with_error=with_error, by_rule=ranked)

@@ -13,6 +13,12 @@ A profile is TOML::
     [profile.levels]                 # change a rule's level
     "Uproar.Jargon" = "error"
 
+    [voice]
+    emoji = "warm"                   # none | warm (friendly emoji allowed) | any
+    signoff = "^KN"                  # the brand's sign-off, added to inbox drafts
+    mask = ['~[A-Z]{2}$']            # more text that is not prose (agents' sign-offs)
+    known_terms = ["PE router"]      # product terms its customers know: never flagged
+
     [terms]
     banned = ["glitch", "blip"]      # generated existence rule Profile.Banned
     banned_level = "error"
@@ -22,6 +28,7 @@ A profile is TOML::
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -33,6 +40,14 @@ from uproar.records import Severity
 from uproar.respond.lint.rules import LEVELS, TONES, Rule
 
 DEFAULT_STYLES: tuple[str, ...] = ("Uproar", "Plain")
+EMOJI: tuple[str, ...] = ("none", "warm", "any")
+# Rules the voice's emoji setting switches off: "warm" allows friendly emoji and smileys,
+# "any" every emoji (mocking ones included).
+_EMOJI_OFF: dict[str, frozenset[str]] = {
+    "none": frozenset(),
+    "warm": frozenset({"Uproar.Emoji"}),
+    "any": frozenset({"Uproar.Emoji", "Uproar.FlippantEmoji", "Uproar.Emoticon"}),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +63,18 @@ class Profile:
     banned: tuple[str, ...] = ()
     banned_level: Severity = "error"
     prefer: Mapping[str, str] = field(default_factory=dict)
+    emoji: str = "warm"
+    signoff: str | None = None
+    mask: tuple[str, ...] = ()
+    known_terms: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        if self.emoji not in EMOJI:
+            raise ConfigError(
+                f"profile {self.name!r}: voice.emoji must be one of {', '.join(EMOJI)}, "
+                f"got {self.emoji!r}",
+                key="voice.emoji",
+            )
         if self.tone not in TONES:
             raise ConfigError(
                 f"profile {self.name!r}: tone must be one of {', '.join(TONES)}, got {self.tone!r}",
@@ -69,7 +94,15 @@ class Profile:
             )
 
     def enabled(self, rule_id: str) -> bool:
+        if rule_id in _EMOJI_OFF[self.emoji]:
+            return False
         return rule_id not in self.disable and rule_id.split(".", 1)[0] not in self.disable
+
+    def mask_patterns(self) -> tuple[str, ...]:
+        """Regexes for text the rules must not read: its sign-off, its known terms."""
+        own = (re.escape(self.signoff) + r"(?=\s*$)",) if self.signoff else ()
+        terms = tuple(r"\b" + _literal(t) + r"\b" for t in self.known_terms)
+        return self.mask + own + terms
 
     def generated_rules(self) -> list[Rule]:
         """The brand's own terms as Vale-format rules: Profile.Banned, Profile.Preferred."""
@@ -106,8 +139,6 @@ class Profile:
 
 def _literal(term: str) -> str:
     """Brand terms are words, not regexes: escape them, let spaces match any whitespace."""
-    import re
-
     return r"\s+".join(re.escape(part) for part in term.split())
 
 
@@ -123,7 +154,7 @@ def parse_profile(
     data: Mapping[str, Any], *, source: str = "<profile>", base: Path | None = None
 ) -> Profile:
     """Validate a parsed profile document; errors name the file and key."""
-    unknown = set(data) - {"profile", "terms"}
+    unknown = set(data) - {"profile", "terms", "voice"}
     if unknown:
         key = sorted(unknown)[0]
         raise ConfigError(f"{source}: unknown table {key!r}", file=source, key=key)
@@ -164,6 +195,27 @@ def parse_profile(
         raise ConfigError(
             f"{source}: terms.prefer must map terms to strings", file=source, key="terms.prefer"
         )
+    voice = data.get("voice", {})
+    if not isinstance(voice, Mapping):
+        raise ConfigError(f"{source}: [voice] must be a table", file=source, key="voice")
+    for key in voice:
+        if key not in {"emoji", "signoff", "mask", "known_terms"}:
+            raise ConfigError(f"{source}: unknown key voice.{key}", file=source, key=f"voice.{key}")
+    signoff = voice.get("signoff")
+    if signoff is not None and (not isinstance(signoff, str) or not signoff.strip()):
+        raise ConfigError(
+            f"{source}: voice.signoff must be a non-empty string", file=source, key="voice.signoff"
+        )
+    mask = _strings(voice.get("mask", []), "voice.mask", source)
+    for pattern in mask:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ConfigError(
+                f"{source}: voice.mask: bad regular expression {pattern!r}: {exc}",
+                file=source,
+                key="voice.mask",
+            ) from exc
     tone = prof.get("tone", "chatty")
     banned_level = terms.get("banned_level", "error")
     try:
@@ -177,6 +229,10 @@ def parse_profile(
             banned=_strings(terms.get("banned", []), "terms.banned", source),
             banned_level=banned_level,
             prefer=dict(prefer),
+            emoji=voice.get("emoji", "warm"),
+            signoff=signoff,
+            mask=mask,
+            known_terms=_strings(voice.get("known_terms", []), "voice.known_terms", source),
         )
     except ConfigError as exc:
         raise ConfigError(f"{source}: {exc.message}", file=source, **exc.context) from exc

@@ -7,7 +7,9 @@ carry:
 
 * ``category`` (required): one of :data:`CATEGORIES`, shown in the JSON output;
 * ``examples``: ``{bad: [...], good: [...]}``, run by the test suite;
-* ``applies_to``: draft kinds the rule checks (``update``, ``reply``; default both);
+* ``applies_to``: draft kinds the rule checks (``update``, ``reply``, ``resolved``; default
+  all three);
+* ``kind_levels``: a different level for some draft kinds (``{reply: warning}``);
 * ``tones``: profile tones under which the rule is active (default: all).
 
 Anything else is an error that names the file and the key, so a typo never silently
@@ -40,7 +42,9 @@ CATEGORIES: tuple[str, ...] = (
     "readability",
 )
 LEVELS: tuple[Severity, ...] = ("suggestion", "warning", "error")
-DRAFT_KINDS: tuple[str, ...] = ("update", "reply")
+# update: a broadcast status update; reply: an answer to one person; resolved: the notice
+# that a problem is over.
+DRAFT_KINDS: tuple[str, ...] = ("update", "reply", "resolved")
 TONES: tuple[str, ...] = ("chatty", "neutral", "formal")
 
 # Keys every rule may carry (Vale's header keys and Uproar's additions).
@@ -51,6 +55,7 @@ _COMMON = {
     "category",
     "examples",
     "applies_to",
+    "kind_levels",
     "tones",
     "link",
     "description",
@@ -113,6 +118,7 @@ class Rule:
     scope: str = "text"
     suggestion: str | None = None
     applies_to: tuple[str, ...] = DRAFT_KINDS
+    kind_levels: Mapping[str, Severity] = field(default_factory=dict)
     tones: tuple[str, ...] = TONES
     bad: tuple[str, ...] = ()
     good: tuple[str, ...] = ()
@@ -169,6 +175,11 @@ def parse_rule(data: Any, *, rule_id: str, source: str) -> Rule:
     )
     if not applies or any(a not in DRAFT_KINDS for a in applies):
         raise _fail(source, rule_id, "applies_to", f"expected some of {', '.join(DRAFT_KINDS)}")
+    kind_levels = data.get("kind_levels", {})
+    if not isinstance(kind_levels, Mapping) or any(
+        k not in DRAFT_KINDS or v not in LEVELS for k, v in kind_levels.items()
+    ):
+        raise _fail(source, rule_id, "kind_levels", "expected {draft kind: level}")
     tones = _str_list(data.get("tones", list(TONES)), source=source, rule_id=rule_id, key="tones")
     if not tones or any(t not in TONES for t in tones):
         raise _fail(source, rule_id, "tones", f"expected some of {', '.join(TONES)}")
@@ -196,6 +207,7 @@ def parse_rule(data: Any, *, rule_id: str, source: str) -> Rule:
         scope=scope,
         suggestion=suggestion,
         applies_to=applies,
+        kind_levels=dict(kind_levels),
         tones=tones,
         bad=bad,
         good=good,
