@@ -1,0 +1,242 @@
+"""Writing what listeners receive: one transaction for many requests or messages, and a
+poison record quarantined rather than failing the rest.
+
+A *piece* is what one HTTP request, or one batch of stream messages, parsed into. Pieces
+are parsed with the archive path's ``ChunkParser`` (so brand matching, quarantine and the
+record checks are the same), but each record is isolated: a record that makes the format's
+parser raise, or that the store refuses, is quarantined with the reason, and the records
+around it are stored. ``commit`` writes several pieces in one transaction (group commit)
+and says, per piece, what was stored; a piece is all-or-nothing.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from uproar.sources.fields import RecordError
+from uproar.sources.ingestor import (
+    ENRICH_COLUMNS,
+    QUARANTINE_SCHEMA,
+    Chunk,
+    ChunkParser,
+    Ingestor,
+    IngestResult,
+    Record,
+)
+
+# One received item: its number (line of a body, message of a stream), its bytes as
+# received, and its decoded JSON value or why it could not be decoded.
+Item = tuple[int, bytes, Any]
+
+
+@dataclass(slots=True)
+class Piece:
+    """One request's (or message batch's) parsed records, and the bytes they came from."""
+
+    source: str
+    format: str
+    chunk: Chunk
+    raws: dict[int, bytes]
+
+
+def decode(number: int, raw: bytes) -> Item:
+    """An item from its bytes: the JSON value, or a ``RecordError`` of the right kind."""
+    try:
+        return number, raw, orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as bad:
+            return number, raw, RecordError(None, f"invalid UTF-8: {bad}", kind="invalid UTF-8")
+        return number, raw, RecordError(None, f"invalid JSON: {exc}", kind="invalid JSON")
+
+
+def parse_piece(
+    parser: ChunkParser, module: ModuleType, name: str, source: str, items: Sequence[Item]
+) -> Piece:
+    """Parse ``items``; an item the format's parser raises on is quarantined alone."""
+    raws = {number: raw for number, raw, _ in items}
+    try:
+        chunk = parser.parse(source, _records(module, items))
+    except Exception:  # some record breaks the parser: find which, below
+        chunks = []
+        for item in items:
+            try:
+                chunks.append(parser.parse(source, _records(module, [item])))
+            except Exception as exc:  # this record is the poison one
+                number, raw, _ = item
+                failed = RecordError(None, f"unreadable record: {_say(exc)}", kind="bad value")
+                chunks.append(parser.parse(source, [(number, 0, raw, failed)]))
+        chunk = _concat(chunks)
+    return Piece(source, name, chunk, raws)
+
+
+def _records(module: ModuleType, items: Iterable[Item]) -> Iterator[Record]:
+    for number, raw, value in items:
+        if isinstance(value, RecordError):
+            yield number, 0, raw, value
+            continue
+        index = 0
+        try:
+            for index, record in enumerate(module.records(value)):
+                yield number, index, raw, record
+        except Exception as exc:  # a parser bug on hostile input: quarantine it
+            failed = RecordError(None, f"unreadable record: {_say(exc)}", kind="bad value")
+            yield number, index, raw, failed
+
+
+def _say(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text if len(text) <= 300 else text[:300] + "…"
+
+
+def _concat(chunks: Sequence[Chunk]) -> Chunk:
+    return Chunk(
+        posts=pa.concat_tables([c.posts for c in chunks]),
+        quarantine=pa.concat_tables([c.quarantine for c in chunks]),
+        read=sum(c.read for c in chunks),
+        skipped=sum(c.skipped for c in chunks),
+        errors=list(itertools.chain.from_iterable(c.errors for c in chunks)),
+    )
+
+
+Then = Callable[[], None]
+
+
+def commit(
+    ingestor: Ingestor, pieces: Sequence[Piece], *, then: Then | None = None
+) -> list[IngestResult | Exception]:
+    """Write ``pieces`` (each with its own ``source``) in one transaction, with ``then``
+    inside it (e.g. saving a stream cursor), and give each piece's counts.
+
+    If that transaction fails, each piece is written alone; a piece that still fails has its
+    refused records found (each tried alone and rolled back) and quarantined, and is written
+    again. A piece whose final write fails gets the exception and nothing of it is stored.
+    """
+    try:
+        return list(_write(ingestor, pieces, then))
+    except Exception:  # one piece spoilt the group: write them one by one
+        pass
+    results: list[IngestResult | Exception] = []
+    for index, piece in enumerate(pieces):
+        last = then if index == len(pieces) - 1 else None
+        try:
+            results.extend(_write(ingestor, [piece], last))
+            continue
+        except Exception:  # look for the records the store refuses
+            pass
+        try:
+            results.extend(_write(ingestor, [_isolate(ingestor, piece)], last))
+        except Exception as exc:  # the store itself fails: the caller says so
+            results.append(exc)
+    return results
+
+
+class _Rollback(Exception):
+    """Ends a trial write."""
+
+
+def _isolate(ingestor: Ingestor, piece: Piece) -> Piece:
+    """``piece`` with each record the store refuses moved to the quarantine."""
+    refused: dict[int, str] = {}
+    for number in sorted(piece.raws):
+        trial = _only(piece, number)
+        if trial.chunk.posts.num_rows == 0 and trial.chunk.quarantine.num_rows == 0:
+            continue
+        try:
+            with ingestor.store.transaction():
+                _write_rows(ingestor, trial.chunk.posts, trial.chunk.quarantine)
+                raise _Rollback
+        except _Rollback:
+            pass
+        except Exception as exc:  # this record is one the store refuses
+            refused[number] = _say(exc)
+    if not refused:
+        return piece
+    chunk = piece.chunk
+    lines = pa.array(list(refused), pa.int64())
+    keep_posts = pc.invert(pc.is_in(chunk.posts.column("source_line"), lines))
+    keep_bad = pc.invert(pc.is_in(chunk.quarantine.column("line"), lines))
+    now = ingestor.parser.now
+    extra = pa.table(
+        {
+            "source_file": [piece.source] * len(refused),
+            "line": list(refused),
+            "item": [0] * len(refused),
+            "kind": ["bad value"] * len(refused),
+            "field": [None] * len(refused),
+            "reason": [f"the store refused it: {why}" for why in refused.values()],
+            "content": [piece.raws[n] for n in refused],
+            "quarantined_at": [now] * len(refused),
+        },
+        schema=QUARANTINE_SCHEMA,
+    )
+    posts = chunk.posts.filter(keep_posts)
+    bad = pa.concat_tables([chunk.quarantine.filter(keep_bad), extra])
+    errors = chunk.errors + [
+        f"{piece.source}:{n}: the store refused it: {why}" for n, why in refused.items()
+    ]
+    return Piece(
+        piece.source,
+        piece.format,
+        Chunk(
+            posts,
+            bad,
+            read=posts.num_rows + bad.num_rows + chunk.skipped,
+            skipped=chunk.skipped,
+            errors=errors,
+        ),
+        piece.raws,
+    )
+
+
+def _only(piece: Piece, number: int) -> Piece:
+    chunk = piece.chunk
+    posts = chunk.posts.filter(pc.equal(chunk.posts.column("source_line"), number))
+    bad = chunk.quarantine.filter(pc.equal(chunk.quarantine.column("line"), number))
+    return Piece(
+        piece.source,
+        piece.format,
+        Chunk(posts, bad, read=posts.num_rows + bad.num_rows, skipped=0, errors=[]),
+        {number: piece.raws[number]},
+    )
+
+
+def _write_rows(ingestor: Ingestor, posts: pa.Table, bad: pa.Table) -> pa.Table:
+    """Inside a transaction: insert posts (ignoring stored ones), the quarantine and the
+    enrichers' output; returns the new posts' enrich columns and ``source_file``."""
+    new = ingestor.store.insert_posts_returning(posts, (*ENRICH_COLUMNS, "source_file"))
+    ingestor._rest(new.select(ENRICH_COLUMNS), bad)
+    return new
+
+
+def _write(ingestor: Ingestor, pieces: Sequence[Piece], then: Then | None) -> list[IngestResult]:
+    posts = pa.concat_tables([p.chunk.posts for p in pieces])
+    bad = pa.concat_tables([p.chunk.quarantine for p in pieces])
+    with ingestor.store.transaction():
+        new = _write_rows(ingestor, posts, bad)
+        if then is not None:
+            then()
+    stored: dict[str, int] = {}
+    for source in new.column("source_file").to_pylist():
+        stored[source] = stored.get(source, 0) + 1
+    results = []
+    for piece in pieces:
+        chunk = piece.chunk
+        result = IngestResult(files={piece.source: piece.format})
+        result.read = chunk.read
+        result.skipped = chunk.skipped
+        result.quarantined = chunk.quarantine.num_rows
+        result.stored = stored.get(piece.source, 0)
+        result.duplicates = chunk.posts.num_rows - result.stored
+        result.note(chunk.errors)
+        results.append(result)
+    return results
