@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
-import time
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-import httpx
 import orjson
-import pytest
-import uvicorn
 from websockets.asyncio.server import ServerConnection, serve
 
 from uproar.config import Brand
 from uproar.sources import Ingestor
-from uproar.sources.http_endpoint import make_ingest_app
 from uproar.sources.live import StreamLimits, listen_jetstream, listen_mastodon
 from uproar.store import Store
 
@@ -141,70 +133,3 @@ def test_jetstream_resumes_from_the_stored_cursor(store: Store, brands: dict[str
     assert first["stored"] == second["stored"] == 3
     assert cursors == [None, [str(1_725_000_000_000_000 + 2)]]
     assert store.count_posts() == 6
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def endpoint(tmp_path: Any, brands: dict[str, Brand]) -> Iterator[tuple[str, Store]]:
-    store = Store(tmp_path / "live.duckdb")
-    port = free_port()
-    app = make_ingest_app(Ingestor(store, brands), token="t0ken", max_body=4096)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}", store
-    server.should_exit = True
-    thread.join(timeout=10)
-    store.close()
-
-
-def test_http_endpoint(endpoint: tuple[str, Store]) -> None:
-    base, store = endpoint
-    auth = {"Authorization": "Bearer t0ken"}
-    lines = b"\n".join(
-        [
-            orjson.dumps(
-                {
-                    "data": {
-                        "id": "1",
-                        "text": "@KiwiNet down",
-                        "author_id": "9",
-                        "created_at": "2014-09-06T10:00:00.000Z",
-                    }
-                }
-            ),
-            b"{not json",
-            orjson.dumps(
-                {
-                    "data": {
-                        "id": "2",
-                        "text": "tuinet fine",
-                        "author_id": "8",
-                        "created_at": "2014-09-06T10:01:00.000Z",
-                    }
-                }
-            ),
-        ]
-    )
-    with httpx.Client(base_url=base, timeout=10) as client:
-        assert client.post("/v1/posts", content=lines).status_code == 401
-        reply = client.post("/v1/posts", content=lines, headers=auth)
-        assert reply.status_code == 200
-        body = reply.json()
-        assert (body["stored"], body["quarantined"]) == (2, 1)
-        again = client.post("/v1/posts", content=lines, headers=auth).json()
-        assert (again["stored"], again["duplicates"]) == (0, 2)
-        too_big = client.post("/v1/posts", content=b"[" + b" " * 5000 + b"]", headers=auth)
-        assert too_big.status_code == 413 and too_big.json()["ok"] is False
-        odd = client.post("/v1/posts?format=nope", content=b"{}", headers=auth)
-        assert odd.json() == {"ok": False, "error": odd.json()["error"], "status": 400}
-        assert client.get("/health").json()["stored"] == 2
-    assert [p.brands for p in store.posts()] == [("kiwinet",), ("tuinet",)]

@@ -12,7 +12,11 @@ and says, per piece, what was stored; a piece is all-or-nothing.
 from __future__ import annotations
 
 import itertools
+import queue
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -134,6 +138,8 @@ def commit(
         except Exception:  # look for the records the store refuses
             pass
         try:
+            with ingestor.store.transaction():
+                pass  # a store that cannot even do this is broken: no record is to blame
             results.extend(_write(ingestor, [_isolate(ingestor, piece)], last))
         except Exception as exc:  # the store itself fails: the caller says so
             results.append(exc)
@@ -146,25 +152,13 @@ class _Rollback(Exception):
 
 def _isolate(ingestor: Ingestor, piece: Piece) -> Piece:
     """``piece`` with each record the store refuses moved to the quarantine."""
-    refused: dict[int, str] = {}
-    for number in sorted(piece.raws):
-        trial = _only(piece, number)
-        if trial.chunk.posts.num_rows == 0 and trial.chunk.quarantine.num_rows == 0:
-            continue
-        try:
-            with ingestor.store.transaction():
-                _write_rows(ingestor, trial.chunk.posts, trial.chunk.quarantine)
-                raise _Rollback
-        except _Rollback:
-            pass
-        except Exception as exc:  # this record is one the store refuses
-            refused[number] = _say(exc)
+    refused = _refused(ingestor, piece, sorted(piece.raws))
     if not refused:
         return piece
     chunk = piece.chunk
     lines = pa.array(list(refused), pa.int64())
-    keep_posts = pc.invert(pc.is_in(chunk.posts.column("source_line"), lines))
-    keep_bad = pc.invert(pc.is_in(chunk.quarantine.column("line"), lines))
+    posts = chunk.posts.filter(pc.invert(pc.is_in(chunk.posts.column("source_line"), lines)))
+    kept = chunk.quarantine.filter(pc.invert(pc.is_in(chunk.quarantine.column("line"), lines)))
     now = ingestor.parser.now
     extra = pa.table(
         {
@@ -179,8 +173,7 @@ def _isolate(ingestor: Ingestor, piece: Piece) -> Piece:
         },
         schema=QUARANTINE_SCHEMA,
     )
-    posts = chunk.posts.filter(keep_posts)
-    bad = pa.concat_tables([chunk.quarantine.filter(keep_bad), extra])
+    bad = pa.concat_tables([kept, extra])
     errors = chunk.errors + [
         f"{piece.source}:{n}: the store refused it: {why}" for n, why in refused.items()
     ]
@@ -198,16 +191,29 @@ def _isolate(ingestor: Ingestor, piece: Piece) -> Piece:
     )
 
 
-def _only(piece: Piece, number: int) -> Piece:
+def _refused(ingestor: Ingestor, piece: Piece, numbers: list[int]) -> dict[int, str]:
+    """The records among ``numbers`` that the store refuses, and why: trial writes, rolled
+    back, halving the set that fails (a few trials for one bad record among thousands)."""
     chunk = piece.chunk
-    posts = chunk.posts.filter(pc.equal(chunk.posts.column("source_line"), number))
-    bad = chunk.quarantine.filter(pc.equal(chunk.quarantine.column("line"), number))
-    return Piece(
-        piece.source,
-        piece.format,
-        Chunk(posts, bad, read=posts.num_rows + bad.num_rows, skipped=0, errors=[]),
-        {number: piece.raws[number]},
-    )
+    wanted = pa.array(numbers, pa.int64())
+    posts = chunk.posts.filter(pc.is_in(chunk.posts.column("source_line"), wanted))
+    bad = chunk.quarantine.filter(pc.is_in(chunk.quarantine.column("line"), wanted))
+    if posts.num_rows == 0 and bad.num_rows == 0:
+        return {}
+    try:
+        with ingestor.store.transaction():
+            _write_rows(ingestor, posts, bad)
+            raise _Rollback
+    except _Rollback:
+        return {}
+    except Exception as exc:  # some record here is refused: halve
+        if len(numbers) == 1:
+            return {numbers[0]: _say(exc)}
+    half = len(numbers) // 2
+    return {
+        **_refused(ingestor, piece, numbers[:half]),
+        **_refused(ingestor, piece, numbers[half:]),
+    }
 
 
 def _write_rows(ingestor: Ingestor, posts: pa.Table, bad: pa.Table) -> pa.Table:
@@ -240,3 +246,77 @@ def _write(ingestor: Ingestor, pieces: Sequence[Piece], then: Then | None) -> li
         result.note(chunk.errors)
         results.append(result)
     return results
+
+
+class GroupCommitter:
+    """One writer thread: requests queue their pieces, and whatever has queued while the
+    last transaction ran goes into the next one (group commit, as databases do for their
+    logs). Each submitter's future resolves only after its transaction has committed, so an
+    acknowledgement means stored; a piece is never split across transactions.
+
+    Between transactions, and every ``idle`` seconds when nothing comes, the store is lent
+    to any command that asked for it (``Store.available``); pieces wait meanwhile.
+    """
+
+    def __init__(self, ingestor: Ingestor, *, max_rows: int = 50_000, idle: float = 0.05) -> None:
+        self.ingestor, self.max_rows, self.idle = ingestor, max_rows, idle
+        self._queue: queue.SimpleQueue[tuple[Piece, Future[IngestResult | Exception]] | None]
+        self._queue = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self.groups = 0  # transactions written, for figures (bench/listen.py)
+
+    def submit(self, piece: Piece) -> Future[IngestResult | Exception]:
+        """Queue ``piece``; the future gives its counts, or why nothing of it was stored."""
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="uproar-commit")
+                self._thread.start()
+        done: Future[IngestResult | Exception] = Future()
+        self._queue.put((piece, done))
+        return done
+
+    def close(self) -> None:
+        """Write what is queued, then stop the writer thread."""
+        with self._lock:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            self._queue.put(None)
+            thread.join()
+
+    def _run(self) -> None:
+        store = self.ingestor.store
+        stopping = False
+        while not stopping:
+            try:
+                first = self._queue.get(timeout=self.idle)
+            except queue.Empty:
+                store.available()  # lend the store if asked, take it back when free
+                continue
+            if first is None:
+                break
+            group = [first]
+            rows = _rows(first[0])
+            while rows < self.max_rows:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stopping = True
+                    break
+                group.append(more)
+                rows += _rows(more[0])
+            while not store.available():
+                time.sleep(self.idle / 5)
+            try:
+                results = commit(self.ingestor, [piece for piece, _ in group])
+            except Exception as exc:  # a bug, not input: every waiting request hears it
+                results = [exc] * len(group)
+            self.groups += 1
+            for (_, done), result in zip(group, results, strict=True):
+                done.set_result(result)
+
+
+def _rows(piece: Piece) -> int:
+    return int(piece.chunk.posts.num_rows + piece.chunk.quarantine.num_rows)
