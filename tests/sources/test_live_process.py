@@ -1,0 +1,89 @@
+"""A real ``uproar listen http`` process: other commands read the store while it writes,
+and SIGTERM leaves a complete ``.duckdb`` file."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import threading
+from pathlib import Path
+
+import httpx
+import orjson
+import pytest
+from typer.testing import CliRunner
+
+from uproar.cli.app import get_app
+from uproar.store import Store
+
+from .listener import listener, post_line
+
+
+def x_line(i: int) -> bytes:
+    return orjson.dumps(
+        {
+            "data": {
+                "id": str(i),
+                "text": f"@KiwiNet down again {i}",
+                "author_id": str(i % 7),
+                "created_at": f"2014-09-06T10:{i % 60:02d}:00.000Z",
+            }
+        }
+    )
+
+
+@pytest.mark.slow
+def test_commands_read_a_store_a_listener_is_writing(tmp_path: Path, runner: CliRunner) -> None:
+    """Before, detect, inbox and stats failed with a lock error while a listener ran."""
+    db = tmp_path / "live.duckdb"
+    acked: list[int] = []
+    stop = threading.Event()
+    with listener(db) as (base, process):
+
+        def push() -> None:
+            with httpx.Client(base_url=base, timeout=60) as client:
+                i = 0
+                while not stop.is_set():
+                    reply = client.post("/v1/posts", content=x_line(i))
+                    assert reply.status_code == 200 and reply.json()["stored"] == 1
+                    acked.append(i)
+                    i += 1
+
+        pusher = threading.Thread(target=push)
+        pusher.start()
+        try:
+            while len(acked) < 5:
+                stop.wait(0.05)
+            app = get_app()
+            commands = [
+                ["stats", "--json"],
+                ["posts", "--json", "--limit", "5"],
+                ["detect", "--json"],
+                ["inbox", "--brand", "kiwinet", "--json"],
+            ]
+            for command in commands:
+                result = runner.invoke(app, [*command, "--db", str(db)])
+                assert result.exit_code == 0, (command, result.output, result.exception)
+            stats = orjson.loads(runner.invoke(app, ["stats", "--json", "--db", str(db)]).output)
+            assert stats["posts"] >= 5
+        finally:
+            stop.set()
+            pusher.join(timeout=60)
+        assert not pusher.is_alive() and process.poll() is None  # still listening
+    with Store(db, read_only=True) as store:  # every acknowledged post, once
+        assert store.count_posts() == len(acked) > 5
+
+
+@pytest.mark.slow
+def test_sigterm_checkpoints_and_closes(tmp_path: Path) -> None:
+    db = tmp_path / "term.duckdb"
+    with listener(db) as (base, process):
+        for i in range(20):
+            assert post_line(base, x_line(i))["stored"] == 1
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+    alone = tmp_path / "copy" / "alone.duckdb"
+    alone.parent.mkdir()
+    shutil.copy(db, alone)  # the file alone, without any write-ahead log beside it
+    with Store(alone, read_only=True) as store:
+        assert store.count_posts() == 20
