@@ -1,5 +1,6 @@
 """A real ``uproar listen http`` process: other commands read the store while it writes,
-and SIGTERM leaves a complete ``.duckdb`` file."""
+SIGTERM leaves a complete ``.duckdb`` file, and ``uproar demo --out`` never deletes a store
+it did not make, nor one in use."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ import pytest
 from typer.testing import CliRunner
 
 from uproar.cli.app import get_app
+from uproar.demo import run_demo
+from uproar.errors import InputError
 from uproar.store import Store
 
 from .listener import listener, post_line
@@ -87,3 +90,27 @@ def test_sigterm_checkpoints_and_closes(tmp_path: Path) -> None:
     shutil.copy(db, alone)  # the file alone, without any write-ahead log beside it
     with Store(alone, read_only=True) as store:
         assert store.count_posts() == 20
+
+
+def test_demo_leaves_someone_elses_store_alone(tmp_path: Path) -> None:
+    db = tmp_path / "uproar.duckdb"
+    with Store(db) as store:
+        store.connection.execute("CREATE TABLE precious AS SELECT 42 AS answer")
+    before = db.read_bytes()
+    with pytest.raises(InputError, match="another --out folder"):
+        run_demo(tmp_path)
+    assert db.read_bytes() == before
+
+
+@pytest.mark.slow
+def test_demo_does_not_delete_its_old_store_while_a_listener_writes_it(tmp_path: Path) -> None:
+    """Before, the demo deleted the file and its WAL under a listener: acknowledged posts
+    were lost."""
+    db = tmp_path / "uproar.duckdb"
+    with Store(db):
+        pass
+    (tmp_path / ".uproar.duckdb.demo").write_text("made by `uproar demo`\n")
+    with listener(db):
+        with pytest.raises(InputError, match="open in another process"):
+            run_demo(tmp_path)
+        assert db.exists()
