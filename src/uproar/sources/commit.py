@@ -21,13 +21,16 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
+import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from uproar.sources.fields import RecordError
+from uproar.sources.fields import RecordError, Skip
 from uproar.sources.ingestor import (
     ENRICH_COLUMNS,
+    JSON_FORMATS,
+    MAX_ERRORS,
     QUARANTINE_SCHEMA,
     Chunk,
     ChunkParser,
@@ -35,6 +38,7 @@ from uproar.sources.ingestor import (
     IngestResult,
     Record,
 )
+from uproar.store.store import DuplicatePostsError
 
 # One received item: its number (line of a body, message of a stream), its bytes as
 # received, and its decoded JSON value or why it could not be decoded.
@@ -67,23 +71,43 @@ def parse_piece(
     parser: ChunkParser, module: ModuleType, name: str, source: str, items: Sequence[Item]
 ) -> Piece:
     """Parse ``items``; an item the format's parser raises on is quarantined alone."""
-    raws = {number: raw for number, raw, _ in items}
+    skips: dict[int, int] = {}
+    chunk = _parse_safely(parser, module, source, list(items), skips)
+    return Piece(source, name, chunk, {number: raw for number, raw, _ in items})
+
+
+def _parse_safely(
+    parser: ChunkParser,
+    module: ModuleType,
+    source: str,
+    items: list[Item],
+    skips: dict[int, int],
+) -> Chunk:
+    """One parse of ``items``; if some record breaks the parser's batch step, halve until
+    it is found, and quarantine it (a few parses for one bad record among thousands)."""
+    tally: dict[int, int] = {}
     try:
-        chunk = parser.parse(source, _records(module, items))
-    except Exception:  # some record breaks the parser: find which, below
-        chunks = []
-        for item in items:
-            try:
-                chunks.append(parser.parse(source, _records(module, [item])))
-            except Exception as exc:  # this record is the poison one
-                number, raw, _ = item
-                failed = RecordError(None, f"unreadable record: {_say(exc)}", kind="bad value")
-                chunks.append(parser.parse(source, [(number, 0, raw, failed)]))
-        chunk = _concat(chunks)
-    return Piece(source, name, chunk, raws)
+        chunk = parser.parse(source, _records(module, items, tally))
+    except Exception as exc:  # some record breaks the parser: find which
+        if len(items) == 1:
+            number, raw, _ = items[0]
+            failed = RecordError(None, f"unreadable record: {_say(exc)}", kind="bad value")
+            return parser.parse(source, [(number, 0, raw, failed)])
+        half = len(items) // 2
+        return _concat(
+            [
+                _parse_safely(parser, module, source, items[:half], skips),
+                _parse_safely(parser, module, source, items[half:], skips),
+            ]
+        )
+    for number, count in tally.items():
+        skips[number] = skips.get(number, 0) + count
+    return chunk
 
 
-def _records(module: ModuleType, items: Iterable[Item]) -> Iterator[Record]:
+def _records(
+    module: ModuleType, items: Iterable[Item], skips: dict[int, int] | None = None
+) -> Iterator[Record]:
     for number, raw, value in items:
         if isinstance(value, RecordError):
             yield number, 0, raw, value
@@ -91,10 +115,99 @@ def _records(module: ModuleType, items: Iterable[Item]) -> Iterator[Record]:
         index = 0
         try:
             for index, record in enumerate(module.records(value)):
+                if skips is not None and isinstance(record, Skip):
+                    skips[number] = skips.get(number, 0) + 1
                 yield number, index, raw, record
         except Exception as exc:  # a parser bug on hostile input: quarantine it
             failed = RecordError(None, f"unreadable record: {_say(exc)}", kind="bad value")
             yield number, index, raw, failed
+
+
+@dataclass(slots=True)
+class Unparsed:
+    """One request's records, decoded but not yet parsed (parsing is left to the writer
+    thread, which parses a whole group at once: one batch build instead of one each)."""
+
+    source: str
+    format: str
+    items: list[Item]
+
+
+def parse_group(parser: ChunkParser, group: Sequence[Unparsed]) -> list[Piece]:
+    """Parse several requests' records in one pass per format, then hand each its own
+    rows, numbered as in its body and keyed by its own source."""
+    pieces: dict[int, Piece] = {}
+    for name in dict.fromkeys(u.format for u in group):
+        members = [(k, u) for k, u in enumerate(group) if u.format == name]
+        merged: list[Item] = []
+        bases: list[tuple[int, int, Unparsed]] = []  # (position in group, base, request)
+        base = 0
+        for k, u in members:
+            top = max((number for number, _, _ in u.items), default=0)
+            bases.append((k, base, u))
+            merged += [(base + number, raw, value) for number, raw, value in u.items]
+            base += top
+        skips: dict[int, int] = {}
+        chunk = _parse_safely(parser, JSON_FORMATS[name], "group", merged, skips)
+        starts = np.array([base for _, base, _ in bases], np.int64)
+        sources = pa.array([u.source for _, _, u in bases], pa.string())
+        posts = _renumber(chunk.posts, "source_line", starts, sources)
+        bad = _renumber(chunk.quarantine, "line", starts, sources)
+        for position, (k, first, u) in enumerate(bases):
+            top = max((number for number, _, _ in u.items), default=0)
+            pieces[k] = _cut(posts, bad, position, u, first, first + top, skips)
+    return [pieces[k] for k in range(len(group))]
+
+
+def _renumber(table: pa.Table, column: str, starts: np.ndarray, sources: pa.Array) -> pa.Table:
+    """Each row's request (by its global number), its number in that request, its source;
+    plus a ``_request`` column (dropped when cut)."""
+    lines = table.column(column).to_numpy()
+    owner = np.searchsorted(starts, lines, side="left") - 1  # rows are in number order
+    table = table.set_column(
+        table.schema.get_field_index(column), column, pa.array(lines - starts[owner])
+    )
+    table = table.set_column(
+        table.schema.get_field_index("source_file"), "source_file", sources.take(owner)
+    )
+    return table.append_column("_request", pa.array(owner))
+
+
+def _cut(
+    posts: pa.Table,
+    bad: pa.Table,
+    position: int,
+    u: Unparsed,
+    base: int,
+    top: int,
+    skips: dict[int, int],
+) -> Piece:
+    """Request ``position``'s rows (contiguous: rows are in number order)."""
+
+    def own(table: pa.Table) -> pa.Table:
+        owners = table.column("_request").to_numpy()
+        start = int(np.searchsorted(owners, position, side="left"))
+        stop = int(np.searchsorted(owners, position, side="right"))
+        return table.slice(start, stop - start).drop_columns(["_request"])
+
+    mine, quarantined = own(posts), own(bad)
+    skipped = sum(skips.get(number, 0) for number in range(base + 1, top + 1))
+    shown = quarantined.slice(0, MAX_ERRORS).to_pylist()
+    errors = [
+        f"{u.source}:{row['line']}"
+        + (f" item {row['item']}" if row["item"] else "")
+        + f": {row['reason']}"
+        + (f" (field {row['field']!r})" if row["field"] else "")
+        for row in shown
+    ]
+    result = Chunk(
+        mine,
+        quarantined,
+        read=mine.num_rows + quarantined.num_rows + skipped,
+        skipped=skipped,
+        errors=errors,
+    )
+    return Piece(u.source, u.format, result, {number: raw for number, raw, _ in u.items})
 
 
 def _say(exc: BaseException) -> str:
@@ -216,21 +329,43 @@ def _refused(ingestor: Ingestor, piece: Piece, numbers: list[int]) -> dict[int, 
     }
 
 
-def _write_rows(ingestor: Ingestor, posts: pa.Table, bad: pa.Table) -> pa.Table:
-    """Inside a transaction: insert posts (ignoring stored ones), the quarantine and the
-    enrichers' output; returns the new posts' enrich columns and ``source_file``."""
-    new = ingestor.store.insert_posts_returning(posts, (*ENRICH_COLUMNS, "source_file"))
+def _write_rows(
+    ingestor: Ingestor, posts: pa.Table, bad: pa.Table, *, fresh: bool = False
+) -> pa.Table:
+    """Inside a transaction: insert posts, the quarantine and the enrichers' output; returns
+    the new posts' enrich columns and ``source_file``. ``fresh`` inserts with a plain
+    INSERT, which raises ``DuplicatePostsError`` if any post is stored already."""
+    store = ingestor.store
+    if fresh:
+        store.insert_fresh_posts(posts)
+        new = posts.select((*ENRICH_COLUMNS, "source_file"))
+    else:
+        new = store.insert_posts_returning(posts, (*ENRICH_COLUMNS, "source_file"))
     ingestor._rest(new.select(ENRICH_COLUMNS), bad)
     return new
 
 
 def _write(ingestor: Ingestor, pieces: Sequence[Piece], then: Then | None) -> list[IngestResult]:
-    posts = pa.concat_tables([p.chunk.posts for p in pieces])
-    bad = pa.concat_tables([p.chunk.quarantine for p in pieces])
-    with ingestor.store.transaction():
-        new = _write_rows(ingestor, posts, bad)
-        if then is not None:
-            then()
+    """One transaction. Live posts are nearly always new, so a plain INSERT is tried first
+    (it skips the per-row conflict handling); a batch that meets a stored post is rolled
+    back and written again ignoring those (as ``Ingestor._write`` does)."""
+    # One contiguous batch: DuckDB scans an Arrow table chunk by chunk, and a thousand
+    # one-row chunks cost it a hundred times more than one.
+    posts = pa.concat_tables([p.chunk.posts for p in pieces]).combine_chunks()
+    bad = pa.concat_tables([p.chunk.quarantine for p in pieces]).combine_chunks()
+    new: pa.Table | None = None
+    try:
+        with ingestor.store.transaction():
+            new = _write_rows(ingestor, posts, bad, fresh=True)
+            if then is not None:
+                then()
+    except DuplicatePostsError:
+        new = None
+    if new is None:
+        with ingestor.store.transaction():
+            new = _write_rows(ingestor, posts, bad)
+            if then is not None:
+                then()
     stored: dict[str, int] = {}
     for source in new.column("source_file").to_pylist():
         stored[source] = stored.get(source, 0) + 1
@@ -249,10 +384,11 @@ def _write(ingestor: Ingestor, pieces: Sequence[Piece], then: Then | None) -> li
 
 
 class GroupCommitter:
-    """One writer thread: requests queue their pieces, and whatever has queued while the
-    last transaction ran goes into the next one (group commit, as databases do for their
-    logs). Each submitter's future resolves only after its transaction has committed, so an
-    acknowledgement means stored; a piece is never split across transactions.
+    """One writer thread: requests queue their decoded records, and whatever has queued
+    while the last transaction ran is parsed in one pass and written in the next transaction
+    (group commit, as databases do for their logs). Each submitter's future resolves only
+    after its transaction has committed, so an acknowledgement means stored; a request is
+    never split across transactions.
 
     Between transactions, and every ``idle`` seconds when nothing comes, the store is lent
     to any command that asked for it (``Store.available``); pieces wait meanwhile.
@@ -260,13 +396,13 @@ class GroupCommitter:
 
     def __init__(self, ingestor: Ingestor, *, max_rows: int = 50_000, idle: float = 0.05) -> None:
         self.ingestor, self.max_rows, self.idle = ingestor, max_rows, idle
-        self._queue: queue.SimpleQueue[tuple[Piece, Future[IngestResult | Exception]] | None]
+        self._queue: queue.SimpleQueue[tuple[Unparsed, Future[IngestResult | Exception]] | None]
         self._queue = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self.groups = 0  # transactions written, for figures (bench/listen.py)
 
-    def submit(self, piece: Piece) -> Future[IngestResult | Exception]:
+    def submit(self, piece: Unparsed) -> Future[IngestResult | Exception]:
         """Queue ``piece``; the future gives its counts, or why nothing of it was stored."""
         with self._lock:
             if self._thread is None:
@@ -310,7 +446,8 @@ class GroupCommitter:
             while not store.available():
                 time.sleep(self.idle / 5)
             try:
-                results = commit(self.ingestor, [piece for piece, _ in group])
+                pieces = parse_group(self.ingestor.parser, [piece for piece, _ in group])
+                results = commit(self.ingestor, pieces)
             except Exception as exc:  # a bug, not input: every waiting request hears it
                 results = [exc] * len(group)
             self.groups += 1
@@ -318,5 +455,5 @@ class GroupCommitter:
                 done.set_result(result)
 
 
-def _rows(piece: Piece) -> int:
-    return int(piece.chunk.posts.num_rows + piece.chunk.quarantine.num_rows)
+def _rows(piece: Unparsed) -> int:
+    return len(piece.items)

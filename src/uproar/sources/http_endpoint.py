@@ -37,7 +37,7 @@ import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from uproar.errors import ConfigError, UproarError
-from uproar.sources.commit import GroupCommitter, Item, Piece, decode, parse_piece
+from uproar.sources.commit import GroupCommitter, Item, Unparsed, decode
 from uproar.sources.fields import RecordError
 from uproar.sources.ingestor import JSON_FORMATS, Ingestor, IngestResult, sniff_format
 
@@ -246,7 +246,7 @@ class IngestApp:
             if not message.get("more_body", False):
                 return b"".join(parts)
 
-    def _parse(self, body: bytes, name: str, source: str) -> Piece:
+    def _parse(self, body: bytes, name: str, source: str) -> Unparsed:
         items = split_body(body)
         if name == "auto":
             values = (value for _, _, value in items if not isinstance(value, RecordError))
@@ -256,7 +256,7 @@ class IngestApp:
                     raise _Refused(400, "cannot tell the format of these records; pass ?format=")
                 found = "x-v2"  # nothing but undecodable lines: quarantined whatever the format
             name = found
-        return parse_piece(self.ingestor.parser, JSON_FORMATS[name], name, source, items)
+        return Unparsed(source, name, items)
 
 
 def make_ingest_app(
@@ -296,13 +296,14 @@ def _dumped(value: Any) -> bytes:
 
 
 async def _send_json(send: Send, status: int, body: Any, *, close: bool = False) -> None:
-    headers = [(b"content-type", b"application/json")]
+    payload = orjson.dumps(body)
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(payload))]
     if close:
         headers.append((b"connection", b"close"))
     if status == 401:
         headers.append((b"www-authenticate", b"Bearer"))
     await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": orjson.dumps(body)})
+    await send({"type": "http.response.body", "body": payload})
 
 
 async def _send_error(send: Send, status: int, message: str, *, close: bool = False) -> None:
