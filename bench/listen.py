@@ -112,8 +112,13 @@ def serve(db: str, brands: str, port: int, report: str) -> None:
     server.run()
     app.close()
     store.close()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    Path(report).write_text(json.dumps({"groups": app.committer.groups, "rss_mb": peak}))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    figures = {
+        "groups": app.committer.groups,
+        "rss_mb": usage.ru_maxrss / 1024,
+        "cpu_seconds": usage.ru_utime + usage.ru_stime,
+    }
+    Path(report).write_text(json.dumps(figures))
 
 
 # -- a client ------------------------------------------------------------------------------
@@ -270,7 +275,9 @@ def main() -> None:
         f"{args.in_flight} in flight, {small['rate']:,.0f} posts/s (target 5,000), "
         f"{small['posts'] / small['groups']:.0f} requests per transaction, "
         f"{small['rate'] / serial['rate']:.0f}x one client one request at a time "
-        f"({serial['rate']:,.0f} posts/s), endpoint peak RSS {small['rss_mb']:.0f} MB, "
+        f"({serial['rate']:,.0f} posts/s), endpoint cpu "
+        f"{small['cpu_seconds'] / small['requests'] * 1e6:.0f} us/request, "
+        f"peak RSS {small['rss_mb']:.0f} MB, "
         f"{check('small', small)}"
     )
     print(
@@ -278,7 +285,9 @@ def main() -> None:
         f"{large['rate']:,.0f} posts/s (target 25,000), "
         f"{large['requests'] / large['groups']:.1f} requests per transaction, "
         f"{large['rate'] / archive:.2f}x uproar ingest of the same posts as a file "
-        f"({archive:,.0f} posts/s), endpoint peak RSS {large['rss_mb']:.0f} MB, "
+        f"({archive:,.0f} posts/s), endpoint cpu "
+        f"{large['cpu_seconds'] / large['posts'] * 1e6:.0f} us/post, "
+        f"peak RSS {large['rss_mb']:.0f} MB, "
         f"{check('large', large)}"
     )
     print(

@@ -11,6 +11,7 @@ and says, per piece, what was stored; a piece is all-or-nothing.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import queue
 import threading
@@ -26,6 +27,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from uproar.errors import StoreError
 from uproar.sources.fields import RecordError, Skip
 from uproar.sources.ingestor import (
     ENRICH_COLUMNS,
@@ -427,7 +429,10 @@ class GroupCommitter:
             try:
                 first = self._queue.get(timeout=self.idle)
             except queue.Empty:
-                store.available()  # lend the store if asked, take it back when free
+                # lend the store if asked, take it back when free; a failure to take it
+                # back is met again, and reported, by the next group
+                with contextlib.suppress(StoreError):
+                    store.available()
                 continue
             if first is None:
                 break
@@ -443,9 +448,9 @@ class GroupCommitter:
                     break
                 group.append(more)
                 rows += _rows(more[0])
-            while not store.available():
-                time.sleep(self.idle / 5)
             try:
+                while not store.available():
+                    time.sleep(self.idle / 5)
                 pieces = parse_group(self.ingestor.parser, [piece for piece, _ in group])
                 results = commit(self.ingestor, pieces)
             except Exception as exc:  # a bug, not input: every waiting request hears it

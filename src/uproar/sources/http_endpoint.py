@@ -97,21 +97,31 @@ def bearer_ok(header: str | None, token: str) -> bool:
 
 
 class _Budget:
-    """Bytes of request bodies held at once; a request waits for room before reading."""
+    """Bytes of request bodies held at once; a request waits for room before reading.
+    Used from the event loop only, so the fast path needs no lock."""
 
     def __init__(self, total: int) -> None:
         self.free = total
+        self.waiting = 0
         self._changed = asyncio.Condition()
 
     async def take(self, size: int) -> None:
-        async with self._changed:
-            await self._changed.wait_for(lambda: self.free >= size)
+        if self.free >= size and not self.waiting:
             self.free -= size
+            return
+        self.waiting += 1
+        try:
+            async with self._changed:
+                await self._changed.wait_for(lambda: self.free >= size)
+                self.free -= size
+        finally:
+            self.waiting -= 1
 
     async def give(self, size: int) -> None:
-        async with self._changed:
-            self.free += size
-            self._changed.notify_all()
+        self.free += size
+        if self.waiting:
+            async with self._changed:
+                self._changed.notify_all()
 
 
 class _Refused(Exception):
@@ -227,11 +237,11 @@ class IngestApp:
         """The whole body, read within ``body_timeout`` and at most ``limit`` bytes."""
         parts: list[bytes] = []
         size = 0
-        deadline = time.monotonic() + self.limits.body_timeout
+        deadline = asyncio.get_running_loop().time() + self.limits.body_timeout
         while True:
-            left = deadline - time.monotonic()
             try:
-                message = await asyncio.wait_for(receive(), timeout=max(left, 0.001))
+                async with asyncio.timeout_at(deadline):
+                    message = await receive()
             except TimeoutError:
                 raise _Refused(
                     408, f"body not received within {self.limits.body_timeout:g} s", close=True
