@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import shutil
 import signal
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 
 import httpx
@@ -16,7 +19,7 @@ from typer.testing import CliRunner
 
 from uproar.cli.app import get_app
 from uproar.demo import run_demo
-from uproar.errors import InputError
+from uproar.errors import InputError, StoreError
 from uproar.store import Store
 
 from .listener import listener, post_line
@@ -42,6 +45,9 @@ def test_commands_read_a_store_a_listener_is_writing(tmp_path: Path, runner: Cli
     acked: list[int] = []
     stop = threading.Event()
     with listener(db) as (base, process):
+        app = get_app()
+        idle = runner.invoke(app, ["stats", "--json", "--db", str(db)])  # nothing pushed yet
+        assert idle.exit_code == 0 and orjson.loads(idle.output)["posts"] == 0
 
         def push() -> None:
             with httpx.Client(base_url=base, timeout=60) as client:
@@ -57,7 +63,6 @@ def test_commands_read_a_store_a_listener_is_writing(tmp_path: Path, runner: Cli
         try:
             while len(acked) < 5:
                 stop.wait(0.05)
-            app = get_app()
             commands = [
                 ["stats", "--json"],
                 ["posts", "--json", "--limit", "5"],
@@ -114,3 +119,23 @@ def test_demo_does_not_delete_its_old_store_while_a_listener_writes_it(tmp_path:
         with pytest.raises(InputError, match="open in another process"):
             run_demo(tmp_path)
         assert db.exists()
+
+
+def test_a_store_held_by_another_program_fails_at_once(tmp_path: Path) -> None:
+    """Only a listener lends its file: any other holder gives the lock error, not a wait."""
+    db = tmp_path / "held.duckdb"
+    Store(db).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         f"import duckdb, sys, time; c = duckdb.connect({str(db)!r}); print('held', flush=True); "
+         "sys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == b"held\n"
+        started = time.monotonic()
+        with pytest.raises(StoreError, match="lock"):
+            Store(db, read_only=True)
+        assert time.monotonic() - started < 5
+    finally:
+        holder.communicate(b"")

@@ -404,12 +404,16 @@ class GroupCommitter:
         self._lock = threading.Lock()
         self.groups = 0  # transactions written, for figures (bench/listen.py)
 
-    def submit(self, piece: Unparsed) -> Future[IngestResult | Exception]:
-        """Queue ``piece``; the future gives its counts, or why nothing of it was stored."""
+    def start(self) -> None:
+        """Start the writer thread (from then on it also lends the store when asked)."""
         with self._lock:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="uproar-commit")
                 self._thread.start()
+
+    def submit(self, piece: Unparsed) -> Future[IngestResult | Exception]:
+        """Queue ``piece``; the future gives its counts, or why nothing of it was stored."""
+        self.start()
         done: Future[IngestResult | Exception] = Future()
         self._queue.put((piece, done))
         return done

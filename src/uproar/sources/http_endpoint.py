@@ -135,8 +135,8 @@ class _Refused(Exception):
 class IngestApp:
     """The endpoint as an ASGI app over one ingestor (and so one store).
 
-    The writer thread starts with the first request and stops at the server's shutdown
-    (ASGI lifespan) or ``close()``, after writing what was queued.
+    The writer thread starts with the server (ASGI lifespan) or the first request, and stops
+    at the server's shutdown or ``close()``, after writing what was queued.
     """
 
     def __init__(
@@ -175,6 +175,7 @@ class IngestApp:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                self.committer.start()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await asyncio.to_thread(self.close)

@@ -92,6 +92,7 @@ class Batcher:
         self.pending: list[Item] = []
         self.oldest: float | None = None
         self.totals = LiveTotals()
+        ingestor.store.available()  # from now on, lend the store to commands that ask
 
     def add(self, raw: str | bytes) -> None:
         """Take one message (``seen`` hears its decoded value first)."""

@@ -5,8 +5,10 @@ a ``Store``; their tables are declared in ``schema.sql``.
 
 Sharing the file with a listener. DuckDB lets one process write a database file, or several
 read it, never both at once (duckdb.org/docs/current/connect/concurrency). A listener
-(``uproar listen``) holds its store for hours, so it lends the file: a command that finds
-the file locked leaves a request beside it (``<db>.wants.<pid>``) and retries; the
+(``uproar listen``) holds its store for hours, so it lends the file (and says so beside it,
+``<db>.lends.<pid>``): a command that finds the file locked by a listener leaves a request
+beside it (``<db>.wants.<pid>``) and retries (a file locked by anything else is an error at
+once); the
 listener, between two commits, checkpoints and closes the file (``Store.available``), holds
 new posts (and their acknowledgements) until the file is free, then takes it back. Every
 command thus reads one consistent, checkpointed state of the store, and the listener loses
@@ -93,6 +95,7 @@ class Store:
             # Checkpoint every 256 MB of WAL rather than DuckDB's 16 MB: ingest commits many
             # batches, and each early checkpoint recompresses what the next one rewrites.
             self._config["checkpoint_threshold"] = "256MB"
+        self._lends: Path | None = None
         self._con: duckdb.DuckDBPyConnection | None = self._open(wait)
         if not read_only:
             schema = resources.files("uproar.store").joinpath("schema.sql").read_text()
@@ -112,6 +115,8 @@ class Store:
                 except duckdb.IOException as exc:
                     if not _is_lock(exc) or time.monotonic() >= deadline:
                         raise self._open_error(exc, waited=request is not None) from exc
+                    if not _live(f"{self.path}.lends.*"):
+                        raise self._open_error(exc, waited=False) from exc  # not a listener
                     if request is None:
                         request = _ask_to_lend(self.path)
                     time.sleep(_RETRY_SECONDS)
@@ -137,7 +142,11 @@ class Store:
         such command is done. True while this store holds the file and may write."""
         if self.path == ":memory:":
             return True
-        wanted = _lend_requests(self.path)
+        if self._lends is None:  # tell commands that this process lends the file
+            self._lends = Path(f"{self.path}.lends.{os.getpid()}")
+            with contextlib.suppress(OSError):
+                self._lends.touch()
+        wanted = _live(f"{self.path}.wants.*")
         if self._con is not None:
             if not wanted:
                 return True
@@ -201,6 +210,8 @@ class Store:
         """Close the file; a writable one is checkpointed first, so that the ``.duckdb``
         file alone holds everything (no WAL left to replay)."""
         self._release()
+        if self._lends is not None:
+            self._lends.unlink(missing_ok=True)
 
     def __enter__(self) -> Store:
         return self
@@ -437,10 +448,12 @@ def _is_lock(exc: duckdb.Error) -> bool:
     return "lock" in str(exc).lower()
 
 
-def _lend_requests(path: str) -> list[Path]:
-    """The live requests to lend ``path``; requests of processes that are gone are removed."""
+def _live(pattern: str) -> list[Path]:
+    """The marks (``<db>.wants.<pid>``: a command asks for the file; ``<db>.lends.<pid>``:
+    a listener lends it) of processes still running; those of processes gone are removed."""
     found = []
-    for name in glob.glob(f"{glob.escape(path)}.wants.*"):
+    head, _, tail = pattern.rpartition(".")
+    for name in glob.glob(f"{glob.escape(head)}.{tail}"):
         request = Path(name)
         pid = request.suffix.lstrip(".")
         if pid.isdigit() and _alive(int(pid)):
