@@ -15,6 +15,7 @@ from markupsafe import escape
 
 from uproar.config import Brand, load_brands
 from uproar.detect.batch import DetectResult, detect_store
+from uproar.errors import InputError, StoreError
 from uproar.pipeline import ingest_enrichers
 from uproar.records import Finding, Incident
 from uproar.report import Band, Section, build_report, html_table, write_report
@@ -89,8 +90,7 @@ def run_demo(folder: Path, *, seed: int = 2014, step: Step | None = None) -> Dem
     folder.mkdir(parents=True, exist_ok=True)
     archive = folder / f"{DEMO_SCENARIO}.jsonl"
     db = folder / "uproar.duckdb"
-    for stale in (db, Path(f"{db}.wal")):
-        stale.unlink(missing_ok=True)
+    _clear_own_store(db)
 
     say("simulate")
     simulated = simulate(load_scenario(DEMO_SCENARIO), archive, seed=seed)
@@ -98,6 +98,7 @@ def run_demo(folder: Path, *, seed: int = 2014, step: Step | None = None) -> Dem
 
     say("ingest")
     with Store(db) as store:
+        _marker(db).write_text("made by `uproar demo`; it replaces this folder's store\n")
         store.save_brands(brands)
         result = ingest([archive], store, brands, enrichers=ingest_enrichers())
         timeline = hourly_timeline(store, simulated.truth)
@@ -156,6 +157,34 @@ def run_demo(folder: Path, *, seed: int = 2014, step: Step | None = None) -> Dem
         topics=chapter.themes if chapter else [],
         sections=sections,
     )
+
+
+def _marker(db: Path) -> Path:
+    return db.with_name(f".{db.name}.demo")
+
+
+def _clear_own_store(db: Path) -> None:
+    """Remove the store of an earlier demo run in this folder; refuse to touch any other
+    store (someone's data), or one that a process (a listener) has open."""
+    if not db.exists():
+        Path(f"{db}.wal").unlink(missing_ok=True)
+        return
+    if not _marker(db).exists():
+        raise InputError(
+            "a store not made by `uproar demo` is here; the demo leaves it alone: "
+            "pass another --out folder",
+            file=str(db),
+        )
+    try:
+        Store(db, wait=0).close()
+    except StoreError as exc:
+        raise InputError(
+            "the demo's earlier store is open in another process (a listener?); stop it "
+            "or pass another --out folder",
+            file=str(db),
+        ) from exc
+    for stale in (db, Path(f"{db}.wal"), _marker(db)):
+        stale.unlink(missing_ok=True)
 
 
 def truth_bands(truth: dict[str, Any]) -> list[Band]:

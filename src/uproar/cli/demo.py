@@ -24,7 +24,11 @@ from uproar.report import sparkline
 """
 )
 def demo(
-    out: Path = typer.Option(Path("uproar-demo"), "--out", help="Folder for the demo's files."),
+    out: Path = typer.Option(
+        Path("uproar-demo"),
+        "--out",
+        help="Folder for the demo's files; a store there that the demo did not make is refused.",
+    ),
     seed: int = typer.Option(2014, "--seed", help="Simulation seed."),
 ) -> None:
     """Simulate the 2014 ISP incident, ingest it, run every stage, write the HTML report."""

@@ -1,9 +1,16 @@
 """``uproar listen``: follow live streams (Mastodon, Bluesky Jetstream) or serve an HTTP
-ingest endpoint, writing into the store as posts arrive."""
+ingest endpoint, writing into the store as posts arrive.
+
+SIGTERM and SIGINT stop a listener cleanly: what it holds is written, the store is
+checkpointed and closed (the ``.duckdb`` file alone then has every post), exit status 0.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import signal
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
@@ -15,7 +22,12 @@ from uproar.cli.output import console, emit_json, stdout
 from uproar.config import setting
 from uproar.pipeline import ingest_enrichers
 from uproar.sources import Ingestor
-from uproar.sources.http_endpoint import make_ingest_app
+from uproar.sources.http_endpoint import (
+    EndpointLimits,
+    IngestApp,
+    require_token_off_loopback,
+    server_config,
+)
 from uproar.sources.live import LiveTotals, StreamLimits, listen_jetstream, listen_mastodon
 from uproar.store import Store
 
@@ -30,6 +42,35 @@ MaxSeconds = typer.Option(None, "--max-seconds", help="Stop after this many seco
 def _ingestor(store: Store, brands: Path | None) -> Ingestor:
     enrichers = ingest_enrichers(model=setting("model", None))
     return Ingestor(store, brands_for(store, brands), enrichers=enrichers)
+
+
+def _until_signalled(follow: Callable[[asyncio.Event], Awaitable[LiveTotals]]) -> LiveTotals:
+    """Run a stream until it ends or SIGTERM/SIGINT sets its stop event."""
+
+    async def main() -> LiveTotals:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            return await follow(stop)
+        finally:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
+
+    return asyncio.run(main())
+
+
+@contextmanager
+def _quiet_after_shutdown() -> Iterator[None]:
+    """uvicorn shuts down gracefully on SIGTERM/SIGINT, then raises the signal again to
+    the handler it found; a no-op one lets the store be closed and the command exit 0."""
+    before = {sig: signal.signal(sig, lambda *_: None) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
 
 
 def _show(totals: LiveTotals, as_json: bool) -> None:
@@ -65,8 +106,10 @@ def mastodon(
     with open_store(db) as store:
         ingestor = _ingestor(store, brands)
         limits = StreamLimits(max_messages=max_messages, max_seconds=max_seconds)
-        totals = asyncio.run(
-            listen_mastodon(instance, ingestor, token=token, stream=stream, tag=tag, limits=limits)
+        totals = _until_signalled(
+            lambda stop: listen_mastodon(
+                instance, ingestor, token=token, stream=stream, tag=tag, limits=limits, stop=stop
+            )
         )
     _show(totals, json)
 
@@ -92,7 +135,9 @@ def bluesky(
     with open_store(db) as store:
         ingestor = _ingestor(store, brands)
         limits = StreamLimits(max_messages=max_messages, max_seconds=max_seconds)
-        totals = asyncio.run(listen_jetstream(url, ingestor, limits=limits))
+        totals = _until_signalled(
+            lambda stop: listen_jetstream(url, ingestor, limits=limits, stop=stop)
+        )
     _show(totals, json)
 
 
@@ -111,13 +156,33 @@ def http(
     token: str | None = typer.Option(
         None, "--token", envvar="UPROAR_INGEST_TOKEN", help="Require 'Authorization: Bearer TOKEN'."
     ),
+    max_body: int = typer.Option(
+        EndpointLimits().max_body, "--max-body", help="Largest request body, in bytes."
+    ),
+    max_connections: int = typer.Option(
+        EndpointLimits().max_connections,
+        "--max-connections",
+        help="Open connections; past it the longest-idle one is closed.",
+    ),
     db: Path | None = DbOption,
     brands: Path | None = BrandsOption,
 ) -> None:
-    """Serve POST /v1/posts: JSON, JSON arrays or JSON Lines in any archive format."""
+    """Serve POST /v1/posts: JSON, JSON arrays or JSON Lines in any archive format.
+
+    Each request is committed whole before it is answered; concurrent requests share
+    transactions. Without --token it listens on loopback only."""
+    require_token_off_loopback(host, token)
+    limits = EndpointLimits(
+        max_body=max_body,
+        max_connections=max_connections,
+        max_held=max(EndpointLimits().max_held, max_body),
+    )
     with open_store(db) as store:
-        ingestor = _ingestor(store, brands)
+        app = IngestApp(_ingestor(store, brands), token=token, limits=limits)
+        server = uvicorn.Server(server_config(app, host=host, port=port))
         console.print(f"listening on http://{host}:{port}/v1/posts")
-        uvicorn.run(
-            make_ingest_app(ingestor, token=token), host=host, port=port, log_level="warning"
-        )
+        try:
+            with _quiet_after_shutdown():
+                server.run()
+        finally:
+            app.close()

@@ -4,6 +4,12 @@ Messages are decoded and written in small batches through the same ``Ingestor`` 
 archives, so brand matching, quarantine and enrichment behave the same. A dropped
 connection is retried with backoff; Jetstream resumes from the cursor saved in the store.
 
+A poison message (one the parser or the store cannot take) is quarantined with its reason,
+the messages batched with it are stored, and Jetstream's cursor is saved in the same
+transaction, past it: a restart never meets it again (``commit.py``). Between batches the
+store is lent to any command that asked for it (``Store.available``); messages wait in
+memory meanwhile. ``stop`` (set on SIGTERM by the CLI) ends a stream after a last write.
+
 - Mastodon: ``GET /api/v1/streaming?stream=public`` (or ``hashtag&tag=x``) upgraded to a
   WebSocket; each message is ``{"stream": [...], "event": "update", "payload": "<Status>"}``
   (docs.joinmastodon.org/methods/streaming).
@@ -14,6 +20,7 @@ connection is retried with backoff; Jetstream resumes from the cursor saved in t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,14 +28,20 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-import orjson
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
-from uproar.errors import InputError
-from uproar.sources.ingestor import Ingestor, IngestResult
+from uproar.errors import InputError, StoreError
+from uproar.sources.commit import Item, commit, decode, parse_piece
+from uproar.sources.ingestor import JSON_FORMATS, Ingestor, IngestResult
 
 Clock = Callable[[], float]
+# websockets' default is 1 MiB; a Jetstream or Mastodon message is a few KB, and a message
+# over this closes the connection (code 1009) rather than growing without bound.
+MAX_MESSAGE_BYTES = 8 << 20
+# Messages held while the store is lent to another command, beyond which receiving waits.
+MAX_HELD = 200_000
+TICK = 0.1  # seconds between checks for a due batch, a stop, or a command wanting the store
 
 
 @dataclass(slots=True)
@@ -52,7 +65,12 @@ class LiveTotals:
 
 
 class Batcher:
-    """Holds decoded messages until ``max_batch`` of them or ``max_wait`` seconds, then writes."""
+    """Holds received messages until ``max_batch`` of them or ``max_wait`` seconds, then
+    writes them in one transaction (with ``checkpoint``, e.g. saving the stream's cursor).
+
+    ``source`` names the stream; each run gets its own quarantine key space (the source
+    with the run's start time, and the message's number in the run as its line).
+    """
 
     def __init__(
         self,
@@ -63,29 +81,50 @@ class Batcher:
         max_batch: int = 500,
         max_wait: float = 1.0,
         clock: Clock = time.monotonic,
+        checkpoint: Callable[[], None] | None = None,
+        seen: Callable[[Any], None] | None = None,
     ) -> None:
-        self.ingestor, self.format, self.source = ingestor, format, source
+        self.ingestor, self.format = ingestor, format
+        self.module = JSON_FORMATS[format]
+        self.source = f"{source}#{datetime.now(UTC):%Y-%m-%dT%H:%M:%S.%fZ}"
         self.max_batch, self.max_wait, self.clock = max_batch, max_wait, clock
-        self.pending: list[Any] = []
+        self.checkpoint, self.seen = checkpoint, seen
+        self.pending: list[Item] = []
         self.oldest: float | None = None
         self.totals = LiveTotals()
+        ingestor.store.available()  # from now on, lend the store to commands that ask
 
-    def add(self, message: Any) -> None:
+    def add(self, raw: str | bytes) -> None:
+        """Take one message (``seen`` hears its decoded value first)."""
         if not self.pending:
             self.oldest = self.clock()
-        self.pending.append(message)
         self.totals.messages += 1
+        item = decode(self.totals.messages, raw.encode() if isinstance(raw, str) else raw)
+        if self.seen is not None:
+            self.seen(item[2])
+        self.pending.append(item)
         if len(self.pending) >= self.max_batch:
             self.flush()
 
     def due(self) -> bool:
         return bool(self.pending) and self.clock() - (self.oldest or 0.0) >= self.max_wait
 
-    def flush(self) -> None:
+    def flush(self, *, wait: bool = False) -> None:
+        """Write what is pending, unless the store is lent out (then keep it, or with
+        ``wait`` or too much held, wait for the store to come back)."""
         if not self.pending:
             return
+        store = self.ingestor.store
+        while not store.available():
+            if not wait and len(self.pending) < MAX_HELD:
+                return
+            time.sleep(TICK / 4)
         batch, self.pending = self.pending, []
-        result = self.ingestor.ingest_objects(batch, format=self.format, source=self.source)
+        piece = parse_piece(self.ingestor.parser, self.module, self.format, self.source, batch)
+        (result,) = commit(self.ingestor, [piece], then=self.checkpoint)
+        if isinstance(result, Exception):
+            self.pending = batch + self.pending  # kept, so a retry loses nothing
+            raise StoreError(f"{store.path}: cannot store stream messages: {result}") from result
         self.totals.ingested.absorb(result)
 
 
@@ -121,12 +160,13 @@ async def listen_mastodon(
     stream: str = "public",
     tag: str | None = None,
     limits: StreamLimits | None = None,
+    stop: asyncio.Event | None = None,
 ) -> LiveTotals:
-    """Follow an instance's stream into the store until a limit is reached."""
+    """Follow an instance's stream into the store until a limit is reached (or ``stop``)."""
     url = mastodon_url(base, stream=stream, tag=tag)
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     batcher = Batcher(ingestor, format="mastodon", source=url.split("?")[0])
-    return await _follow(lambda: url, headers, batcher, limits or StreamLimits(), None)
+    return await _follow(lambda: url, headers, batcher, limits or StreamLimits(), stop)
 
 
 async def listen_jetstream(
@@ -134,24 +174,33 @@ async def listen_jetstream(
     ingestor: Ingestor,
     *,
     limits: StreamLimits | None = None,
+    stop: asyncio.Event | None = None,
 ) -> LiveTotals:
-    """Follow Jetstream's posts into the store, resuming from the stored cursor."""
-    store = ingestor.store
-    batcher = Batcher(ingestor, format="bluesky", source=base)
-    state = {"cursor": store.load_cursor(base)}
+    """Follow Jetstream's posts into the store, resuming from the stored cursor.
 
-    def url() -> str:
-        return jetstream_url(base, cursor=state["cursor"])
+    The cursor is the ``time_us`` of the last message written, saved in the same
+    transaction as its batch: it moves past every message stored, skipped or quarantined.
+    """
+    store = ingestor.store
+    state = {"cursor": store.load_cursor(base), "saved": store.load_cursor(base)}
+
+    def save() -> None:
+        if state["cursor"] is not None and state["cursor"] != state["saved"]:
+            store.save_cursor(base, state["cursor"], now=datetime.now(UTC))
+            state["saved"] = state["cursor"]
 
     def seen(message: Any) -> None:
-        if isinstance(message, dict) and isinstance(message.get("time_us"), int):
-            state["cursor"] = message["time_us"]
+        if isinstance(message, dict):
+            time_us = message.get("time_us")
+            if type(time_us) is int and 0 < time_us < 2**63:
+                state["cursor"] = time_us
 
-    def saved() -> None:
-        if state["cursor"] is not None:
-            store.save_cursor(base, state["cursor"], now=datetime.now(UTC))
+    batcher = Batcher(ingestor, format="bluesky", source=base, checkpoint=save, seen=seen)
 
-    return await _follow(url, {}, batcher, limits or StreamLimits(), (seen, saved))
+    def url() -> str:
+        return jetstream_url(base, cursor=state["saved"])
+
+    return await _follow(url, {}, batcher, limits or StreamLimits(), stop)
 
 
 async def _follow(
@@ -159,55 +208,56 @@ async def _follow(
     headers: dict[str, str],
     batcher: Batcher,
     limits: StreamLimits,
-    cursor: tuple[Callable[[Any], None], Callable[[], None]] | None,
+    stop: asyncio.Event | None,
 ) -> LiveTotals:
     started = time.monotonic()
     totals = batcher.totals
 
     def finished() -> bool:
+        if stop is not None and stop.is_set():
+            return True
         if limits.max_messages is not None and totals.messages >= limits.max_messages:
             return True
         return limits.max_seconds is not None and time.monotonic() - started >= limits.max_seconds
 
-    def flush() -> None:
-        batcher.flush()
-        if cursor:
-            cursor[1]()  # the cursor moves only once its messages are stored
-
     failures = 0
     while not finished():
         try:
-            async with connect(url(), additional_headers=headers, open_timeout=10) as socket:
+            async with connect(
+                url(),
+                additional_headers=headers,
+                open_timeout=10,
+                max_size=MAX_MESSAGE_BYTES,
+            ) as socket:
                 failures = 0
                 while not finished():
                     try:
-                        raw = await asyncio.wait_for(socket.recv(), timeout=batcher.max_wait)
+                        raw = await asyncio.wait_for(socket.recv(), timeout=TICK)
                     except TimeoutError:
                         if batcher.due():
-                            flush()
+                            batcher.flush()
+                        else:  # still lend the store to a command that asks for it
+                            batcher.ingestor.store.available()
                         continue
-                    message = _decode(raw)
-                    if cursor:
-                        cursor[0](message)
-                    batcher.add(message)
-                    if batcher.due() or not batcher.pending:
-                        flush()
+                    batcher.add(raw)
+                    if batcher.due():
+                        batcher.flush()
         except (ConnectionClosed, OSError, InvalidHandshake) as exc:
-            flush()
+            batcher.flush()
             failures += 1
             totals.reconnects += 1
             if failures > limits.max_reconnects:
                 raise InputError(f"stream {url()} failed {failures} times: {exc}") from exc
-            await asyncio.sleep(min(30.0, limits.backoff * 2 ** (failures - 1)))
+            await _sleep(min(30.0, limits.backoff * 2 ** (failures - 1)), stop)
         except InvalidURI as exc:
             raise InputError(f"not a stream URL: {exc}") from exc
-    flush()
+    batcher.flush(wait=True)
     return totals
 
 
-def _decode(raw: str | bytes) -> Any:
-    """A message as JSON, or the raw text kept as-is so ingest quarantines it."""
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return raw if isinstance(raw, str) else raw.decode("utf-8", "replace")
+async def _sleep(seconds: float, stop: asyncio.Event | None) -> None:
+    if stop is None:
+        await asyncio.sleep(seconds)
+        return
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)

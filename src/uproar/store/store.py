@@ -2,12 +2,28 @@
 
 Stage-specific queries live beside this file (``store/<stage>.py``) as functions that take
 a ``Store``; their tables are declared in ``schema.sql``.
+
+Sharing the file with a listener. DuckDB lets one process write a database file, or several
+read it, never both at once (duckdb.org/docs/current/connect/concurrency). A listener
+(``uproar listen``) holds its store for hours, so it lends the file (and says so beside it,
+``<db>.lends.<pid>``): a command that finds the file locked by a listener leaves a request
+beside it (``<db>.wants.<pid>``) and retries (a file locked by anything else is an error at
+once); the
+listener, between two commits, checkpoints and closes the file (``Store.available``), holds
+new posts (and their acknowledgements) until the file is free, then takes it back. Every
+command thus reads one consistent, checkpointed state of the store, and the listener loses
+nothing. A future dashboard reads the same way, or lives inside the listener's process and
+reads through ``Store.cursor()``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import json
+import os
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
@@ -37,6 +53,11 @@ POST_COLUMNS: tuple[str, ...] = (
     "quoted_id", "reposted_id", "urls", "place", "region", "like_count", "repost_count",
     "reply_count", "brands", "own_brand", "source_file", "source_line", "ingested_at", "raw",
 )  # fmt: skip
+
+
+# How long a command waits for a listener to lend it the store before giving up.
+LEND_WAIT_SECONDS = 30.0
+_RETRY_SECONDS = 0.02
 
 
 class DuplicatePostsError(StoreError):
@@ -122,35 +143,109 @@ class Store:
         read_only: bool = False,
         memory_limit: str | None = None,
         create: bool = True,
+        wait: float = LEND_WAIT_SECONDS,
     ) -> None:
         """Open a store, creating the file unless ``create`` is False (then a missing file is
         a ``StoreMissingError``: commands that only read never leave an empty store behind).
         ``memory_limit`` (e.g. "512MB") caps DuckDB's own memory, beyond which it spills to
-        disk. DuckDB's failures (lock held, damaged file, disk full) are raised as
-        ``StoreError`` subclasses naming the file."""
+        disk. A file another Uproar process holds (a listener) is asked for and waited on
+        for up to ``wait`` seconds. DuckDB's failures (lock held, damaged file, disk full)
+        are raised as ``StoreError`` subclasses naming the file."""
         self.path = str(path)
         if (read_only or not create) and self.path != ":memory:" and not Path(path).exists():
             raise StoreMissingError(
                 f"{self.path}: no such store; create one with `uproar ingest FILE --db {path}`",
                 file=self.path,
             )
-        config: dict[str, str | bool | int | float | list[str]] = (
+        self.read_only = read_only
+        self._config: dict[str, str | bool | int | float | list[str]] = (
             {"memory_limit": memory_limit} if memory_limit else {}
         )
         if not read_only:
             # Checkpoint every 256 MB of WAL rather than DuckDB's 16 MB: ingest commits many
             # batches, and each early checkpoint recompresses what the next one rewrites.
-            config["checkpoint_threshold"] = "256MB"
-        with mapped_errors(self.path):
-            self._con = duckdb.connect(self.path, read_only=read_only, config=config)
+            self._config["checkpoint_threshold"] = "256MB"
+        self._lends: Path | None = None
+        self._con: duckdb.DuckDBPyConnection | None = self._open(wait)
         if not read_only:
             schema = resources.files("uproar.store").joinpath("schema.sql").read_text()
             try:
                 with mapped_errors(self.path):
-                    self._con.execute(schema)
+                    self.connection.execute(schema)
             except StoreError:
-                self._con.close()
+                self._release()
                 raise
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        return duckdb.connect(self.path, read_only=self.read_only, config=self._config)
+
+    def _open(self, wait: float) -> duckdb.DuckDBPyConnection:
+        """Connect; while another process holds the file, ask it to lend it (see above)."""
+        deadline = time.monotonic() + wait
+        request: Path | None = None
+        try:
+            while True:
+                try:
+                    return self._connect()
+                except duckdb.IOException as exc:
+                    if not _is_lock(exc) or time.monotonic() >= deadline:
+                        raise self._open_error(exc, waited=request is not None) from exc
+                    if not _live(f"{self.path}.lends.*"):
+                        raise self._open_error(exc, waited=False) from exc  # not a listener
+                    if request is None:
+                        request = _ask_to_lend(self.path)
+                    time.sleep(_RETRY_SECONDS)
+                except duckdb.Error as exc:
+                    raise self._open_error(exc, waited=False) from exc
+        finally:
+            if request is not None:
+                request.unlink(missing_ok=True)
+
+    def _open_error(self, exc: duckdb.Error, *, waited: bool) -> StoreError:
+        error = map_duckdb_error(exc, self.path)
+        if not waited:
+            return error
+        hint = (
+            "; another process is writing it and did not lend it (an `uproar listen` lends it "
+            "between commits; other programs must be stopped first)"
+        )
+        return type(error)(f"{error.message}{hint}", file=self.path)
+
+    # -- lending the file (long-running writers) ------------------------------------------
+    def available(self) -> bool:
+        """For a long-running writer (a listener), between two commits: lend the file to
+        a command that asked for it (checkpoint and close), and take it back once every
+        such command is done. True while this store holds the file and may write."""
+        if self.path == ":memory:":
+            return True
+        if self._lends is None:  # tell commands that this process lends the file
+            self._lends = Path(f"{self.path}.lends.{os.getpid()}")
+            with contextlib.suppress(OSError):
+                self._lends.touch()
+        wanted = _live(f"{self.path}.wants.*")
+        if self._con is not None:
+            if not wanted:
+                return True
+            self._release()
+            return False
+        if wanted:
+            return False  # the file is out; someone still waits to open it
+        try:
+            self._con = self._connect()
+        except duckdb.IOException as exc:
+            if _is_lock(exc):
+                return False  # a command still has it open
+            raise StoreError(f"{self.path}: cannot reopen store: {exc}", file=self.path) from exc
+        return True
+
+    def _release(self) -> None:
+        con, self._con = self._con, None
+        if con is not None:
+            if not self.read_only:
+                # A failed checkpoint loses nothing: the WAL is replayed at the next open.
+                with contextlib.suppress(duckdb.Error):
+                    con.execute("CHECKPOINT")
+            con.close()
 
     @classmethod
     @contextmanager
@@ -161,12 +256,15 @@ class Store:
         create: bool = False,
         read_only: bool = False,
         memory_limit: str | None = None,
+        wait: float = LEND_WAIT_SECONDS,
     ) -> Iterator[Store]:
         """The store for a block, closed after it. A store that this call created and that
         is still empty when the block fails is deleted again: a failed first ingest (a
         mistyped input file, a bad brands file) leaves no empty store behind."""
         existed = str(path) == ":memory:" or Path(path).exists()
-        store = cls(path, create=create, read_only=read_only, memory_limit=memory_limit)
+        store = cls(
+            path, create=create, read_only=read_only, memory_limit=memory_limit, wait=wait
+        )
         try:
             yield store
         except BaseException:
@@ -186,45 +284,51 @@ class Store:
     @property
     def connection(self) -> duckdb.DuckDBPyConnection:
         """The writer connection, for ``store/<stage>.py`` modules only."""
+        if self._con is None:
+            raise StoreError(f"{self.path}: the store is lent to another command", file=self.path)
         return self._con
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A cursor for a reader on another thread."""
-        return self._con.cursor()
+        return self.connection.cursor()
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """All or nothing: a crash inside leaves the store as it was before."""
         with mapped_errors(self.path):
-            self._con.execute("BEGIN TRANSACTION")
+            self.connection.execute("BEGIN TRANSACTION")
         try:
-            yield self._con
+            yield self.connection
         except BaseException:
             with suppress(duckdb.Error):  # a failed commit may have ended it already
-                self._con.execute("ROLLBACK")
+                self.connection.execute("ROLLBACK")
             raise
         with mapped_errors(self.path):
-            self._con.execute("COMMIT")
+            self.connection.execute("COMMIT")
 
     @contextmanager
     def threads(self, count: int) -> Iterator[None]:
         """Run DuckDB on ``count`` threads inside the block (for a writer that shares the
         cores with other processes), then on as many as before."""
-        row = self._con.execute("SELECT current_setting('threads')").fetchone()
+        row = self.connection.execute("SELECT current_setting('threads')").fetchone()
         before = int(row[0]) if row else 1
-        self._con.execute(f"SET threads = {int(count)}")  # an int: SET takes no parameters
+        self.connection.execute(f"SET threads = {int(count)}")  # an int: SET takes no parameters
         try:
             yield
         finally:
-            self._con.execute(f"SET threads = {before}")
+            self.connection.execute(f"SET threads = {before}")
 
     def close(self) -> None:
+        """Close the file; a writable one is checkpointed first, so that the ``.duckdb``
+        file alone holds everything (no WAL left to replay)."""
         with mapped_errors(self.path):  # closing checkpoints the WAL: the disk may be full
-            self._con.close()
+            self._release()
+        if self._lends is not None:
+            self._lends.unlink(missing_ok=True)
 
     def is_empty(self) -> bool:
         """No posts and nothing quarantined (what a failed first ingest leaves)."""
-        row = self._con.execute(
+        row = self.connection.execute(
             "SELECT (SELECT count(*) FROM posts) + (SELECT count(*) FROM quarantine)"
         ).fetchone()
         return not row or int(row[0]) == 0
@@ -246,7 +350,7 @@ class Store:
             return 0
         cols = ", ".join(batch.column_names)
         with mapped_errors(self.path):
-            row = self._con.execute(
+            row = self.connection.execute(
                 f"INSERT OR {on_conflict} INTO {table} ({cols}) SELECT {cols} FROM batch"
             ).fetchone()
         return int(row[0]) if row else 0
@@ -269,7 +373,7 @@ class Store:
         cols = ", ".join(batch.column_names)
         try:
             with mapped_errors(self.path):
-                row = self._con.execute(
+                row = self.connection.execute(
                     f"INSERT INTO posts ({cols}) SELECT {cols} FROM batch"
                 ).fetchone()
         except duckdb.ConstraintException as exc:
@@ -287,7 +391,7 @@ class Store:
             f"RETURNING {', '.join(columns)}"
         )
         with mapped_errors(self.path):
-            return self._con.sql(sql).to_arrow_table()
+            return self.connection.sql(sql).to_arrow_table()
 
     def quarantine(self, batch: pa.Table) -> int:
         """Keep bad input with its file, line and reason; re-quarantining is a no-op."""
@@ -296,7 +400,7 @@ class Store:
     def quarantine_reasons(self, files: list[str], *, limit: int = 3) -> list[dict[str, Any]]:
         """The commonest quarantine reasons for ``files``: kind, field, posts and one
         example reason each, most frequent first."""
-        rows = self._con.execute(
+        rows = self.connection.execute(
             """SELECT kind, field, count(*) AS n, min(reason) AS example FROM quarantine
                WHERE list_contains($files, source_file)
                GROUP BY kind, field ORDER BY n DESC, kind, field LIMIT $limit""",
@@ -305,7 +409,7 @@ class Store:
         return [{"kind": k, "field": f, "count": int(n), "example": e} for k, f, n, e in rows]
 
     def count_posts(self) -> int:
-        row = self._con.execute("SELECT count(*) FROM posts").fetchone()
+        row = self.connection.execute("SELECT count(*) FROM posts").fetchone()
         return int(row[0]) if row else 0
 
     def posts(
@@ -350,7 +454,7 @@ class Store:
             "until": naive_utc(until),
             "limit": limit if limit is not None else 2**62,
         }
-        return self._con.sql(sql, params=params).to_arrow_table()
+        return self.connection.sql(sql, params=params).to_arrow_table()
 
     def volume(
         self,
@@ -382,12 +486,12 @@ class Store:
             GROUP BY ALL ORDER BY brand, bucket
         """
         params = {"minutes": bucket_minutes, "since": naive_utc(since), "until": naive_utc(until)}
-        return self._con.sql(sql, params=params).to_arrow_table()
+        return self.connection.sql(sql, params=params).to_arrow_table()
 
     def stats(self) -> dict[str, Any]:
         """What is stored: counts per platform, brand, region (the 15 commonest) and day,
         and quarantine reasons."""
-        q = self._con.execute
+        q = self.connection.execute
         total = q("SELECT count(*), min(created_at), max(created_at) FROM posts").fetchone()
         assert total is not None
         return {
@@ -431,12 +535,14 @@ class Store:
     def require_brand(self, brand: str) -> None:
         """Raise ``UnknownNameError`` (listing the known ids) unless ``brand`` is a brand of
         this store: in its brands table or on a stored post."""
-        found = self._con.execute("SELECT 1 FROM brands WHERE id = $id", {"id": brand}).fetchall()
+        found = self.connection.execute(
+            "SELECT 1 FROM brands WHERE id = $id", {"id": brand}
+        ).fetchall()
         if found:
             return
         known = {
             str(r[0])
-            for r in self._con.execute(
+            for r in self.connection.execute(
                 """SELECT id FROM brands
                    UNION SELECT DISTINCT unnest(brands) FROM posts
                    UNION SELECT DISTINCT own_brand FROM posts WHERE own_brand IS NOT NULL"""
@@ -449,7 +555,7 @@ class Store:
 
     def require_incident(self, incident: str) -> None:
         """Raise ``UnknownNameError`` (listing the stored ids) unless the incident exists."""
-        known = [str(r[0]) for r in self._con.execute("SELECT id FROM incidents").fetchall()]
+        known = [str(r[0]) for r in self.connection.execute("SELECT id FROM incidents").fetchall()]
         if incident not in known:
             hint = did_you_mean(incident, known) or (
                 "" if known else "; run `uproar detect` to find them"
@@ -477,7 +583,7 @@ class Store:
     def load_brands(self) -> dict[str, Brand]:
         from uproar.config import parse_brands
 
-        rows = self._con.execute("SELECT id, config FROM brands ORDER BY id").fetchall()
+        rows = self.connection.execute("SELECT id, config FROM brands ORDER BY id").fetchall()
         if not rows:
             return {}
         try:
@@ -493,13 +599,13 @@ class Store:
 
     # -- live streams --------------------------------------------------------------------
     def save_cursor(self, source: str, cursor: int, *, now: datetime) -> None:
-        self._con.execute(
+        self.connection.execute(
             "INSERT OR REPLACE INTO stream_cursors VALUES ($source, $cursor, $now)",
             {"source": source, "cursor": cursor, "now": naive_utc(now)},
         )
 
     def load_cursor(self, source: str) -> int | None:
-        row = self._con.execute(
+        row = self.connection.execute(
             "SELECT cursor FROM stream_cursors WHERE source = $source", {"source": source}
         ).fetchone()
         return int(row[0]) if row else None
@@ -508,3 +614,40 @@ class Store:
     def save_labels(self, batch: pa.Table) -> int:
         """Upsert labels (columns as in the ``labels`` table)."""
         return self._insert("labels", batch, on_conflict="REPLACE")
+
+
+def _is_lock(exc: duckdb.Error) -> bool:
+    return "lock" in str(exc).lower()
+
+
+def _live(pattern: str) -> list[Path]:
+    """The marks (``<db>.wants.<pid>``: a command asks for the file; ``<db>.lends.<pid>``:
+    a listener lends it) of processes still running; those of processes gone are removed."""
+    found = []
+    head, _, tail = pattern.rpartition(".")
+    for name in glob.glob(f"{glob.escape(head)}.{tail}"):
+        request = Path(name)
+        pid = request.suffix.lstrip(".")
+        if pid.isdigit() and _alive(int(pid)):
+            found.append(request)
+        else:
+            request.unlink(missing_ok=True)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _ask_to_lend(path: str) -> Path | None:
+    request = Path(f"{path}.wants.{os.getpid()}")
+    with contextlib.suppress(OSError):  # a folder we cannot write in: just retry the lock
+        request.touch()
+        return request
+    return None
