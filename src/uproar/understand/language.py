@@ -22,6 +22,8 @@ from uproar.errors import ModelError
 from uproar.understand.features import Tokens
 
 _NOT_WORDS = r"(?:https?://|www\.)\S+|@\w+"
+# Latin letters outside ASCII (é, ñ, ß, ã, ...): a hint of a language other than English.
+_ACCENTED = r"[^\P{Latin}a-zA-Z]"
 
 
 @lru_cache(maxsize=4)
@@ -45,15 +47,21 @@ def word_letters(texts: pa.StringArray) -> np.ndarray:
     )
 
 
-def in_doubt(latin: np.ndarray, counts: np.ndarray, english: int, words: np.ndarray) -> np.ndarray:
-    """Latin-script posts of two or more words where English stop words do not strictly win
-    (another language's win or tie, or none at all): Lingua decides those."""
+def in_doubt(
+    texts: pa.StringArray, latin: np.ndarray, counts: np.ndarray, english: int, words: np.ndarray
+) -> np.ndarray:
+    """Latin-script posts that English stop words do not settle: another language's win or
+    tie; or none at all, in a post of four or more words or with accented letters. Short
+    posts with no stop words ("DM sent", "So cool") stay English, the prior of a stream."""
     if english < 0 or counts.shape[1] == 0:
         return np.asarray(latin & (words >= 2), dtype=bool)
     other = counts.copy()
     other[:, english] = 0
     english_wins = counts[:, english] > other.max(axis=1)
-    return np.asarray(latin & (words >= 2) & ~english_wins, dtype=bool)
+    silent = counts.sum(axis=1) == 0
+    accented = pc.count_substring_regex(texts, _ACCENTED).to_numpy(zero_copy_only=False) > 0
+    unsettled = ~english_wins & (~silent | (words >= 4) | accented)
+    return np.asarray(latin & (words >= 2) & unsettled, dtype=bool)
 
 
 def word_counts(tokens: Tokens) -> np.ndarray:

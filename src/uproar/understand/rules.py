@@ -293,7 +293,7 @@ class Rules:
                 # Ties go to English; so does Latin text with no stop words at all.
                 en_wins = counts[:, english] >= counts.max(axis=1) if n else has
                 codes[latin & (en_wins | ~has)] = base + english
-            doubt = np.flatnonzero(in_doubt(latin, counts, english, word_counts(tokens)))
+            doubt = np.flatnonzero(in_doubt(texts, latin, counts, english, word_counts(tokens)))
             if len(doubt) and self.detect_languages:
                 picks = identify(texts.take(pa.array(doubt)).to_pylist(), self.detect_languages)
                 index = {name: i for i, name in enumerate(names)}
