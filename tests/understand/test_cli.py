@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from uproar.cli.app import get_app
+from uproar.errors import InputError
+from uproar.understand.evaluate import find_data
 
 KEYS = {
     "complaint",
@@ -94,3 +97,25 @@ def test_eval_classify_small(runner: CliRunner, shared_data: Path) -> None:
         ["eval", "classify", "--data", str(shared_data), "--limit", "50", "--model", "fast"],
     )
     assert human.exit_code == 0 and "macro-recall" in human.stdout
+
+
+def test_eval_classify_finds_the_data_from_any_folder(
+    runner: CliRunner, shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("UPROAR_DATA", raising=False)
+    assert find_data().resolve() == shared_data.resolve()
+    result = runner.invoke(
+        get_app(), ["eval", "classify", "--limit", "50", "--model", "fast", "--no-vader"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "macro-recall" in result.stdout and "Language: accuracy" in result.stdout
+
+
+def test_missing_data_says_where_it_comes_from(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="UPROAR_DATA") as err:
+        find_data(tmp_path / "nope")
+    assert "shared/data" in str(err.value)
+    assert find_data(env={"UPROAR_DATA": str(tmp_path)}) == tmp_path
+    with pytest.raises(InputError, match=r"\(UPROAR_DATA\)"):
+        find_data(env={"UPROAR_DATA": str(tmp_path / "gone")})

@@ -122,3 +122,34 @@ def test_label_table_picks_up_an_edited_config_file(tmp_path: Path) -> None:
     stat = path.stat()
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
     assert label_table(posts, config=path).column("topics").to_pylist() == [["hub_lights"]]
+
+
+def test_industry_packs_choose_topics() -> None:
+    from uproar.understand.taxonomy import for_industry
+
+    airline = set(for_industry("airline").taxonomy.topic_ids)
+    assert {"delay_cancellation", "baggage", "booking", "customer_service"} <= airline
+    assert "no_connection" not in airline and "tv" not in airline
+    general = set(for_industry(None).taxonomy.topic_ids)
+    assert "customer_service" in general and "baggage" not in general
+    for industry in ("telco", "bank", "retail", "online", "energy"):
+        assert set(for_industry(industry).taxonomy.topic_ids) > general
+
+
+def test_industry_pack_with_a_brands_own_topic() -> None:
+    doc = {
+        "understand": {
+            "industry": "airline",
+            "topics": {"lounge": {"keywords": ["lounge"]}},
+        }
+    }
+    clf = Classifier("fast", parse_config(doc))
+    labels = clf.classify(["@SwiftAir the in-flight wifi is down and the lounge was shut"])[0]
+    assert "lounge" in labels.topics and "onboard" in labels.topics
+    assert "no_connection" not in labels.topics
+
+
+def test_unknown_industry_lists_the_packs() -> None:
+    with pytest.raises(ConfigError, match="airline, bank, energy") as err:
+        parse_config({"understand": {"industry": "isp"}})
+    assert err.value.context["key"] == "understand.industry"

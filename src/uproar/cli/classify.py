@@ -14,7 +14,7 @@ from uproar.cli.common import JsonOption, choice, settings
 from uproar.cli.output import emit_json, stdout, to_json
 from uproar.errors import InputError
 from uproar.understand import Classifier, labels_dict
-from uproar.understand.evaluate import ClassifyEval, evaluate
+from uproar.understand.evaluate import ClassifyEval, evaluate, find_data
 from uproar.understand.io import read_batches
 from uproar.understand.taxonomy import SENTIMENTS
 
@@ -106,21 +106,48 @@ def _render_labels(texts: list[str], rows: list[dict[str, Any]]) -> None:
 
   uproar eval classify --limit 2000 --model fast      # quick, for CI
 
+  uproar eval classify --complaints      # + complaint heads: 10-fold CV, per industry
+
+  uproar eval classify --topics          # + per-topic F1 of each industry's pack
+
   uproar eval classify --data ../shared/data --json
 """,
 )
 def eval_classify(
-    data: Path = typer.Option(Path("../shared/data"), "--data", help="Folder holding tweeteval/."),
+    data: Path | None = typer.Option(
+        None,
+        "--data",
+        help="Folder holding tweeteval/ and complaints/ (env UPROAR_DATA; default: "
+        "../shared/data beside the repository root).",
+    ),
     limit: int | None = typer.Option(None, "--limit", help="Use only the first N test tweets."),
     model: str = choice("all", "--model", choices=("fast", "accurate", "all"), help="Models."),
     no_vader: bool = typer.Option(False, "--no-vader", help="Skip the VADER baseline."),
+    complaints: bool = typer.Option(
+        False,
+        "--complaints",
+        help="Also cross-validate the complaint heads on the ACL 2019 complaints set "
+        "(stratified 10-fold, seed 0, and leave-one-industry-out; a few minutes).",
+    ),
+    topics: bool = typer.Option(
+        False,
+        "--topics",
+        help="Also score each industry's topic pack (per-topic F1) on labelled real posts.",
+    ),
     json: bool = JsonOption,
 ) -> None:
     """Sentiment macro-recall and macro-F1 on TweetEval sentiment test for each model and
     VADER in one run; complaint, question, urgency and per-topic precision/recall/F1 with
-    confusion matrices on Uproar's labelled set."""
+    confusion matrices on Uproar's labelled set; language accuracy on labelled short posts."""
     models = ("fast", "accurate") if model == "all" else (model,)
-    report = evaluate(data, models=models, limit=limit, vader=not no_vader)
+    report = evaluate(
+        find_data(data),
+        models=models,
+        limit=limit,
+        vader=not no_vader,
+        complaints=complaints,
+        topics=topics,
+    )
     if json:
         emit_json(report)
         return
@@ -169,3 +196,49 @@ def _render_eval(r: ClassifyEval) -> None:
                 f"{tn} {fp} / {fn} {tp}",
             )
         stdout.print(b)
+    if r.language is not None:
+        lang = r.language
+        stdout.print(
+            f"Language: accuracy {lang.accuracy:.3f} on {lang.posts} labelled short posts; "
+            f"{len(lang.english_as_other)} of {lang.english_sentences} complaints-set posts of "
+            "five or more words labelled other than en",
+            markup=False,
+        )
+        for text, truth, got in lang.errors:
+            stdout.print(f"  {truth} -> {got}: {text[:70]}", markup=False)
+        for text, got in lang.english_as_other:
+            stdout.print(f"  en? -> {got}: {text[:70]}", markup=False)
+    for cs in r.complaints:
+        t = Table(
+            title=f"{cs.model}: complaints (ACL 2019), macro F1; 10-fold: stratified, seed 0",
+            title_justify="left",
+        )
+        for col in ("held out", "posts", "complaints", "macro-F1", "precision", "recall"):
+            t.add_column(col, justify="right" if col != "held out" else "left")
+        for f in [cs.cv, *cs.industries]:
+            t.add_row(
+                f.name,
+                str(f.posts),
+                str(f.complaints),
+                f"{f.macro_f1:.3f}",
+                f"{f.precision:.3f}",
+                f"{f.recall:.3f}",
+            )
+        t.add_row("industry mean", "", "", f"{cs.industry_mean_f1:.3f}", "", "")
+        stdout.print(t)
+    for pack in r.topics:
+        t = Table(
+            title=f"topics, {pack.industry} pack: {pack.posts} labelled posts, "
+            f"macro F1 {pack.macro_f1:.3f}",
+            title_justify="left",
+        )
+        for col in ("topic", "precision", "recall", "F1", "support"):
+            t.add_column(col, justify="right" if col != "topic" else "left")
+        for bs in pack.topics:
+            t.add_row(
+                bs.name, f"{bs.precision:.2f}", f"{bs.recall:.2f}", f"{bs.f1:.2f}", str(bs.support)
+            )
+        stdout.print(t)
+    if r.topics:
+        mean = sum(pack.macro_f1 for pack in r.topics) / len(r.topics)
+        stdout.print(f"topics: mean macro F1 over {len(r.topics)} packs {mean:.3f}")

@@ -1,6 +1,9 @@
 """Understand: complaint, sentiment, topics, question, urgency, language, sarcasm and reach.
 
-``label_table`` labels an ingest batch column-wise (the store's ``labels`` shape);
+This stage owns the post labels every other stage reads: ``label_table`` labels an ingest
+batch column-wise (the store's ``labels`` shape: complaint, sentiment, topics, reach, ...);
+``complaint_signal`` is the complaint label alone; ``reach`` the one reach formula;
+``for_industry`` the config of a brand's industry topic pack;
 ``Classifier`` is the batch API behind it (``model="fast"`` or ``"accurate"``);
 ``discover_topics`` clusters an incident's posts and names each cluster.
 """
@@ -18,7 +21,7 @@ from uproar.understand.classifier import (
     label_table,
     reach,
 )
-from uproar.understand.taxonomy import UnderstandConfig, load_config, parse_config
+from uproar.understand.taxonomy import UnderstandConfig, for_industry, load_config, parse_config
 from uproar.understand.topics import TopicCluster, discover_topics
 
 
@@ -45,6 +48,7 @@ __all__ = [
     "UnderstandConfig",
     "complaint_signal",
     "discover_topics",
+    "for_industry",
     "label_table",
     "labels_dict",
     "load_config",

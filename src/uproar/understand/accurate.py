@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from uproar.errors import ModelError
+from uproar.understand.complaint import EMBEDDING
 from uproar.understand.fast import FastSentiment, log_softmax
 from uproar.understand.features import Tokens, tokenize
 from uproar.understand.text import normalise
@@ -65,32 +66,55 @@ class AccurateSentiment:
         except Exception as exc:  # onnxruntime raises its own untyped errors
             raise ModelError(f"cannot load {MODEL}.int8.onnx: {exc}") from exc
 
-    def log_probs(self, texts: Sequence[str], tokens: Tokens | None = None) -> np.ndarray:
+    def log_probs(
+        self,
+        texts: Sequence[str],
+        tokens: Tokens | None = None,
+        fast_log_probs: np.ndarray | None = None,
+    ) -> np.ndarray:
         """Calibrated log-probabilities, shape (n, 3), in ``self.labels`` order. ``tokens``
-        (``features.tokenize`` of ``texts``) spares the fast blend tokenizing again."""
+        (``features.tokenize`` of ``texts``) or ``fast_log_probs`` spare the fast blend
+        its work."""
+        return self.encode(texts, tokens, fast_log_probs)[0]
+
+    def encode(
+        self,
+        texts: Sequence[str],
+        tokens: Tokens | None = None,
+        fast_log_probs: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Sentiment log-probabilities (n, 3) and the encoder's mean-pooled sentence vectors
+        (n, 384, the complaint head's input), from one encoder run per post."""
         n = len(texts)
         if n == 0:
-            return np.zeros((0, len(self.labels)), dtype=np.float32)
+            return (
+                np.zeros((0, len(self.labels)), dtype=np.float32),
+                np.zeros((0, EMBEDDING), dtype=np.float32),
+            )
         encs = self.tokenizer.encode_batch([normalise(t) for t in texts])
         if self.threads == 1 or n == 1:
-            logits = [self._logits(e.ids) for e in encs]
+            runs = [self._run(e.ids) for e in encs]
         else:
             with ThreadPoolExecutor(min(self.threads, n)) as pool:
-                logits = list(pool.map(self._logits, (e.ids for e in encs)))
-        out: np.ndarray = log_softmax(np.stack(logits).astype(np.float32)) + self.bias
+                runs = list(pool.map(self._run, (e.ids for e in encs)))
+        logits = np.stack([r[0] for r in runs]).astype(np.float32)
+        embedding = np.stack([r[1] for r in runs]).astype(np.float32)
+        out: np.ndarray = log_softmax(logits) + self.bias
         if self.fast_weight:
-            if self._fast is None:
-                self._fast = FastSentiment()
-            if tokens is None:
-                tokens = tokenize(list(texts))
-            out = out + self.fast_weight * self._fast.log_probs_tokens(tokens)
-        return log_softmax(out)
+            if fast_log_probs is None:
+                if self._fast is None:
+                    self._fast = FastSentiment()
+                if tokens is None:
+                    tokens = tokenize(list(texts))
+                fast_log_probs = self._fast.log_probs_tokens(tokens)
+            out = out + self.fast_weight * fast_log_probs
+        return log_softmax(out), embedding
 
-    def _logits(self, ids: list[int]) -> np.ndarray:
+    def _run(self, ids: list[int]) -> tuple[np.ndarray, np.ndarray]:
         x = np.asarray([ids], dtype=np.int64)
         feeds = {"input_ids": x, "attention_mask": np.ones_like(x)}
-        row: np.ndarray = self.session.run(["logits"], feeds)[0][0]
-        return row
+        logits, embedding = self.session.run(["logits", "embedding"], feeds)
+        return logits[0], embedding[0]
 
     def info(self) -> dict[str, Any]:
         return {"model": MODEL, "labels": list(self.labels), "bias": self.bias.tolist()}

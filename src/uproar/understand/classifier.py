@@ -67,11 +67,11 @@ class Classifier:
         """All labels of a batch as arrays (the columnar core the other methods wrap)."""
         arr = as_string_array(texts)
         tokens = tokenize(arr)
-        if self._accurate is not None:
-            log_probs = self._accurate.log_probs(arr.to_pylist(), tokens)
-        else:
-            log_probs = self._fast.log_probs_tokens(tokens)
-        return self.rules.apply(arr, tokens, log_probs)
+        fast_lp = self._fast.log_probs_tokens(tokens)
+        if self._accurate is None:
+            return self.rules.apply(arr, tokens, fast_lp)
+        log_probs, embedding = self._accurate.encode(arr.to_pylist(), tokens, fast_lp)
+        return self.rules.apply(arr, tokens, log_probs, fast_log_probs=fast_lp, embedding=embedding)
 
     def classify(
         self,

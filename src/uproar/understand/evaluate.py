@@ -12,8 +12,9 @@
 from __future__ import annotations
 
 import json
+import os
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -23,6 +24,7 @@ import numpy as np
 
 from uproar.errors import InputError
 from uproar.understand.classifier import Classifier
+from uproar.understand.complaint_eval import FoldScore
 from uproar.understand.taxonomy import SENTIMENTS
 
 
@@ -48,10 +50,48 @@ class BinaryScore:
 
 
 @dataclass(frozen=True, slots=True)
+class ComplaintScores:
+    """One head's complaint figures on the ACL 2019 set."""
+
+    model: str
+    cv: FoldScore  # stratified 10-fold, seed 0
+    industries: list[FoldScore]  # leave one industry out
+
+    @property
+    def industry_mean_f1(self) -> float:
+        return float(np.mean([s.macro_f1 for s in self.industries]))
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageScore:
+    posts: int
+    accuracy: float
+    errors: list[tuple[str, str, str | None]]  # text, truth, predicted
+    english_sentences: int  # complaints-set posts of five or more words (all English)
+    english_as_other: list[tuple[str, str | None]]  # those labelled another language
+
+
+@dataclass(frozen=True, slots=True)
+class TopicPackScore:
+    """Per-topic scores of one industry's pack on real posts labelled for it."""
+
+    industry: str
+    posts: int
+    topics: list[BinaryScore]  # the pack's topics that occur in the truth or the output
+
+    @property
+    def macro_f1(self) -> float:
+        return float(np.mean([t.f1 for t in self.topics])) if self.topics else 0.0
+
+
+@dataclass(frozen=True, slots=True)
 class ClassifyEval:
     sentiment: list[SentimentScore]
     labels: dict[str, list[BinaryScore]] = field(default_factory=dict)  # model -> scores
     labelled_posts: int = 0
+    complaints: list[ComplaintScores] = field(default_factory=list)
+    language: LanguageScore | None = None
+    topics: list[TopicPackScore] = field(default_factory=list)
 
 
 def _confusion(y: np.ndarray, p: np.ndarray, k: int) -> np.ndarray:
@@ -89,6 +129,33 @@ def binary_score(name: str, y: np.ndarray, p: np.ndarray) -> BinaryScore:
     return BinaryScore(name, precision, recall, f1, tp + fn, [[tn, fp], [fn, tp]])
 
 
+DATA_HINT = (
+    "the evaluation data is not in the repository: it is the shared data folder beside the "
+    "clone (../shared/data, with tweeteval/ and complaints/; see its README for each set's "
+    "source). Pass --data DIR or set UPROAR_DATA"
+)
+
+
+def repo_root() -> Path:
+    """The repository root of this checkout (src/uproar/understand/evaluate.py, 4 up)."""
+    return Path(__file__).resolve().parents[3]
+
+
+def find_data(data: Path | str | None = None, *, env: Mapping[str, str] | None = None) -> Path:
+    """The shared data folder: ``data`` if given, else ``UPROAR_DATA``, else
+    ``../shared/data`` beside the repository root (not the current folder)."""
+    env = os.environ if env is None else env
+    if data is not None:
+        chosen, how = Path(data), "--data"
+    elif env.get("UPROAR_DATA"):
+        chosen, how = Path(env["UPROAR_DATA"]), "UPROAR_DATA"
+    else:
+        chosen, how = repo_root().parent / "shared" / "data", "the default"
+    if not chosen.is_dir():
+        raise InputError(f"data folder {chosen} ({how}) not found: {DATA_HINT}", file=str(chosen))
+    return chosen
+
+
 def read_tweeteval_test(data: Path, limit: int | None = None) -> tuple[list[str], np.ndarray]:
     base = data / "tweeteval" / "sentiment"
     try:
@@ -96,7 +163,8 @@ def read_tweeteval_test(data: Path, limit: int | None = None) -> tuple[list[str]
         labels = np.array([int(v) for v in (base / "test_labels.txt").read_text().split()])
     except FileNotFoundError as exc:
         raise InputError(
-            f"TweetEval sentiment test split not found under {base}", file=str(base)
+            f"TweetEval sentiment test split not found under {base}: {DATA_HINT}",
+            file=str(base),
         ) from exc
     if limit is not None:
         texts, labels = texts[:limit], labels[:limit]
@@ -137,6 +205,93 @@ def label_scores(clf: Classifier, rows: list[dict[str, Any]]) -> list[BinaryScor
     return out
 
 
+def complaint_scores(data: Path, models: Sequence[str]) -> list[ComplaintScores]:
+    """10-fold CV and leave-one-industry-out for each head, trained inside each fold."""
+    from uproar.understand import complaint_eval as ce
+
+    rows = ce.join(ce.read_complaints(data), ce.read_own())
+    design = ce.design_for(rows.texts, accurate="accurate" in models)
+    out = []
+    for name in models:
+        accurate = name == "accurate"
+        cv, _ = ce.cross_validate(rows, design, accurate=accurate)
+        out.append(
+            ComplaintScores(name, cv, ce.leave_one_industry_out(rows, design, accurate=accurate))
+        )
+    return out
+
+
+def read_twcs_texts(data: Path) -> dict[str, str]:
+    """tweet_id -> text of ``twcs/twcs_head.csv`` (Customer Support on Twitter)."""
+    import csv
+
+    path = data / "twcs" / "twcs_head.csv"
+    try:
+        with open(path, encoding="utf-8", newline="") as fh:
+            return {row["tweet_id"]: row["text"] for row in csv.DictReader(fh)}
+    except FileNotFoundError as exc:
+        raise InputError(f"{path} not found: {DATA_HINT}", file=str(path)) from exc
+
+
+def topic_scores(data: Path, model: str = "fast") -> list[TopicPackScore]:
+    """Each industry pack on ``data/topics.jsonl``: real customer posts from twcs, labelled
+    with the topics of their brand's industry pack (ids only; the text is read from data)."""
+    from uproar.understand.taxonomy import for_industry
+
+    raw = (resources.files("uproar.understand") / "data" / "topics.jsonl").read_text("utf-8")
+    rows = [json.loads(line) for line in raw.splitlines() if line.strip()]
+    texts = read_twcs_texts(data)
+    out = []
+    for industry in sorted({r["industry"] for r in rows}):
+        mine = [r for r in rows if r["industry"] == industry]
+        clf = Classifier(model, for_industry(industry))
+        got = clf.arrays([texts[r["tweet_id"]] for r in mine]).topics.to_pylist()
+        scores = []
+        for topic in clf.rules.topic_ids.to_pylist():
+            y = np.array([topic in r["topics"] for r in mine])
+            p = np.array([topic in g for g in got])
+            if y.any() or p.any():
+                scores.append(binary_score(topic, y, p))
+        out.append(TopicPackScore(industry, len(mine), scores))
+    return out
+
+
+def read_languages() -> list[dict[str, Any]]:
+    raw = (resources.files("uproar.understand") / "data" / "languages.jsonl").read_text(
+        encoding="utf-8"
+    )
+    return [json.loads(line) for line in raw.splitlines() if line.strip()]
+
+
+def language_score(clf: Classifier, data: Path | None) -> LanguageScore:
+    """Accuracy on Uproar's labelled short posts (``null``: no language), and every English
+    complaints-set post of five or more words that is labelled another language."""
+    rows = read_languages()
+    got = clf.arrays([r["text"] for r in rows]).language.to_pylist()
+    errors = [
+        (r["text"], r["language"], g) for r, g in zip(rows, got, strict=True) if g != r["language"]
+    ]
+    english: list[str] = []
+    if data is not None and (data / "complaints").is_dir():
+        from uproar.understand.complaint_eval import read_complaints
+        from uproar.understand.features import tokenize_many
+
+        texts = read_complaints(data).texts
+        words = [
+            sum(1 for t in toks if t[:1].isalpha() and t != "http") for toks in tokenize_many(texts)
+        ]
+        english = [t for t, w in zip(texts, words, strict=True) if w >= 5]
+    labels = clf.arrays(english).language.to_pylist() if english else []
+    other = [(t, g) for t, g in zip(english, labels, strict=True) if g != "en"]
+    return LanguageScore(
+        posts=len(rows),
+        accuracy=1 - len(errors) / max(1, len(rows)),
+        errors=errors,
+        english_sentences=len(english),
+        english_as_other=other,
+    )
+
+
 def evaluate(
     data: Path,
     *,
@@ -144,8 +299,11 @@ def evaluate(
     limit: int | None = None,
     vader: bool = True,
     threads: int = 0,
+    complaints: bool = False,
+    topics: bool = False,
 ) -> ClassifyEval:
-    """Run every model (and VADER) on the same test rows and the labelled set."""
+    """Run every model (and VADER) on the same test rows and the labelled set; with
+    ``complaints``, the complaint heads' cross-validation on the ACL 2019 set too."""
     texts, y = read_tweeteval_test(data, limit)
     rows = read_labelled()
     sentiment: list[SentimentScore] = []
@@ -160,7 +318,14 @@ def evaluate(
         t0 = time.perf_counter()
         pred = vader_predict(texts)
         sentiment.append(sentiment_score("vader", y, pred, time.perf_counter() - t0))
-    return ClassifyEval(sentiment=sentiment, labels=labels, labelled_posts=len(rows))
+    return ClassifyEval(
+        sentiment=sentiment,
+        labels=labels,
+        labelled_posts=len(rows),
+        complaints=complaint_scores(data, models) if complaints else [],
+        language=language_score(Classifier(models[0]), data),
+        topics=topic_scores(data, models[0]) if topics else [],
+    )
 
 
 __all__ = ["SENTIMENTS", "BinaryScore", "ClassifyEval", "SentimentScore", "evaluate"]

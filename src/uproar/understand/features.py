@@ -17,6 +17,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from uproar.errors import InputError
+
 # RE2 syntax (Arrow's regex engine).
 _URL = r"(?:https?://|www\.)\S+"
 _MENTION = r"@\w+"
@@ -185,3 +187,19 @@ def vocabulary_hits(
     if not rs:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     return np.concatenate(rs), np.concatenate(cs)
+
+
+def take_tokens(tokens: Tokens, rows: np.ndarray) -> Tokens:
+    """The tokens of texts ``rows`` (sorted, distinct indices), renumbered from 0."""
+    rows = np.asarray(rows, dtype=np.int64)
+    if len(rows) > 1 and not np.all(np.diff(rows) > 0):
+        raise InputError("take_tokens needs sorted, distinct row indices")
+    new_index = np.full(tokens.n, -1, dtype=np.int64)
+    new_index[rows] = np.arange(len(rows), dtype=np.int64)
+    keep = new_index[tokens.rows] >= 0
+    return Tokens(
+        n=len(rows),
+        values=tokens.values.filter(pa.array(keep)),
+        rows=new_index[tokens.rows[keep]],
+        lengths=tokens.lengths[rows],
+    )

@@ -3,16 +3,18 @@
 ``Rules.apply`` takes the tokens of a batch and the sentiment model's log-probabilities and
 returns every label as an array. Decisions, in order:
 
-* topics: any phrase of a topic;
+* topics: any phrase of a topic (of the brand's industry pack, if it names one);
 * sarcasm: a sarcasm marker, or praise next to a complaint phrase ("great job, third outage");
 * sentiment: the model's argmax, forced to negative when sarcastic;
-* complaint: a complaint phrase, or a topic with negative sentiment, or a "problem" topic
-  (no connection, slow, intermittent) without positive sentiment, or sarcasm — unless a
-  "problem over" phrase (``not_complaint``) is present;
-* question: a '?', a question phrase, or a question word as the first token after mentions;
+* complaint: the complaint head (``complaint.py``: n-grams plus these rules' phrase hits as
+  features, and the encoder's sentence vector on the accurate path), or a problem topic
+  without positive sentiment, never with a "problem over" phrase; the phrase rule for posts
+  in other languages; a brand's own complaint / not-complaint phrases decide outright;
+* question: a '?', a question phrase anywhere ("what do I do"), or a question word as the
+  first token after mentions;
 * urgency: any urgency phrase;
-* language: dominant non-Latin script, else the language with most stop words, else English
-  for Latin text, else none;
+* language: dominant non-Latin script, else English when its stop words win outright, else
+  Lingua (``language.py``); no letters outside mentions and URLs: none;
 * config examples: posts whose token set is close (Jaccard) to a labelled example take the
   labels that example gives.
 """
@@ -26,8 +28,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from scipy import sparse
 
+from uproar.understand.complaint import DENSE, ComplaintHead, Design, decide, load_head
 from uproar.understand.features import PhraseTable, Tokens, tokenize, tokenize_many, vocabulary_hits
-from uproar.understand.taxonomy import SENTIMENTS, UnderstandConfig
+from uproar.understand.language import identify, in_doubt, word_counts, word_letters
+from uproar.understand.taxonomy import SENTIMENTS, UnderstandConfig, default_taxonomy
 
 # Flag ids in the flags phrase table.
 COMPLAINT, NOT_COMPLAINT, PRAISE, SARCASM, QUESTION, URGENCY, EMOJI_NEG, EMOJI_POS = range(8)
@@ -57,12 +61,41 @@ class LabelArrays:
         )
 
 
-class Rules:
-    """Phrase tables built once from an ``UnderstandConfig``."""
+@dataclass(frozen=True, slots=True)
+class _Signals:
+    counts: np.ndarray  # int (n, N_FLAGS)
+    flags: np.ndarray  # bool (n, N_FLAGS)
+    topic_hits: np.ndarray  # bool (n, topics)
+    sarcasm: np.ndarray
+    question: np.ndarray
 
-    def __init__(self, config: UnderstandConfig) -> None:
+
+class Rules:
+    """Phrase tables built once from an ``UnderstandConfig``. ``heads`` loads the shipped
+    complaint heads; without them (training) the complaint label is the phrase rule."""
+
+    def __init__(self, config: UnderstandConfig, *, heads: bool = True) -> None:
         tax = config.taxonomy
         self.config = config
+        self.fast_head: ComplaintHead | None = load_head("fast") if heads else None
+        self.accurate_head: ComplaintHead | None = load_head("accurate") if heads else None
+        # The heads were trained on the shipped topics' hits: a pack or a brand's own topics
+        # change the labels, not the heads' inputs.
+        default = default_taxonomy()
+        self.feature_topics: tuple[PhraseTable, np.ndarray] | None = None
+        if tax.topics != default.topics:
+            self.feature_topics = (
+                PhraseTable((kw, i) for i, t in enumerate(default.topics) for kw in t.keywords),
+                np.array([t.problem for t in default.topics], dtype=bool),
+            )
+        # Phrases a brand added in its config (not in the shipped taxonomy) decide outright.
+        added = [p for p in tax.complaint if p not in set(default.complaint)]
+        removed = [p for p in tax.not_complaint if p not in set(default.not_complaint)]
+        self.forced = (
+            PhraseTable([*((p, 0) for p in added), *((p, 1) for p in removed)])
+            if added or removed
+            else None
+        )
         self.topic_ids = pa.array(tax.topic_ids, type=pa.string())
         self.problem_topics = np.array([t.problem for t in tax.topics], dtype=bool)
         self.topics = PhraseTable((kw, i) for i, t in enumerate(tax.topics) for kw in t.keywords)
@@ -84,6 +117,7 @@ class Rules:
             (w, i) for i, (_, words) in enumerate(tax.stopwords) for w in words
         )
         self.scripts = tax.scripts
+        self.detect_languages = tax.detect_languages
         self.examples = config.examples
         if self.examples:
             ex_tokens = tokenize([e.text for e in self.examples])
@@ -93,12 +127,72 @@ class Rules:
             r, c = vocabulary_hits(ex_tokens, self.example_vocab, (1,))
             self.example_matrix = _binary(r, c, len(self.examples), len(self.example_vocab))
 
-    def apply(self, texts: pa.StringArray, tokens: Tokens, log_probs: np.ndarray) -> LabelArrays:
-        n = tokens.n
+    def _signals(self, tokens: Tokens) -> _Signals:
         counts = self.flags.counts(tokens, N_FLAGS)
         flags = counts > 0
         topic_hits = self.topics.indicator(tokens, len(self.topic_ids))
         sarcasm = flags[:, SARCASM] | (flags[:, PRAISE] & flags[:, COMPLAINT])
+        question = flags[:, QUESTION] | self._starts_with_question(tokens)
+        return _Signals(counts, flags, topic_hits, sarcasm, question)
+
+    def _design(
+        self,
+        s: _Signals,
+        tokens: Tokens,
+        fast_log_probs: np.ndarray,
+        embedding: np.ndarray | None,
+    ) -> Design:
+        """The complaint heads' inputs: the rules' phrase hits as dense features."""
+        negative = fast_log_probs.argmax(axis=1) == 0 if tokens.n else np.zeros(0, dtype=bool)
+        positive = fast_log_probs.argmax(axis=1) == 2 if tokens.n else np.zeros(0, dtype=bool)
+        hits, problems = s.topic_hits, self.problem_topics
+        if self.feature_topics is not None:
+            table, problems = self.feature_topics
+            hits = table.indicator(tokens, len(problems))
+        problem = hits[:, problems].any(axis=1)
+        any_topic = hits.any(axis=1)
+        rule = s.flags[:, COMPLAINT] | (any_topic & negative) | (problem & ~positive) | s.sarcasm
+        rule &= ~s.flags[:, NOT_COMPLAINT]
+        dense = np.column_stack(
+            [
+                np.minimum(s.counts[:, COMPLAINT], 3),
+                s.flags[:, NOT_COMPLAINT],
+                s.flags[:, PRAISE],
+                s.sarcasm,
+                s.question,
+                problem,
+                any_topic,
+                s.flags[:, EMOJI_NEG],
+                s.flags[:, EMOJI_POS],
+                rule,
+                fast_log_probs,
+                np.log1p(tokens.lengths),
+            ]
+        ).astype(np.float32)
+        return Design(tokens, dense.reshape(tokens.n, len(DENSE)), embedding)
+
+    def design(
+        self, tokens: Tokens, fast_log_probs: np.ndarray, embedding: np.ndarray | None = None
+    ) -> Design:
+        """The complaint heads' inputs for a batch (training and evaluation use this)."""
+        return self._design(self._signals(tokens), tokens, fast_log_probs, embedding)
+
+    def apply(
+        self,
+        texts: pa.StringArray,
+        tokens: Tokens,
+        log_probs: np.ndarray,
+        *,
+        fast_log_probs: np.ndarray | None = None,
+        embedding: np.ndarray | None = None,
+    ) -> LabelArrays:
+        """Every label of a batch. ``log_probs`` decide sentiment; ``fast_log_probs`` (the fast
+        model's, default ``log_probs``) and ``embedding`` (accurate path) feed the complaint
+        head."""
+        n = tokens.n
+        s = self._signals(tokens)
+        counts, flags, topic_hits, sarcasm = s.counts, s.flags, s.topic_hits, s.sarcasm
+        fast_lp = log_probs if fast_log_probs is None else fast_log_probs
         sentiment = log_probs.argmax(axis=1).astype(np.int8) if n else np.zeros(0, dtype=np.int8)
         scores = np.exp(log_probs).astype(np.float32)
         # A sarcastic post means the opposite of its words: swap negative and positive.
@@ -117,13 +211,29 @@ class Rules:
         sentiment[wordless & (pos > neg)] = 2
         onehot = np.eye(3, dtype=np.float32)[sentiment[wordless]]
         scores[wordless] = 0.8 * onehot + 0.2 / 3
-        negative = sentiment == 0
-        problem = topic_hits[:, self.problem_topics].any(axis=1) & (sentiment != 2)
-        complaint = flags[:, COMPLAINT] | (topic_hits.any(axis=1) & negative) | problem | sarcasm
-        complaint &= ~flags[:, NOT_COMPLAINT]
-        question = flags[:, QUESTION] | self._starts_with_question(tokens)
+        design = self._design(s, tokens, fast_lp, embedding)
+        head = self.accurate_head if embedding is not None else self.fast_head
+        if head is not None:
+            complaint = decide(head, design) if n else np.zeros(0, dtype=bool)
+        else:
+            complaint = design.dense[:, DENSE.index("rule_complaint")] > 0
+        # Emoji alone ("😡" at a brand) complain when they are negative.
+        complaint |= wordless & (neg > pos)
+        language = self._language(texts, tokens)
+        # The heads learnt English; other languages keep the phrase rule (taxonomy.toml lists
+        # complaint phrases in several).
+        foreign = pc.and_(
+            pc.is_valid(language), pc.not_equal(pc.fill_null(language, "en"), "en")
+        ).to_numpy(zero_copy_only=False)
+        if foreign.any():
+            rule = design.dense[:, DENSE.index("rule_complaint")] > 0
+            complaint = np.where(foreign, rule, complaint)
+        # A brand's own phrases (config) decide outright: its words, its call.
+        if self.forced is not None:
+            forced = self.forced.counts(tokens, 2) > 0
+            complaint = (complaint | forced[:, 0]) & ~forced[:, 1]
+        question = s.question.copy()
         urgency = flags[:, URGENCY].copy()
-        language = self._language(texts, tokens, letters)
         if self.examples and n:
             self._apply_examples(tokens, complaint, sentiment, topic_hits, question, urgency)
         return LabelArrays(
@@ -148,15 +258,14 @@ class Rules:
         out[rows] = pc.is_in(firsts, value_set=self.starters).to_numpy(zero_copy_only=False)
         return out
 
-    def _language(
-        self, texts: pa.StringArray, tokens: Tokens, letters: np.ndarray
-    ) -> pa.StringArray:
+    def _language(self, texts: pa.StringArray, tokens: Tokens) -> pa.StringArray:
         n = tokens.n
+        letters = word_letters(texts)
         codes = np.full(n, -1, dtype=np.int64)
         names: list[str] = []
         # Only texts with non-Latin letters need the per-script counts.
         other = pc.count_substring_regex(texts, r"[^\P{L}\p{Latin}]").to_numpy(zero_copy_only=False)
-        sel = np.flatnonzero(other > 0)
+        sel = np.flatnonzero((other > 0) & (letters > 0))
         if len(sel):
             sub = texts.take(pa.array(sel))
             sub_letters = letters[sel]
@@ -173,19 +282,28 @@ class Rules:
             names.extend(code for code, _ in self.scripts)
         latin = (codes < 0) & (letters > 0)
         if self.languages:
-            counts = self.stopwords.counts(tokens, len(self.languages))
-            top = counts.argmax(axis=1)
-            has = counts.max(axis=1) > 0 if n else np.zeros(0, dtype=bool)
-            pick = latin & has
-            codes[pick] = len(names) + top[pick]
+            base = len(names)
             names.extend(self.languages)
-            english = (
-                len(names) - len(self.languages) + self.languages.index("en")
-                if "en" in self.languages
-                else -1
-            )
+            counts = self.stopwords.counts(tokens, len(self.languages))
+            english = self.languages.index("en") if "en" in self.languages else -1
+            top = counts.argmax(axis=1) if n else np.zeros(0, dtype=np.int64)
+            has = counts.max(axis=1) > 0 if n else np.zeros(0, dtype=bool)
+            codes[latin & has] = base + top[latin & has]
             if english >= 0:
-                codes[latin & ~has] = english
+                # Ties go to English; so does Latin text with no stop words at all.
+                en_wins = counts[:, english] >= counts.max(axis=1) if n else has
+                codes[latin & (en_wins | ~has)] = base + english
+            doubt = np.flatnonzero(in_doubt(texts, latin, counts, english, word_counts(tokens)))
+            if len(doubt) and self.detect_languages:
+                picks = identify(texts.take(pa.array(doubt)).to_pylist(), self.detect_languages)
+                index = {name: i for i, name in enumerate(names)}
+                for row, pick in zip(doubt, picks, strict=True):
+                    if pick is None:
+                        continue
+                    if pick not in index:
+                        index[pick] = len(names)
+                        names.append(pick)
+                    codes[row] = index[pick]
         table = pa.array([*names, None], type=pa.string())
         codes[codes < 0] = len(names)
         return table.take(pa.array(codes))

@@ -4,6 +4,7 @@
 question, urgency and language. A brand's TOML file adds to it under ``[understand]``::
 
     [understand]
+    industry = "airline"              # topic pack: telco, airline, bank, retail, online, energy
     example_similarity = 0.6          # token Jaccard at which a labelled example applies
     # taxonomy = "my-taxonomy.toml"   # replace the default taxonomy entirely
 
@@ -50,6 +51,7 @@ class Topic:
     name: str
     keywords: tuple[str, ...]
     problem: bool = False  # a post on this topic reports a problem unless it is positive
+    industries: tuple[str, ...] = ()  # the packs it belongs to; () = general, in every pack
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +80,7 @@ class Taxonomy:
     emoji_positive: tuple[str, ...]
     scripts: tuple[tuple[str, str], ...]
     stopwords: tuple[tuple[str, tuple[str, ...]], ...]
+    detect_languages: tuple[str, ...] = ()  # Lingua's candidates for posts in doubt
 
     @property
     def topic_ids(self) -> tuple[str, ...]:
@@ -91,6 +94,7 @@ class UnderstandConfig:
     taxonomy: Taxonomy
     examples: tuple[Example, ...] = ()
     example_similarity: float = 0.6
+    industry: str | None = None  # the topic pack in use (None: every topic)
     source: str = field(default="<default>", compare=False)
 
 
@@ -118,6 +122,7 @@ def parse_taxonomy(data: Mapping[str, Any], *, source: str) -> Taxonomy:
                 name=str(spec.get("name", tid)),
                 keywords=_strings(spec.get("keywords", []), f"topics.{tid}.keywords", source),
                 problem=bool(spec.get("problem", False)),
+                industries=_strings(spec.get("industries", []), f"topics.{tid}.industries", source),
             )
         )
 
@@ -151,7 +156,19 @@ def parse_taxonomy(data: Mapping[str, Any], *, source: str) -> Taxonomy:
         stopwords=tuple(
             (str(k), _strings(v, f"languages.stopwords.{k}", source)) for k, v in stops.items()
         ),
+        detect_languages=_strings(langs.get("detect", []), "languages.detect", source),
     )
+
+
+def industries(tax: Taxonomy) -> tuple[str, ...]:
+    """The industries with a topic pack in ``tax`` (sorted)."""
+    return tuple(sorted({i for t in tax.topics for i in t.industries}))
+
+
+def for_industry(industry: str | None) -> UnderstandConfig:
+    """The default config with one industry's topic pack (a brand's ``industry``); None
+    gives the general pack (the topics every industry shares)."""
+    return parse_config({"understand": {"industry": industry or "general"}}, source="<industry>")
 
 
 @lru_cache(maxsize=1)
@@ -210,7 +227,7 @@ def parse_config(
     spec = data.get("understand", {})
     if not isinstance(spec, Mapping):
         raise ConfigError(f"{source}: [understand] must be a table", file=source, key="understand")
-    known = {"taxonomy", "topics", "keywords", "examples", "example_similarity"}
+    known = {"taxonomy", "topics", "keywords", "examples", "example_similarity", "industry"}
     unknown = sorted(set(spec) - known)
     if unknown:
         raise ConfigError(
@@ -250,6 +267,22 @@ def parse_config(
             topics[tid] = Topic(
                 tid, str(tspec.get("name", old.name)), old.keywords + words, problem
             )
+    industry = spec.get("industry")
+    if industry is not None:
+        packs = ("general", *industries(tax))
+        if not isinstance(industry, str) or industry not in packs:
+            raise ConfigError(
+                f"{source}: understand.industry {industry!r} has no topic pack "
+                f"(expected one of {', '.join(packs)})",
+                file=source,
+                key="understand.industry",
+            )
+        # The general topics, that industry's pack, and every topic the config itself adds.
+        topics = {
+            tid: t
+            for tid, t in topics.items()
+            if not t.industries or industry in t.industries or tid in extra_topics
+        }
     tax = replace(tax, topics=tuple(topics.values()))
     kw = spec.get("keywords", {})
     if not isinstance(kw, Mapping):
@@ -297,7 +330,11 @@ def parse_config(
             key="understand.example_similarity",
         )
     return UnderstandConfig(
-        taxonomy=tax, examples=examples, example_similarity=float(sim), source=source
+        taxonomy=tax,
+        examples=examples,
+        example_similarity=float(sim),
+        industry=industry,
+        source=source,
     )
 
 
