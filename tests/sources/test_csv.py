@@ -6,7 +6,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from uproar.cli.app import get_app
 from uproar.config import Brand, parse_brands
 from uproar.errors import ConfigError, InputError
 from uproar.records import Post
@@ -395,3 +397,14 @@ def brands() -> dict[str, Brand]:
                                 "handles": ["@KiwiNet", "@KiwiNetHelp"]}}},
         source="test",
     )  # fmt: skip
+
+
+def test_readme_and_help_list_every_mappable_field(runner: CliRunner) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
+    table = load_columns()
+    result = runner.invoke(get_app(), ["ingest", "--help"], env={"COLUMNS": "200"})
+    for field in table.fields:
+        row = next(line for line in readme.splitlines() if line.startswith(f"| `{field}`"))
+        assert all(f"`{name}`" in row for name in table.names[field])
+        assert f"{field}" in result.output
+    assert "Hit Sentence" in result.output and "Full Text" in result.output

@@ -23,6 +23,7 @@ from uproar.config import setting
 from uproar.errors import InputError
 from uproar.pipeline import ingest_enrichers
 from uproar.sources import FORMATS, Ingestor
+from uproar.sources.csv_format import load_columns, mapping_help
 
 
 @app.command(
@@ -33,7 +34,11 @@ from uproar.sources import FORMATS, Ingestor
   uproar ingest archive/*.jsonl.gz --db incident.duckdb --json
 
   uproar ingest export.csv --format csv --map text=Message --map created_at=Posted
+
+CSV fields for --map FIELD=COLUMN, and column names recognised without one:
+
 """
+    + "\n\n".join(mapping_help().splitlines())
 )
 def ingest(
     paths: list[Path] = typer.Argument(..., help="Archive files (.jsonl, .json, .csv, .gz)."),
@@ -43,7 +48,11 @@ def ingest(
         "auto", "--format", help=f"Input format: {'|'.join(FORMATS)}.", show_default=True
     ),
     mapping: list[str] = typer.Option(
-        [], "--map", help="CSV column mapping FIELD=COLUMN (repeatable)."
+        [],
+        "--map",
+        help="CSV column mapping FIELD=COLUMN (repeatable); FIELD is one of "
+        + ", ".join(load_columns().fields)
+        + ".",
     ),
     classify: bool = typer.Option(
         True, "--classify/--no-classify", help="Label posts as they are stored."

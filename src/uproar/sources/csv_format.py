@@ -120,14 +120,15 @@ def _parse_columns(data: dict[str, Any], source: str) -> ColumnTable:
     )
 
 
-def mapping_help(table: ColumnTable | None = None, *, examples: int = 4) -> str:
-    """One line per mappable field: its meaning and the first column names recognised."""
+def mapping_help(table: ColumnTable | None = None, *, examples: int | None = None) -> str:
+    """One line per mappable field: its meaning and the column names recognised (all of
+    them, or the first ``examples``)."""
     table = table or load_columns()
     lines = []
     for field in table.fields:
         names = ", ".join(table.names[field][:examples])
         star = " (required)" if field in table.required else ""
-        lines.append(f"{field}{star}: {table.help[field]}; e.g. {names}")
+        lines.append(f"{field}{star}: {table.help[field]}; columns: {names}")
     return "\n".join(lines)
 
 
