@@ -25,10 +25,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from uproar.config import Brand
 from uproar.errors import FormatError, InputError
@@ -107,6 +108,26 @@ QUARANTINE_SCHEMA = pa.schema(
 )
 
 Enricher = Callable[[Store, pa.Table], None]
+
+
+@runtime_checkable
+class Labeller(Protocol):
+    """An enricher whose work is done where the posts are parsed (a worker process, for big
+    files), so that the writer only stores what it made.
+
+    ``label`` gets a chunk's posts (``ENRICH_COLUMNS``) and returns one row per post, in
+    order, keyed by ``platform`` and ``id``; it must pickle, to travel to the workers.
+    ``save`` stores the rows of the posts that were new, inside the batch's transaction.
+    Called as a plain ``Enricher`` (a live stream's batch), it does both.
+    """
+
+    def __call__(self, store: Store, posts: pa.Table) -> None: ...
+
+    def label(self, posts: pa.Table) -> pa.Table: ...
+
+    def save(self, store: Store, rows: pa.Table) -> None: ...
+
+
 # (line, item within the line, the raw line or decoded value, what it parsed into)
 Record = tuple[int, int, Any, Row | RecordError | Skip]
 Progress = Callable[[int], None]
@@ -168,18 +189,20 @@ class Chunk:
     skipped: int
     errors: list[str]
     bytes_read: int = 0
+    labels: list[pa.Table] = field(default_factory=list)  # per labeller, row for row of posts
 
     # Sent between processes as Arrow IPC streams: half the work of pickling the tables.
     def __getstate__(self) -> tuple[Any, ...]:
         return (
             _ipc(self.posts), _ipc(self.quarantine), self.read, self.skipped, self.errors,
-            self.bytes_read,
+            self.bytes_read, [_ipc(t) for t in self.labels],
         )  # fmt: skip
 
     def __setstate__(self, state: tuple[Any, ...]) -> None:
-        posts, bad, self.read, self.skipped, self.errors, self.bytes_read = state
+        posts, bad, self.read, self.skipped, self.errors, self.bytes_read, labels = state
         self.posts = pa.ipc.open_stream(posts).read_all()
         self.quarantine = pa.ipc.open_stream(bad).read_all()
+        self.labels = [pa.ipc.open_stream(t).read_all() for t in labels]
 
 
 def _ipc(table: pa.Table) -> bytes:
@@ -192,17 +215,21 @@ def _ipc(table: pa.Table) -> bytes:
 class ChunkParser:
     """Turns records of one format into column batches. Picklable, so workers can run it."""
 
-    def __init__(self, brands: Mapping[str, Brand], now: datetime) -> None:
+    def __init__(
+        self, brands: Mapping[str, Brand], now: datetime, labellers: Sequence[Labeller] = ()
+    ) -> None:
         self.brands = dict(brands)
         self.now = now
+        self.labellers = tuple(labellers)
         self._matcher: BrandMatcher | None = None
         self._resolver: RegionResolver | None = None
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"brands": self.brands, "now": self.now}
+        return {"brands": self.brands, "now": self.now, "labellers": self.labellers}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.brands, self.now = state["brands"], state["now"]
+        self.labellers = state["labellers"]
         self._matcher = self._resolver = None
 
     @property
@@ -225,7 +252,7 @@ class ChunkParser:
         decoded object) is only serialised when it has to be quarantined."""
         collect = _Collector(source, self.now)
         collect.records(records)
-        return collect.chunk(self.matcher, self.resolver)
+        return self._labelled(collect.chunk(self.matcher, self.resolver))
 
     def parse_span(self, source: str, name: str, span: LineSpan) -> Chunk:
         """Parse the JSON Lines of ``span`` in the file ``source`` (read here, in a worker)."""
@@ -267,7 +294,14 @@ class ChunkParser:
                 except pa.ArrowInvalid:
                     pass  # not a time Arrow reads: the generic path says what is wrong
             collect.records(_json_line_records(module, first + offset, [raw]))
-        return collect.chunk(self.matcher, self.resolver)
+        return self._labelled(collect.chunk(self.matcher, self.resolver))
+
+    def _labelled(self, chunk: Chunk) -> Chunk:
+        """The chunk with its labellers' rows, made here (in a worker, for big files)."""
+        if self.labellers and chunk.posts.num_rows:
+            posts = chunk.posts.select(ENRICH_COLUMNS)
+            chunk.labels = [labeller.label(posts) for labeller in self.labellers]
+        return chunk
 
 
 def _utf8(lines: list[bytes]) -> list[bool]:
@@ -292,6 +326,7 @@ def _times(texts: list[str]) -> pa.Array:
     return pa.array(texts, pa.string()).cast(_UTC).cast(_NAIVE)
 
 
+_NO_ROWS = pa.table({"platform": pa.array([], pa.string()), "id": pa.array([], pa.string())})
 _UTC = pa.timestamp("us", "UTC")
 _NAIVE = pa.timestamp("us")
 # A typed decoder's page: rows in ``ROW_KEYS`` order and their ``created_at`` texts.
@@ -427,12 +462,14 @@ class Ingestor:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
         self.store = store
         self.batch_size = batch_size
-        self.enrichers = tuple(enrichers)
+        # Labellers label in the parse workers; other enrichers run here, on the new posts.
+        self.labellers = tuple(e for e in enrichers if isinstance(e, Labeller))
+        self.enrichers = tuple(e for e in enrichers if not isinstance(e, Labeller))
         self.csv_mapping = dict(csv_mapping or {})
         self.workers = workers if workers is not None else min(2, os.cpu_count() or 1)
         moment = now or datetime.now(UTC)
         moment = moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
-        self.parser = ChunkParser(brands, moment)
+        self.parser = ChunkParser(brands, moment, self.labellers)
         self._fresh = True  # whether the last batch was all new posts (see ``_write``)
 
     def ingest(
@@ -578,24 +615,34 @@ class Ingestor:
             return []
         posts = pa.concat_tables([c.posts for c in chunks])
         bad = pa.concat_tables([c.quarantine for c in chunks])
+        labels = [
+            pa.concat_tables([c.labels[i] for c in chunks if c.labels] or [_NO_ROWS])
+            for i in range(len(self.labellers))
+        ]
         rest: list[Chunk] = []
         cut = posts.num_rows - posts.num_rows % self.batch_size if aligned else 0
         if 0 < cut < posts.num_rows:
-            rest = [Chunk(posts.slice(cut), bad.slice(0, 0), read=0, skipped=0, errors=[])]
+            rest = [
+                Chunk(posts.slice(cut), bad.slice(0, 0), read=0, skipped=0, errors=[],
+                      labels=[t.slice(cut) for t in labels])
+            ]  # fmt: skip
             posts = posts.slice(0, cut)
+            labels = [t.slice(0, cut) for t in labels]
         new: pa.Table | None = None
         if self._fresh:
             try:
                 with self.store.transaction():
                     self.store.insert_fresh_posts(posts)
                     new = posts.select(ENRICH_COLUMNS)
-                    self._rest(new, bad)
+                    self._rest(new, bad, labels)
             except DuplicatePostsError:
                 new = None
         if new is None:
             with self.store.transaction():
                 new = self.store.insert_posts_returning(posts, ENRICH_COLUMNS)
-                self._rest(new, bad)
+                if new.num_rows < posts.num_rows:
+                    labels = [_rows_of(t, new) for t in labels]
+                self._rest(new, bad, labels)
         self._fresh = new.num_rows == posts.num_rows
         result.read += sum(c.read for c in chunks)
         result.skipped += sum(c.skipped for c in chunks)
@@ -606,14 +653,27 @@ class Ingestor:
             result.note(chunk.errors)
         return rest
 
-    def _rest(self, new: pa.Table, bad: pa.Table) -> None:
-        """The rest of a batch's transaction: its quarantine, and enrichers on new posts
-        (in slices of at most ``ENRICH_ROWS``, to bound what a model holds at once)."""
+    def _rest(self, new: pa.Table, bad: pa.Table, labels: list[pa.Table]) -> None:
+        """The rest of a batch's transaction: its quarantine, the labellers' rows of the new
+        posts, and the other enrichers on new posts (in slices of at most ``ENRICH_ROWS``,
+        to bound what a model holds at once)."""
         self.store.quarantine(bad)
+        for labeller, rows in zip(self.labellers, labels, strict=True):
+            if rows.num_rows:
+                labeller.save(self.store, rows)
         for start in range(0, new.num_rows, ENRICH_ROWS):
             piece = new.slice(start, ENRICH_ROWS)
             for enrich in self.enrichers:
                 enrich(self.store, piece)
+
+
+def _rows_of(rows: pa.Table, posts: pa.Table) -> pa.Table:
+    """The rows of ``rows`` whose (platform, id) is one of ``posts``."""
+
+    def key(table: pa.Table) -> pa.ChunkedArray:
+        return pc.binary_join_element_wise(table["platform"], table["id"], "\x00")
+
+    return rows.filter(pc.is_in(key(rows), value_set=key(posts)))
 
 
 def _exit_with_parent(parent: int) -> None:
