@@ -39,19 +39,20 @@ def archives(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("style", [0, 1])
+@pytest.mark.parametrize(("style", "workers"), [(0, 2), (1, 2), (1, 1)])
 def test_worker_labels_equal_writer_labels(
-    archives: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch, style: int
+    archives: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch, style: int, workers: int
 ) -> None:
     archive, brands = archives[style], load_brands(archives[2])
     with Store(":memory:") as store:
         ingest([archive], store, brands, workers=1, enrichers=[plain])
         expected = stored_labels(store)
-    # parse (and label) in two worker processes, in many small chunks
+    # parse (and label) in worker processes or here, in many jobs of several pieces
     monkeypatch.setattr(ingestor, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr(ingestor, "CHUNK_BYTES", 256 << 10)
+    monkeypatch.setattr(ingestor, "LABEL_BYTES", 512 << 10)
+    monkeypatch.setattr(ingestor, "CHUNK_BYTES", 128 << 10)
     with Store(":memory:") as store:
-        result = ingest([archive], store, brands, workers=2, enrichers=ingest_enrichers())
+        result = ingest([archive], store, brands, workers=workers, enrichers=ingest_enrichers())
         got = stored_labels(store)
     assert result.stored == expected.num_rows > 5_000
     assert got.equals(expected)
