@@ -87,3 +87,16 @@ def test_only_the_fast_model_labels_in_workers() -> None:
     assert isinstance(classify_enricher(model="fast"), Labeller)
     assert classify_enricher(model="fast") == ClassifyLabeller("fast")
     assert not isinstance(classify_enricher(model="accurate"), Labeller)
+
+
+def test_vocabulary_positions_equal_arrow_index_in() -> None:
+    import numpy as np
+    import pyarrow.compute as pc
+
+    from uproar.understand.features import Vocabulary
+
+    words = pa.array(["down", "outage", "down", "the", "fibre down", "é"])  # a repeat: first wins
+    values = pa.chunked_array([["the", "outage", None], ["nope", "down", "é", "fibre down", ""]])
+    expected = pc.fill_null(pc.index_in(values, value_set=words), -1).to_numpy()
+    assert np.array_equal(Vocabulary(words).positions(values), expected)
+    assert Vocabulary(words).positions(pa.array([], pa.string())).size == 0
