@@ -139,9 +139,9 @@ ENRICH_ROWS = 20_000  # posts an enricher (e.g. the classifier) gets at once
 # Files at least this big are parsed by worker processes while the main one writes.
 PARALLEL_MIN_BYTES = 32 << 20
 # Lines per parse job when posts are labelled as they are parsed: the fast labeller costs
-# about 50 ms of CPU a call whatever the batch (Arrow hashes its 116k-entry vocabulary on each
-# look-up), so it is called on about 4,000 posts at once rather than on each 2 MB piece. At
-# 8 MB a worker peaked 50 MB higher for 7% less CPU per post (bench/ingest.py).
+# about 18 ms of CPU a call whatever the batch (compiling its patterns, looking up its
+# tables), so it is called on about 4,000 posts at once rather than on each 2 MB piece; 8 MB
+# jobs made each worker peak about 50 MB higher (bench/ingest.py).
 LABEL_BYTES = 4 << 20
 
 
