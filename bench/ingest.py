@@ -1,17 +1,27 @@
 """Ingest benchmark: simulated X API v2 posts into DuckDB, against DuckDB's own read_json.
 
-    python bench/ingest.py                 # 200,000 posts (about a minute)
+    python bench/ingest.py                 # 200,000 posts, twarc2-style and compact
     python bench/ingest.py --posts 1000000 # the issue's size
 
-Prints one summary line, e.g. ``ingest: 1000583 posts, 68k posts/s, 1.26x duckdb read_json
-(54k posts/s), peak RSS 653 MB + 2 x 174 MB workers (duckdb 1603 MB), cpu 22 us/post (duckdb
-20 us/post)``. Each side runs in its own process so that peak memory is measured apart; CPU
-time per post is printed too, since wall-clock rates on a shared machine swing with the load.
+The headline is the command users run, ``uproar ingest FILE --brands B`` (which labels every
+post as it stores it), timed through the CLI in a process of its own; beside it, the same
+command with ``--no-classify``. Both run on two files of the same posts: one written as
+twarc2 writes (``json.dumps`` defaults: spaces after separators, ``\\u`` escapes) and one
+compact (the simulator's own). Each line reads, e.g.::
+
+    ingest twarc2 (uproar ingest, labelled): 201688 posts, 52k posts/s, 1.05x duckdb
+    read_json (50k posts/s), peak RSS 420 MB + 2 x 160 MB workers = 740 MB (duckdb 640 MB),
+    cpu 40 us/post (duckdb 33 us/post); unlabelled 64k posts/s, 1.28x, cpu 30 us/post
+
+Each side runs in its own process so that peak memory is measured apart; CPU time per post
+is printed too, since wall-clock rates on a shared machine swing with the load.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import resource
 import subprocess
@@ -33,42 +43,37 @@ def simulate(posts: int, folder: Path, seed: int) -> tuple[Path, Path, int]:
     return result.out, result.brands_path, result.posts
 
 
-def run_uproar(
-    archive: Path, brands: Path, db: Path, workers: int, classify: bool
-) -> dict[str, float]:
-    from uproar.config import load_brands, setting
-    from uproar.pipeline import ingest_enrichers
-    from uproar.sources import ingest
-    from uproar.store import Store
+def run_uproar(archive: Path, brands: Path, db: Path, classify: bool) -> dict[str, float]:
+    """``uproar ingest`` as a user runs it, in this process (the CLI's own code path)."""
+    from uproar.cli.app import get_app
 
-    started = time.perf_counter()
-    with Store(db, memory_limit=setting("memory_limit")) as store:
-        result = ingest(
-            [archive],
-            store,
-            load_brands(brands),
-            workers=workers,
-            enrichers=ingest_enrichers() if classify else (),
-        )
+    argv = ["ingest", str(archive), "--db", str(db), "--brands", str(brands), "--json"]
+    argv += [] if classify else ["--no-classify"]
+    app = get_app()  # imports done: the rest is the command's own work
+    out = io.StringIO()
+    started, cpu = time.perf_counter(), cpu_seconds()
+    with contextlib.redirect_stdout(out):
+        app(argv, standalone_mode=False)
     seconds = time.perf_counter() - started  # through close: the last checkpoint counts
+    stored = json.loads(out.getvalue().strip().splitlines()[-1])["stored"]
     return {
         "seconds": seconds,
-        "stored": result.stored,
+        "stored": stored,
         "rss_mb": peak_rss_mb(),
         "worker_rss_mb": worker_rss_mb(),
-        "cpu_seconds": cpu_seconds(),
+        "cpu_seconds": cpu_seconds() - cpu,
     }
 
 
 def run_duckdb(archive: Path, db: Path) -> dict[str, float]:
     import duckdb
 
-    started = time.perf_counter()
+    started, before = time.perf_counter(), cpu_seconds()
     con = duckdb.connect(str(db))
     con.execute("CREATE TABLE pages AS SELECT * FROM read_json(?)", [str(archive)])
     con.close()
     seconds = time.perf_counter() - started  # through close, as for Uproar
-    cpu = cpu_seconds()
+    cpu = cpu_seconds() - before
     with duckdb.connect(str(db), read_only=True) as con:
         tweets = con.execute("SELECT sum(len(data)) FROM pages").fetchone()
     return {
@@ -102,7 +107,7 @@ def worker_rss_mb() -> float:
 
 def phase(args: argparse.Namespace) -> None:
     if args.phase == "uproar":
-        figures = run_uproar(args.archive, args.brands, args.db, args.workers, args.classify)
+        figures = run_uproar(args.archive, args.brands, args.db, args.classify)
     else:
         figures = run_duckdb(args.archive, args.db)
     print(json.dumps(figures))
@@ -115,12 +120,53 @@ def child(*argv: str) -> dict[str, float]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def twarc_style(compact: Path, out: Path) -> Path:
+    """The same records as twarc2 writes them: ``json.dumps`` with its defaults."""
+    with compact.open(encoding="utf-8") as src, out.open("w", encoding="utf-8") as dst:
+        for line in src:
+            dst.write(json.dumps(json.loads(line)) + "\n")
+    return out
+
+
+def measure(archive: Path, brands: Path, folder: Path) -> dict[str, dict[str, float]]:
+    runs: dict[str, dict[str, float]] = {}
+    for name, extra in (("labelled", ["--classify"]), ("unlabelled", [])):
+        db = folder / f"uproar-{name}.duckdb"
+        runs[name] = child("--phase", "uproar", "--archive", str(archive), "--brands",
+                           str(brands), "--db", str(db), *extra)  # fmt: skip
+        db.unlink()
+    db = folder / "duckdb.duckdb"
+    runs["duckdb"] = child("--phase", "duckdb", "--archive", str(archive), "--db", str(db))
+    db.unlink()
+    return runs
+
+
+def line(style: str, runs: dict[str, dict[str, float]], workers: int) -> str:
+    def rate(run: dict[str, float]) -> float:
+        return run["stored"] / run["seconds"]
+
+    def cpu(run: dict[str, float]) -> float:
+        return run["cpu_seconds"] / run["stored"] * 1e6
+
+    ours, bare, theirs = runs["labelled"], runs["unlabelled"], runs["duckdb"]
+    total = ours["rss_mb"] + workers * ours["worker_rss_mb"]
+    return (
+        f"ingest {style} (uproar ingest, labelled): {int(ours['stored'])} posts, "
+        f"{rate(ours) / 1e3:.0f}k posts/s, {rate(ours) / rate(theirs):.2f}x duckdb read_json "
+        f"({rate(theirs) / 1e3:.0f}k posts/s), peak RSS {ours['rss_mb']:.0f} MB + {workers} x "
+        f"{ours['worker_rss_mb']:.0f} MB workers = {total:.0f} MB "
+        f"(duckdb {theirs['rss_mb']:.0f} MB), cpu {cpu(ours):.0f} us/post "
+        f"(duckdb {cpu(theirs):.0f} us/post); unlabelled {rate(bare) / 1e3:.0f}k posts/s, "
+        f"{rate(bare) / rate(theirs):.2f}x, cpu {cpu(bare):.0f} us/post"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--posts", type=int, default=200_000)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--classify", action="store_true", help="also label posts on ingest")
+    parser.add_argument("--style", choices=("twarc2", "compact", "both"), default="both")
+    parser.add_argument("--classify", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--phase", choices=("uproar", "duckdb"))
     parser.add_argument("--archive", type=Path)
     parser.add_argument("--brands", type=Path)
@@ -129,32 +175,29 @@ def main() -> None:
     if args.phase:
         phase(args)
         return
+    from uproar.sources.ingestor import Ingestor
+    from uproar.store import Store
+
+    with Store(":memory:") as store:
+        workers = Ingestor(store, {}).workers  # what the command uses on this machine
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         started = time.perf_counter()
-        archive, brands, posts = simulate(args.posts, folder, args.seed)
+        compact, brands, posts = simulate(args.posts, folder, args.seed)
         sim_seconds = time.perf_counter() - started
-        size_mb = archive.stat().st_size / 1e6
-        ours = child("--phase", "uproar", "--archive", str(archive), "--brands", str(brands),
-                     "--db", str(folder / "uproar.duckdb"), "--workers", str(args.workers),
-                     *(["--classify"] if args.classify else []))  # fmt: skip
-        theirs = child("--phase", "duckdb", "--archive", str(archive),
-                       "--db", str(folder / "duckdb.duckdb"))  # fmt: skip
-    ours_rate = ours["stored"] / ours["seconds"]
-    theirs_rate = theirs["stored"] / theirs["seconds"]
-    print(
-        f"simulate: {posts} posts ({size_mb:.0f} MB) in {sim_seconds:.1f}s, "
-        f"{posts / sim_seconds / 1e3:.0f}k posts/s"
-    )
-    print(
-        f"ingest{'+classify' if args.classify else ''}: {int(ours['stored'])} posts, "
-        f"{ours_rate / 1e3:.0f}k posts/s, {ours_rate / theirs_rate:.2f}x duckdb read_json "
-        f"({theirs_rate / 1e3:.0f}k posts/s), peak RSS {ours['rss_mb']:.0f} MB "
-        f"+ {args.workers} x {ours['worker_rss_mb']:.0f} MB workers "
-        f"(duckdb {theirs['rss_mb']:.0f} MB), "
-        f"cpu {ours['cpu_seconds'] / ours['stored'] * 1e6:.0f} us/post "
-        f"(duckdb {theirs['cpu_seconds'] / theirs['stored'] * 1e6:.0f} us/post)"
-    )
+        print(
+            f"simulate: {posts} posts ({compact.stat().st_size / 1e6:.0f} MB) in "
+            f"{sim_seconds:.1f}s, {posts / sim_seconds / 1e3:.0f}k posts/s",
+            flush=True,
+        )
+        styles = ("twarc2", "compact") if args.style == "both" else (args.style,)
+        for style in styles:
+            archive = compact
+            if style == "twarc2":
+                archive = twarc_style(compact, folder / "twarc2.jsonl")
+            print(line(style, measure(archive, brands, folder), workers), flush=True)
+            if archive != compact:
+                archive.unlink()
 
 
 if __name__ == "__main__":

@@ -20,10 +20,21 @@ from typing import Any, Literal
 WARN_SHARE = 0.05
 
 Reason = Mapping[str, Any]  # {"kind", "field", "count", "example"}, from Store.quarantine_reasons
-Fix = Callable[[Sequence[Reason]], str | None]
+Fix = Callable[[Sequence[Reason], str], str | None]  # (reasons, a file of that format)
+
+
+def _csv_fix(reasons: Sequence[Reason], path: str) -> str | None:
+    from uproar.sources.csv_format import suggest_mapping
+
+    found = suggest_mapping(path, [r.get("field") for r in reasons])
+    if not found:
+        return None
+    flags = " ".join(f"--map {field}={column}" for field, column in found.items())
+    return f"Name the columns that hold them: {flags}"
+
 
 # format name -> a function naming the flags that would fix these reasons (or None).
-FIXES: dict[str, Fix] = {}
+FIXES: dict[str, Fix] = {"csv": _csv_fix}
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,10 +50,10 @@ def verdict(
     duplicates: int,
     quarantined: int,
     reasons: Sequence[Reason],
-    formats: Sequence[str],
+    files: Mapping[str, str],
     forced_format: str = "auto",
 ) -> Verdict:
-    """Judge one ingest run (``formats``: the formats its files were read as)."""
+    """Judge one ingest run (``files``: each file read, with the format it was read as)."""
     usable = stored + duplicates
     if quarantined == 0 or read == 0:
         return Verdict("ok")
@@ -50,7 +61,7 @@ def verdict(
     if usable > 0 and share <= WARN_SHARE:
         return Verdict("ok")
     top = "; ".join(_reason(r) for r in reasons) or "see `uproar stats`"
-    fix = _fix(reasons, formats, forced_format)
+    fix = _fix(reasons, files, forced_format)
     if usable == 0:
         return Verdict(
             "error",
@@ -71,9 +82,9 @@ def _reason(r: Reason) -> str:
     return f"{r['kind']}{field} x{r['count']:,}{example}"
 
 
-def _fix(reasons: Sequence[Reason], formats: Sequence[str], forced_format: str) -> str:
-    for name in dict.fromkeys(formats):
-        if name in FIXES and (suggestion := FIXES[name](reasons)):
+def _fix(reasons: Sequence[Reason], files: Mapping[str, str], forced_format: str) -> str:
+    for path, name in files.items():
+        if name in FIXES and (suggestion := FIXES[name](reasons, path)):
             return suggestion
     if forced_format != "auto":
         return (

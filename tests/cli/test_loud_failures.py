@@ -264,20 +264,28 @@ def test_an_ingest_over_the_quarantine_threshold_warns_with_reasons(
     assert "54%" in orjson.loads(out)["warning"]
 
 
-def test_the_quarantine_verdict_takes_a_format_specific_fix() -> None:
+def test_a_csv_that_quarantines_everything_names_the_map_flags(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """A CSV whose recognised time column holds no times (the real ones are in a column
+    named otherwise): every row is quarantined, the run fails, and the message names the
+    ``--map`` flag that reads it."""
+    archive = tmp_path / "export.csv"
+    archive.write_text(
+        "id,date,text,Zeitpunkt\n"
+        + "".join(f"{i},yesterday,KiwiNet down {i},2014-09-06 10:0{i}:00\n" for i in range(5))
+    )
+    code, out = run(runner, "ingest", str(archive), "--db", str(tmp_path / "u.duckdb"))
+    assert code == 2 and "nothing stored" in out
+    assert "--map created_at=Zeitpunkt" in out
+
+
+def test_the_quarantine_verdict_is_quiet_below_the_threshold() -> None:
     from uproar import quarantine
 
-    reasons = [{"kind": "missing field", "field": "author_id", "count": 9, "example": "x"}]
-    quarantine.FIXES["csv"] = lambda rs: "add --map author_id=COLUMN"
-    try:
-        judged = quarantine.verdict(
-            read=9, stored=0, duplicates=0, quarantined=9, reasons=reasons, formats=["csv"]
-        )
-    finally:
-        del quarantine.FIXES["csv"]
-    assert judged.level == "error" and judged.message.endswith("add --map author_id=COLUMN")
+    reasons = [{"kind": "missing field", "field": "author_id", "count": 1, "example": "x"}]
     ok = quarantine.verdict(
-        read=100, stored=99, duplicates=0, quarantined=1, reasons=reasons, formats=["csv"]
+        read=100, stored=99, duplicates=0, quarantined=1, reasons=reasons, files={"a.csv": "csv"}
     )
     assert ok.level == "ok"
 

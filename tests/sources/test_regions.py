@@ -113,3 +113,68 @@ def test_a_regional_outage_shows_in_the_stored_regions(tmp_path: Path) -> None:
     top_two = {region for region, _ in regions.most_common(2)}
     assert top_two == set(truth["regions"])  # {"NZ-WGN", "NZ-MWT"}
     assert sum(regions.values()) > 3 * sum(geotagged for _, geotagged in rows)
+
+
+@pytest.mark.parametrize(
+    ("location", "region"),
+    [
+        # issue 10: "City, ST" was unresolved, and Ontario's London was England's
+        ("Tallahassee, FL", "US-FL"),
+        ("Cambridge, MA", "US-MA"),
+        ("London, ON", "CA-ON"),
+        ("London, Ontario", "CA-ON"),
+        ("London, Ontario, Canada", "CA-ON"),
+        ("London, Canada", "CA"),  # the country outranks a bare city name elsewhere
+        ("Birmingham, Michigan", "US-MI"),
+        ("Portland, ME", "US-ME"),  # the state, not Oregon's Portland
+        ("Newcastle, NSW", "AU-NSW"),
+        ("Perth, WA", "AU-WA"),  # WA is a state of both: Perth settles it
+        ("Bellevue, WA", "US-WA"),  # no other name: the first country listed
+        ("Seattle, WA", "US-WA"),
+        ("Natick, MA, USA", "US-MA"),
+        ("Austin, TX 78701", "US-TX"),
+        ("Austin TX", "US-TX"),
+        ("Columbia, Mo.", "US-MO"),
+        ("Thunder Bay, ON, Canada", "CA-ON"),
+        # a country's own code is the country, not a state
+        ("Toronto, CA", "CA-ON"),
+        ("Berlin, DE", "DE-BE"),
+        ("Mumbai, IN", "IN-MH"),
+        # two cities: the first still wins; only a state's own name outranks a city
+        ("Chicago, Mumbai", "US-IL"),
+        ("New York, London, Tokyo", "US-NY"),
+        ("Birmingham, England", "GB-BIR"),
+        ("Perth, Scotland", "GB-PKN"),
+        # not an abbreviation: lower case without a comma, or more words after the comma
+        ("i am in", None),
+        ("Home, in bed", None),
+        ("ROCK ON", None),
+    ],
+)
+def test_city_state_locations(location: str, region: str | None) -> None:
+    assert RegionResolver().region(location=location) == region
+
+
+def test_a_brands_country_settles_a_shared_state_code() -> None:
+    assert RegionResolver(prefer=["AU"]).region(location="Midland, WA") == "AU-WA"
+    assert RegionResolver().region(location="Midland, WA") == "US-WA"
+
+
+def test_abbreviations_must_name_listed_regions(tmp_path: Path) -> None:
+    bad = tmp_path / "gazetteer.toml"
+    bad.write_text('[countries]\nUS = ["usa"]\n[regions]\nUS-FL = ["florida"]\n'
+                   '[abbreviations]\nUS = ["FL", "ZZ"]\n')  # fmt: skip
+    with pytest.raises(ConfigError, match="ZZ needs a region US-ZZ"):
+        load_gazetteer(bad)
+
+
+def test_csv_profile_locations_become_regions(tmp_path: Path) -> None:
+    export = tmp_path / "e.csv"
+    export.write_text(
+        "id,created_at,text,username,user_location\n"
+        '1,2014-09-06T10:00:00Z,a,x,"Tallahassee, FL"\n'
+        '2,2014-09-06T10:00:00Z,b,y,"London, ON"\n'
+    )
+    with Store(":memory:") as store:
+        ingest([export], store, {})
+        assert {p.id: p.region for p in store.posts()} == {"1": "US-FL", "2": "CA-ON"}

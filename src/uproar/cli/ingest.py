@@ -28,6 +28,7 @@ from uproar.errors import InputError, NothingStoredError
 from uproar.pipeline import ingest_enrichers
 from uproar.quarantine import verdict
 from uproar.sources import FORMATS, Ingestor
+from uproar.sources.csv_format import load_columns, mapping_help
 
 
 @app.command(
@@ -38,7 +39,11 @@ from uproar.sources import FORMATS, Ingestor
   uproar ingest archive/*.jsonl.gz --db incident.duckdb --json
 
   uproar ingest export.csv --format csv --map text=Message --map created_at=Posted
+
+CSV fields for --map FIELD=COLUMN, and column names recognised without one:
+
 """
+    + "\n\n".join(mapping_help().splitlines())
 )
 def ingest(
     paths: list[Path] = typer.Argument(..., help="Archive files (.jsonl, .json, .csv, .gz)."),
@@ -48,7 +53,12 @@ def ingest(
         "auto", "--format", choices=FORMATS, help="Input format.", show_default=True
     ),
     mapping: list[str] = typer.Option(
-        [], "--map", metavar="FIELD=COLUMN", help="CSV column mapping (repeatable)."
+        [],
+        "--map",
+        metavar="FIELD=COLUMN",
+        help="CSV column mapping (repeatable); FIELD is one of "
+        + ", ".join(load_columns().fields)
+        + ".",
     ),
     classify: bool = typer.Option(
         True, "--classify/--no-classify", help="Label posts as they are stored."
@@ -96,7 +106,7 @@ def ingest(
         duplicates=result.duplicates,
         quarantined=result.quarantined,
         reasons=reasons,
-        formats=list(result.files.values()),
+        files={str(k): v for k, v in result.files.items()},
         forced_format=format,
     )
     if judged.level == "error":

@@ -343,7 +343,8 @@ def _write_rows(
         new = posts.select((*ENRICH_COLUMNS, "source_file"))
     else:
         new = store.insert_posts_returning(posts, (*ENRICH_COLUMNS, "source_file"))
-    ingestor._rest(new.select(ENRICH_COLUMNS), bad)
+    enrich = new.select(ENRICH_COLUMNS)
+    ingestor._rest(enrich, bad, [labeller.label(enrich) for labeller in ingestor.labellers])
     return new
 
 
@@ -455,7 +456,7 @@ class GroupCommitter:
             try:
                 while not store.available():
                     time.sleep(self.idle / 5)
-                pieces = parse_group(self.ingestor.parser, [piece for piece, _ in group])
+                pieces = parse_group(self.ingestor.live_parser, [piece for piece, _ in group])
                 results = commit(self.ingestor, pieces)
             except Exception as exc:  # a bug, not input: every waiting request hears it
                 results = [exc] * len(group)

@@ -25,10 +25,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from uproar.config import Brand
 from uproar.errors import FormatError, InputError
@@ -107,6 +108,26 @@ QUARANTINE_SCHEMA = pa.schema(
 )
 
 Enricher = Callable[[Store, pa.Table], None]
+
+
+@runtime_checkable
+class Labeller(Protocol):
+    """An enricher whose work is done where the posts are parsed (a worker process, for big
+    files), so that the writer only stores what it made.
+
+    ``label`` gets a chunk's posts (``ENRICH_COLUMNS``) and returns one row per post, in
+    order, keyed by ``platform`` and ``id``; it must pickle, to travel to the workers.
+    ``save`` stores the rows of the posts that were new, inside the batch's transaction.
+    Called as a plain ``Enricher`` (a live stream's batch), it does both.
+    """
+
+    def __call__(self, store: Store, posts: pa.Table) -> None: ...
+
+    def label(self, posts: pa.Table) -> pa.Table: ...
+
+    def save(self, store: Store, rows: pa.Table) -> None: ...
+
+
 # (line, item within the line, the raw line or decoded value, what it parsed into)
 Record = tuple[int, int, Any, Row | RecordError | Skip]
 Progress = Callable[[int], None]
@@ -117,6 +138,11 @@ BATCH_ROWS = 122_880
 ENRICH_ROWS = 20_000  # posts an enricher (e.g. the classifier) gets at once
 # Files at least this big are parsed by worker processes while the main one writes.
 PARALLEL_MIN_BYTES = 32 << 20
+# Lines per parse job when posts are labelled as they are parsed: the fast labeller costs
+# about 18 ms of CPU a call whatever the batch (compiling its patterns, looking up its
+# tables), so it is called on about 4,000 posts at once rather than on each 2 MB piece; 8 MB
+# jobs made each worker peak about 50 MB higher (bench/ingest.py).
+LABEL_BYTES = 4 << 20
 
 
 @dataclass(slots=True)
@@ -168,18 +194,20 @@ class Chunk:
     skipped: int
     errors: list[str]
     bytes_read: int = 0
+    labels: list[pa.Table] = field(default_factory=list)  # per labeller, row for row of posts
 
     # Sent between processes as Arrow IPC streams: half the work of pickling the tables.
     def __getstate__(self) -> tuple[Any, ...]:
         return (
             _ipc(self.posts), _ipc(self.quarantine), self.read, self.skipped, self.errors,
-            self.bytes_read,
+            self.bytes_read, [_ipc(t) for t in self.labels],
         )  # fmt: skip
 
     def __setstate__(self, state: tuple[Any, ...]) -> None:
-        posts, bad, self.read, self.skipped, self.errors, self.bytes_read = state
+        posts, bad, self.read, self.skipped, self.errors, self.bytes_read, labels = state
         self.posts = pa.ipc.open_stream(posts).read_all()
         self.quarantine = pa.ipc.open_stream(bad).read_all()
+        self.labels = [pa.ipc.open_stream(t).read_all() for t in labels]
 
 
 def _ipc(table: pa.Table) -> bytes:
@@ -192,17 +220,21 @@ def _ipc(table: pa.Table) -> bytes:
 class ChunkParser:
     """Turns records of one format into column batches. Picklable, so workers can run it."""
 
-    def __init__(self, brands: Mapping[str, Brand], now: datetime) -> None:
+    def __init__(
+        self, brands: Mapping[str, Brand], now: datetime, labellers: Sequence[Labeller] = ()
+    ) -> None:
         self.brands = dict(brands)
         self.now = now
+        self.labellers = tuple(labellers)
         self._matcher: BrandMatcher | None = None
         self._resolver: RegionResolver | None = None
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"brands": self.brands, "now": self.now}
+        return {"brands": self.brands, "now": self.now, "labellers": self.labellers}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.brands, self.now = state["brands"], state["now"]
+        self.labellers = state["labellers"]
         self._matcher = self._resolver = None
 
     @property
@@ -223,6 +255,9 @@ class ChunkParser:
     def parse(self, source: str, records: Iterable[Record]) -> Chunk:
         """Rows and quarantine for ``records``; a record's content (its raw line, or the
         decoded object) is only serialised when it has to be quarantined."""
+        return self._labelled(self._collect(source, records))
+
+    def _collect(self, source: str, records: Iterable[Record]) -> Chunk:
         collect = _Collector(source, self.now)
         collect.records(records)
         return collect.chunk(self.matcher, self.resolver)
@@ -239,11 +274,30 @@ class ChunkParser:
         A format with a typed decoder (``typed_rows``) takes each line it can; the lines it
         declines go through the format's generic ``records``, which quarantines what is bad.
         ``fast=False`` sends every line the generic way (the two agree; tests check that).
+        Lines are parsed ``CHUNK_BYTES`` at a time, which bounds the parser's memory, and
+        labelled together: a labeller pays a cost per call (the fast model hashes its
+        vocabulary), so ``LABEL_BYTES`` of lines are labelled at once.
         """
+        pieces: list[Chunk] = []
+        start = size = 0
+        for at, line in enumerate(lines):
+            size += len(line) + 1
+            if size >= CHUNK_BYTES:
+                pieces.append(
+                    self._parse_piece(source, name, first + start, lines[start : at + 1], fast)
+                )
+                start, size = at + 1, 0
+        if start < len(lines) or not pieces:
+            pieces.append(self._parse_piece(source, name, first + start, lines[start:], fast))
+        return self._labelled(pieces[0] if len(pieces) == 1 else _merged(pieces))
+
+    def _parse_piece(
+        self, source: str, name: str, first: int, lines: list[bytes], fast: bool
+    ) -> Chunk:
         module = JSON_FORMATS[name]
         typed: Callable[[bytes], TypedPage | None] | None = getattr(module, "typed_rows", None)
         if typed is None or not fast:
-            return self.parse(source, _json_line_records(module, first, lines))
+            return self._collect(source, _json_line_records(module, first, lines))
         utf8 = _utf8(lines)
         pages = [typed(raw) if raw and ok else None for raw, ok in zip(lines, utf8, strict=True)]
         # created_at: one Arrow cast for the whole chunk, page by page only if that fails.
@@ -269,6 +323,24 @@ class ChunkParser:
             collect.records(_json_line_records(module, first + offset, [raw]))
         return collect.chunk(self.matcher, self.resolver)
 
+    def _labelled(self, chunk: Chunk) -> Chunk:
+        """The chunk with its labellers' rows, made here (in a worker, for big files)."""
+        if self.labellers and chunk.posts.num_rows:
+            posts = chunk.posts.select(ENRICH_COLUMNS)
+            chunk.labels = [labeller.label(posts) for labeller in self.labellers]
+        return chunk
+
+
+def _merged(chunks: list[Chunk]) -> Chunk:
+    """One chunk of consecutive chunks' posts, quarantine and counts."""
+    return Chunk(
+        posts=pa.concat_tables([c.posts for c in chunks]),
+        quarantine=pa.concat_tables([c.quarantine for c in chunks]),
+        read=sum(c.read for c in chunks),
+        skipped=sum(c.skipped for c in chunks),
+        errors=[e for c in chunks for e in c.errors][:MAX_ERRORS],
+    )
+
 
 def _utf8(lines: list[bytes]) -> list[bool]:
     """Which lines are valid UTF-8: one Arrow check for the chunk, line by line if it fails."""
@@ -292,6 +364,7 @@ def _times(texts: list[str]) -> pa.Array:
     return pa.array(texts, pa.string()).cast(_UTC).cast(_NAIVE)
 
 
+_NO_ROWS = pa.table({"platform": pa.array([], pa.string()), "id": pa.array([], pa.string())})
 _UTC = pa.timestamp("us", "UTC")
 _NAIVE = pa.timestamp("us")
 # A typed decoder's page: rows in ``ROW_KEYS`` order and their ``created_at`` texts.
@@ -427,12 +500,17 @@ class Ingestor:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
         self.store = store
         self.batch_size = batch_size
-        self.enrichers = tuple(enrichers)
+        # Labellers label in the parse workers; other enrichers run here, on the new posts.
+        self.labellers = tuple(e for e in enrichers if isinstance(e, Labeller))
+        self.enrichers = tuple(e for e in enrichers if not isinstance(e, Labeller))
         self.csv_mapping = dict(csv_mapping or {})
         self.workers = workers if workers is not None else min(2, os.cpu_count() or 1)
         moment = now or datetime.now(UTC)
         moment = moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
-        self.parser = ChunkParser(brands, moment)
+        self.parser = ChunkParser(brands, moment, self.labellers)
+        # Live messages are parsed in small pieces that may be split, refused or retried
+        # (sources/commit.py): they are labelled when written, and only the new ones.
+        self.live_parser = ChunkParser(brands, moment)
         self._fresh = True  # whether the last batch was all new posts (see ``_write``)
 
     def ingest(
@@ -486,6 +564,11 @@ class Ingestor:
         return result
 
     # -- reading -------------------------------------------------------------------------
+    @property
+    def _job_bytes(self) -> int:
+        """Bytes of lines per parse job (see ``ChunkParser.parse_lines``)."""
+        return LABEL_BYTES if self.labellers else CHUNK_BYTES
+
     def _chunks(self, path: Path, name: str, whole: list[Any] | None) -> Iterator[Chunk]:
         source = str(path)
         if name == "csv":
@@ -500,7 +583,7 @@ class Ingestor:
         if self.workers > 1 and path.stat().st_size >= PARALLEL_MIN_BYTES:
             yield from self._parallel(path, name)
             return
-        for batch in read_lines(path, chunk_bytes=CHUNK_BYTES):
+        for batch in read_lines(path, chunk_bytes=self._job_bytes):
             chunk = self.parser.parse_lines(source, name, batch.first, batch.lines)
             chunk.bytes_read = batch.bytes_read
             yield chunk
@@ -533,12 +616,12 @@ class Ingestor:
                     (source, name, batch.first, batch.lines),
                     batch.bytes_read,
                 )
-                for batch in read_lines(path, chunk_bytes=CHUNK_BYTES)
+                for batch in read_lines(path, chunk_bytes=self._job_bytes)
             )
         else:
             jobs = (
                 (self.parser.parse_span, (source, name, span), span.length + 1)
-                for span in line_spans(path, chunk_bytes=CHUNK_BYTES)
+                for span in line_spans(path, chunk_bytes=self._job_bytes)
             )
         context = multiprocessing.get_context("spawn")  # no fork of DuckDB's threads
         # The parsers keep the cores busy: DuckDB's own threads would only add switching.
@@ -578,24 +661,34 @@ class Ingestor:
             return []
         posts = pa.concat_tables([c.posts for c in chunks])
         bad = pa.concat_tables([c.quarantine for c in chunks])
+        labels = [
+            pa.concat_tables([c.labels[i] for c in chunks if c.labels] or [_NO_ROWS])
+            for i in range(len(self.labellers))
+        ]
         rest: list[Chunk] = []
         cut = posts.num_rows - posts.num_rows % self.batch_size if aligned else 0
         if 0 < cut < posts.num_rows:
-            rest = [Chunk(posts.slice(cut), bad.slice(0, 0), read=0, skipped=0, errors=[])]
+            rest = [
+                Chunk(posts.slice(cut), bad.slice(0, 0), read=0, skipped=0, errors=[],
+                      labels=[t.slice(cut) for t in labels])
+            ]  # fmt: skip
             posts = posts.slice(0, cut)
+            labels = [t.slice(0, cut) for t in labels]
         new: pa.Table | None = None
         if self._fresh:
             try:
                 with self.store.transaction():
                     self.store.insert_fresh_posts(posts)
                     new = posts.select(ENRICH_COLUMNS)
-                    self._rest(new, bad)
+                    self._rest(new, bad, labels)
             except DuplicatePostsError:
                 new = None
         if new is None:
             with self.store.transaction():
                 new = self.store.insert_posts_returning(posts, ENRICH_COLUMNS)
-                self._rest(new, bad)
+                if new.num_rows < posts.num_rows:
+                    labels = [_rows_of(t, new) for t in labels]
+                self._rest(new, bad, labels)
         self._fresh = new.num_rows == posts.num_rows
         result.read += sum(c.read for c in chunks)
         result.skipped += sum(c.skipped for c in chunks)
@@ -606,14 +699,27 @@ class Ingestor:
             result.note(chunk.errors)
         return rest
 
-    def _rest(self, new: pa.Table, bad: pa.Table) -> None:
-        """The rest of a batch's transaction: its quarantine, and enrichers on new posts
-        (in slices of at most ``ENRICH_ROWS``, to bound what a model holds at once)."""
+    def _rest(self, new: pa.Table, bad: pa.Table, labels: list[pa.Table]) -> None:
+        """The rest of a batch's transaction: its quarantine, the labellers' rows of the new
+        posts, and the other enrichers on new posts (in slices of at most ``ENRICH_ROWS``,
+        to bound what a model holds at once)."""
         self.store.quarantine(bad)
+        for labeller, rows in zip(self.labellers, labels, strict=True):
+            if rows.num_rows:
+                labeller.save(self.store, rows)
         for start in range(0, new.num_rows, ENRICH_ROWS):
             piece = new.slice(start, ENRICH_ROWS)
             for enrich in self.enrichers:
                 enrich(self.store, piece)
+
+
+def _rows_of(rows: pa.Table, posts: pa.Table) -> pa.Table:
+    """The rows of ``rows`` whose (platform, id) is one of ``posts``."""
+
+    def key(table: pa.Table) -> pa.ChunkedArray:
+        return pc.binary_join_element_wise(table["platform"], table["id"], "\x00")
+
+    return rows.filter(pc.is_in(key(rows), value_set=key(posts)))
 
 
 def _exit_with_parent(parent: int) -> None:

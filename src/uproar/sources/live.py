@@ -120,7 +120,7 @@ class Batcher:
                 return
             time.sleep(TICK / 4)
         batch, self.pending = self.pending, []
-        piece = parse_piece(self.ingestor.parser, self.module, self.format, self.source, batch)
+        piece = parse_piece(self.ingestor.live_parser, self.module, self.format, self.source, batch)
         (result,) = commit(self.ingestor, [piece], then=self.checkpoint)
         if isinstance(result, Exception):
             self.pending = batch + self.pending  # kept, so a retry loses nothing

@@ -16,7 +16,14 @@ import numpy as np
 import pyarrow as pa
 
 from uproar.errors import ModelError
-from uproar.understand.features import PhraseTable, Tokens, tokenize, tokenize_many, vocabulary_hits
+from uproar.understand.features import (
+    PhraseTable,
+    Tokens,
+    Vocabulary,
+    tokenize,
+    tokenize_many,
+    vocabulary_hits,
+)
 
 MODEL = "fast-sentiment"
 LABELS = ("negative", "neutral", "positive")
@@ -57,7 +64,9 @@ def dense_features(tokens: Tokens) -> np.ndarray:
     return out
 
 
-def design(tokens: Tokens, vocab: pa.StringArray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def design(
+    tokens: Tokens, vocab: pa.StringArray | Vocabulary
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Sparse n-gram hits (rows, cols) plus the dense block; shared by training and scoring."""
     rows, cols = vocabulary_hits(tokens, vocab, ORDERS)
     return rows, cols, dense_features(tokens)
@@ -85,13 +94,14 @@ class FastSentiment:
         except (FileNotFoundError, OSError, KeyError, ValueError) as exc:
             raise ModelError(f"fast model files missing or unreadable: {exc}") from exc
         self.vocab = pa.array(words, type=pa.string())
+        self.vocabulary = Vocabulary(self.vocab)  # indexed once, looked up on every batch
         self.labels: tuple[str, ...] = tuple(meta["labels"])
         self.bias = np.asarray(meta.get("bias", [0.0, 0.0, 0.0]), dtype=np.float32)
         if self.weights.shape != (len(words) + N_DENSE, len(self.labels)):
             raise ModelError(f"{MODEL}: weights shape {self.weights.shape} does not fit vocabulary")
 
     def log_probs_tokens(self, tokens: Tokens) -> np.ndarray:
-        rows, cols, dense = design(tokens, self.vocab)
+        rows, cols, dense = design(tokens, self.vocabulary)
         n, k = tokens.n, len(self.labels)
         scores = np.empty((n, k), dtype=np.float32)
         for c in range(k):

@@ -170,15 +170,50 @@ class PhraseTable:
         return out
 
 
+class Vocabulary:
+    """A large, fixed list of strings looked up batch after batch: ``positions(values)`` is
+    ``pc.index_in(values, value_set=words)`` with nulls as -1, but the words are indexed once,
+    here. (``index_in`` hashes its whole value set on every call: for the fast model's 116k
+    entries that was about 16 ms a call, most of what labelling a small batch cost.) Each
+    call hashes only the batch, in Arrow, and looks its distinct values up in the index."""
+
+    def __init__(self, words: pa.StringArray) -> None:
+        self.words = words
+        self._index: dict[str, int] = {}
+        for at, word in enumerate(words.to_pylist()):
+            if word is not None:
+                self._index.setdefault(word, at)
+
+    def positions(self, values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+        if isinstance(values, pa.ChunkedArray):
+            values = values.combine_chunks()
+        if len(values) == 0:
+            return np.zeros(0, dtype=np.int64)
+        encoded = pc.dictionary_encode(values)
+        get = self._index.get
+        distinct = encoded.dictionary.to_pylist()
+        found = np.fromiter((get(v, -1) for v in distinct), dtype=np.int64, count=len(distinct))
+        found = np.append(found, -1)  # where a value is null
+        index = pc.fill_null(encoded.indices, len(distinct))
+        return np.asarray(found[index.to_numpy(zero_copy_only=False)], dtype=np.int64)
+
+
 def vocabulary_hits(
-    tokens: Tokens, vocab: pa.StringArray, orders: Sequence[int]
+    tokens: Tokens, vocab: pa.StringArray | Vocabulary, orders: Sequence[int]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(rows, vocabulary index) of every n-gram of the given orders found in ``vocab``."""
+    """(rows, vocabulary index) of every n-gram of the given orders found in ``vocab`` (a
+    ``Vocabulary`` for one looked up on every batch)."""
     rs: list[np.ndarray] = []
     cs: list[np.ndarray] = []
     for k in orders:
         grams, rows = tokens.ngrams(k)
         if len(grams) == 0:
+            continue
+        if isinstance(vocab, Vocabulary):
+            found = vocab.positions(grams)
+            valid = found >= 0
+            rs.append(rows[valid])
+            cs.append(found[valid])
             continue
         pos = pc.index_in(grams, value_set=vocab)
         valid = pc.is_valid(pos).to_numpy(zero_copy_only=False)
