@@ -26,7 +26,7 @@ app.add_typer(eval_app, name="eval")
 
 # One module per stage; each registers its commands on import.
 COMMAND_MODULES: tuple[str, ...] = (
-    "ingest", "listen", "respond", "lint", "simulate", "detect", "classify", "demo"
+    "ingest", "listen", "respond", "lint", "simulate", "detect", "nab", "classify", "demo"
 )
 
 

@@ -16,8 +16,9 @@ from uproar.cli.app import app, eval_app
 from uproar.cli.common import BrandsOption, DbOption, JsonOption, brands_for, open_store, time_arg
 from uproar.cli.output import console, emit_json, stdout
 from uproar.detect import incident_dict
-from uproar.detect.batch import BREAKDOWNS, DetectResult, breakdown, detect_series, detect_store
+from uproar.detect.batch import BREAKDOWNS, DetectResult, breakdown, detect_store
 from uproar.detect.evaluate import EvalReport, ScenarioScore, evaluate, scenario_files
+from uproar.detect.series import detect_series
 
 
 @app.command(
@@ -36,7 +37,7 @@ def detect(
     since: str | None = typer.Option(None, "--since", help="Start of the window (ISO 8601)."),
     until: str | None = typer.Option(None, "--until", help="End of the window (exclusive)."),
     series: Path | None = typer.Option(
-        None, "--series", help="A timestamp,value CSV: one brand's volume at a regular interval."
+        None, "--series", help="A timestamp,value CSV: counts or any numeric metric, row by row."
     ),
     json: bool = JsonOption,
 ) -> None:

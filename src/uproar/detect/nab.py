@@ -27,7 +27,7 @@ from __future__ import annotations
 import csv
 import json
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -355,7 +355,11 @@ def read_published(results: str | Path, detector: str, corpus: NabCorpus) -> dic
     ``results/<detector>/<category>/<detector>_<file>.csv``."""
     base = Path(results) / detector
     if not base.is_dir():
-        raise InputError(f"no results for detector {detector!r}", file=str(base))
+        raise InputError(
+            f"no results for detector {detector!r} (hint: published results are in a clone of "
+            "github.com/numenta/NAB, under results/<detector>/)",
+            file=str(base),
+        )
     out: dict[str, F64] = {}
     for s in corpus.series:
         category, name = s.name.split("/", 1)
@@ -391,4 +395,86 @@ def alerts_to_scores(rows: int, alerts: Sequence[int]) -> F64:
     return scores
 
 
-DetectorFn = Callable[[NabSeries], Sequence[int]]
+# --- a run of ``detect --series`` over the corpus -------------------------------------------
+
+# Done-means of issue 13, standard profile at the default sensitivity.
+TARGETS: Mapping[str, float] = {"all": 75.0, "realTweets": 82.0}
+
+
+@dataclass(frozen=True, slots=True)
+class NabRun:
+    """A detector's NAB score beside the published scoreboard (``final_results.json``;
+    empty when the checkout has none). ``families``: the model each file chose."""
+
+    detector: str
+    score: NabScore
+    alerts: int  # every alert raised, probationary rows included
+    published: Mapping[str, Mapping[str, float]]
+    families: Mapping[str, str] = field(default_factory=dict)
+    whole: bool = True  # scored on every category (comparable with the published board)
+
+    def passed(self) -> dict[str, bool]:
+        return {
+            k: self.score.normalised[k] >= v
+            for k, v in TARGETS.items()
+            if k in self.score.normalised
+            and self.score.profile == "standard"
+            and (k != "all" or self.whole)
+        }
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "detector": self.detector,
+            "alerts": self.alerts,
+            "targets": dict(TARGETS),
+            "passed": self.passed(),
+            "published": {d: dict(p) for d, p in self.published.items()},
+            "families": dict(self.families),
+            **self.score.as_dict(),
+        }
+
+
+def evaluate_nab(
+    root: str | Path,
+    *,
+    profile: str = "standard",
+    categories: Iterable[str] = (),
+    published: str | None = None,
+    **detector_options: object,
+) -> NabRun:
+    """Score ``detect --series`` (its ``MetricDetector`` at ``detector_options``, one
+    setting for every file, as NAB requires) on a NAB checkout; or, with ``published``,
+    re-score that published detector's results (``results/<name>/``) at its published
+    threshold, which checks this scorer against ``results/final_results.json``."""
+    from uproar.detect.series import analyse  # the same call ``detect --series`` makes
+
+    corpus = load_corpus(root)
+    wanted = tuple(categories)
+    if wanted:
+        corpus = corpus.select(wanted)
+    scorer = Scorer(corpus)
+    board_path = Path(root) / "results" / "final_results.json"
+    board = published_scores(root) if board_path.exists() else {}
+    if published is not None:
+        thresholds = published_thresholds(root)
+        if published not in thresholds:
+            raise InputError(
+                f"no published threshold for {published!r}; "
+                f"config/thresholds.json has {sorted(thresholds)}",
+                file=str(Path(root) / "config" / "thresholds.json"),
+            )
+        threshold = thresholds[published][profile]
+        raw = read_published(Path(root) / "results", published, corpus)
+        result = scorer.score_scores(raw, threshold, profile=profile)
+        alerts = sum(int((v >= threshold).sum()) for v in raw.values())
+        return NabRun(published, result, alerts, board, whole=not wanted)
+    flagged: dict[str, npt.NDArray[np.bool_]] = {}
+    families: dict[str, str] = {}
+    alerts = 0
+    for s in corpus.series:
+        analysis = analyse(s.values.tolist(), **detector_options)
+        flagged[s.name] = alerts_to_scores(len(s.values), analysis.alerts) >= 0.5
+        families[s.name] = analysis.family or "-"
+        alerts += len(analysis.alerts)
+    result = scorer.score(flagged, profile=profile)
+    return NabRun("uproar", result, alerts, board, families, whole=not wanted)

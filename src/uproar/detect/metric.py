@@ -1,0 +1,231 @@
+"""A streaming anomaly model for one numeric series: counts, or any real-valued metric.
+
+``MetricDetector`` follows river's protocol: ``score_one(x)`` says how surprising ``x``
+is given what the model has learnt (it changes nothing), ``learn_one(x)`` adds it. The
+constructor keeps its parameters as given and the state is built by ``_reset``, so a
+model can be cloned, pickled and reset.
+
+How a row is scored, in three stages:
+
+1. **Family, chosen from the data.** The first ``warmup`` values pick a transform that
+   makes the spread of the series about the same at every level: counts (whole numbers
+   ``>= 0``) take Anscombe's square root ``2 sqrt(x + 3/8)``, which turns Poisson noise
+   into unit variance (Anscombe 1948); positive values with a heavy upper tail (the 99th
+   percentile over ten times the median: latencies, bytes, prices) take the logarithm;
+   anything else (negative values, fractions, temperatures, percentages) stays as it is.
+2. **Surprise.** The transformed value's distance from the median of the last
+   ``window`` values, in robust standard deviations (interquartile range / 1.349, floored
+   at 1 % of the window's range so a flat series does not divide by zero), capped at
+   ``cap``. Quantiles come from a sorted window, so the model has no distributional
+   assumption beyond the transform.
+3. **Likelihood.** As in Numenta's anomaly likelihood (Ahmad et al., "Unsupervised
+   real-time anomaly detection for streaming data", Neurocomputing 2017): the mean
+   surprise of the last ``short`` rows against the mean and deviation of the surprise
+   over the last ``horizon`` rows, as a Gaussian tail probability. A series that is
+   always noisy learns that its surprise is usually high; one that is always calm is
+   flagged by a smaller jump. ``score_one`` returns one minus that tail probability.
+
+``alerts`` turns scores into alerts: a row alerts when its score reaches
+``1 - tail`` and the previous alert is more than ``refractory`` rows back (one alert per
+event, rather than one per row of it).
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections import deque
+from collections.abc import Iterable, Sequence
+from typing import Any, Literal
+
+Family = Literal["count", "log", "real"]
+FAMILIES: tuple[Family, ...] = ("count", "log", "real")
+HEAVY_TAIL = 10.0  # a positive series whose p99 is over 10x its median is modelled in logs
+
+
+def choose_family(values: Sequence[float]) -> Family:
+    """The transform for a series, from a sample of its values (see the module doc)."""
+    if not values:
+        return "real"
+    if all(v >= 0 and v == math.floor(v) for v in values):
+        return "count"
+    if all(v > 0 for v in values):
+        ordered = sorted(values)
+        median = ordered[len(ordered) // 2]
+        p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
+        if p99 > HEAVY_TAIL * median:
+            return "log"
+    return "real"
+
+
+class MetricDetector:
+    """Streaming anomaly scores for one numeric series (river's ``learn_one`` /
+    ``score_one``). Parameters are in rows of the series; see the module doc."""
+
+    def __init__(
+        self,
+        *,
+        window: int = 1000,
+        warmup: int = 150,
+        short: int = 3,
+        horizon: int = 1000,
+        cap: float = 8.0,
+        tail: float = 1e-3,
+        refractory: int = 100,
+        family: Family | None = None,
+    ) -> None:
+        if window < 4 or horizon < 4:
+            raise ValueError(f"window and horizon must be >= 4 rows, got {window}, {horizon}")
+        if not 2 <= warmup <= window:
+            raise ValueError(f"warmup must be 2..window rows, got {warmup}")
+        if short < 1 or refractory < 0:
+            raise ValueError(f"short must be >= 1 and refractory >= 0, got {short}, {refractory}")
+        if not 0 < tail < 1 or cap <= 0:
+            raise ValueError(f"tail must be in (0, 1) and cap > 0, got {tail}, {cap}")
+        if family is not None and family not in FAMILIES:
+            raise ValueError(f"family must be one of {FAMILIES}, got {family!r}")
+        self.window = window
+        self.warmup = warmup
+        self.short = short
+        self.horizon = horizon
+        self.cap = cap
+        self.tail = tail
+        self.refractory = refractory
+        self.family = family
+        self._reset()
+
+    def _reset(self) -> None:
+        self.family_: Family | None = self.family
+        self._pending: list[float] = []  # raw values until the family is chosen
+        self._floor = 0.0  # the smallest positive value seen (log family's floor)
+        self._ring: deque[float] = deque()
+        self._sorted: list[float] = []
+        self._recent: deque[float] = deque()  # last ``short`` surprises
+        self._recent_sum = 0.0
+        self._history: deque[float] = deque()  # last ``horizon`` surprises
+        self._sum = 0.0
+        self._sumsq = 0.0
+        self.rows = 0
+
+    def reset(self) -> MetricDetector:
+        self._reset()
+        return self
+
+    def clone(self) -> MetricDetector:
+        """A fresh model with the same parameters."""
+        return MetricDetector(**self._params())
+
+    def _params(self) -> dict[str, Any]:
+        return {
+            k: getattr(self, k)
+            for k in ("window", "warmup", "short", "horizon", "cap", "tail", "refractory", "family")
+        }
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self._params().items())
+        return f"MetricDetector({args})"
+
+    # --- the transform ---------------------------------------------------------------
+
+    def _transform(self, x: float) -> float:
+        if self.family_ == "count":
+            return 2.0 * math.sqrt(max(x, 0.0) + 0.375)
+        if self.family_ == "log":
+            return math.log(max(x, self._floor))
+        return x
+
+    # --- river protocol -----------------------------------------------------------------
+
+    def _surprise(self, y: float) -> float:
+        s = self._sorted
+        n = len(s)
+        if n < self.warmup:
+            return 0.0
+        spread = (s[(3 * n) // 4] - s[n // 4]) / 1.349
+        scale = max(spread, 0.01 * (s[-1] - s[0]), 1e-9 * (1.0 + abs(s[n // 2])))
+        return min(abs(y - s[n // 2]) / scale, self.cap)
+
+    def _likelihood(self, surprise: float) -> float:
+        """One minus the tail probability of the mean recent surprise, ``surprise`` included."""
+        h = len(self._history)
+        if h < self.warmup:
+            return 0.0
+        recent = self._recent_sum + surprise
+        count = len(self._recent) + 1
+        if count > self.short:
+            recent -= self._recent[0]
+            count -= 1
+        mean = self._sum / h
+        sd = math.sqrt(max(self._sumsq / h - mean * mean, 1e-12))
+        z = (recent / count - mean) / sd
+        return 1.0 - 0.5 * math.erfc(z / math.sqrt(2.0))
+
+    def score_one(self, x: float) -> float:
+        """How anomalous ``x`` is, in [0, 1] (0 during warm-up). Changes nothing."""
+        if self.family_ is None or not math.isfinite(x):
+            return 0.0
+        return self._likelihood(self._surprise(self._transform(x)))
+
+    def learn_one(self, x: float) -> MetricDetector:
+        """Add ``x`` to what the model knows. Non-finite values are skipped."""
+        if not math.isfinite(x):
+            return self
+        self.rows += 1
+        if x > 0 and (self._floor == 0.0 or x < self._floor):
+            self._floor = x
+        if self.family_ is None:
+            self._pending.append(x)
+            if len(self._pending) >= self.warmup:
+                self.family_ = choose_family(self._pending)
+                for v in self._pending:
+                    self._add(v)
+                self._pending = []
+            return self
+        self._add(x)
+        return self
+
+    def _add(self, x: float) -> None:
+        y = self._transform(x)
+        r = self._surprise(y)
+        self._recent.append(r)
+        self._recent_sum += r
+        if len(self._recent) > self.short:
+            self._recent_sum -= self._recent.popleft()
+        if len(self._sorted) >= self.warmup:
+            self._history.append(r)
+            self._sum += r
+            self._sumsq += r * r
+            if len(self._history) > self.horizon:
+                old = self._history.popleft()
+                self._sum -= old
+                self._sumsq -= old * old
+        self._ring.append(y)
+        bisect.insort(self._sorted, y)
+        if len(self._ring) > self.window:
+            old_y = self._ring.popleft()
+            del self._sorted[bisect.bisect_left(self._sorted, old_y)]
+
+
+def scores(model: MetricDetector, values: Iterable[float]) -> list[float]:
+    """Score then learn each value in turn (the streaming order); the model is updated."""
+    out = []
+    for x in values:
+        out.append(model.score_one(x))
+        model.learn_one(x)
+    return out
+
+
+def alerts(model: MetricDetector, values: Iterable[float]) -> tuple[list[int], list[float]]:
+    """The rows that alert (see the module doc) and every row's score; the model is updated."""
+    flagged: list[int] = []
+    out: list[float] = []
+    last = -(10**18)
+    level = 1.0 - model.tail
+    for i, x in enumerate(values):
+        s = model.score_one(x)
+        out.append(s)
+        if s >= level and i - last > model.refractory:
+            flagged.append(i)
+            last = i
+        model.learn_one(x)
+    return flagged, out
