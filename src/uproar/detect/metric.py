@@ -24,10 +24,18 @@ How a row is scored, in three stages:
    over the last ``horizon`` rows, as a Gaussian tail probability. A series that is
    always noisy learns that its surprise is usually high; one that is always calm is
    flagged by a smaller jump. ``score_one`` returns one minus that tail probability.
+4. **Record.** Surprise is heavy-tailed, so a Gaussian tail alone fires every few days
+   on a bursty series. A row's score is kept only when its mean recent surprise is the
+   largest of the last ``record`` rows (otherwise it is scaled down by the ratio): under
+   no change, a given row is the record of ``record`` rows with probability
+   ``1 / record``, which bounds the alert rate whatever the distribution.
 
 ``alerts`` turns scores into alerts: a row alerts when its score reaches
 ``1 - tail`` and the previous alert is more than ``refractory`` rows back (one alert per
 event, rather than one per row of it).
+
+The defaults are one setting for every series, chosen on the NAB corpus (``uproar eval
+nab``; see the README for the scores and how they compare).
 """
 
 from __future__ import annotations
@@ -40,6 +48,9 @@ from typing import Any, Literal
 
 Family = Literal["count", "log", "real"]
 FAMILIES: tuple[Family, ...] = ("count", "log", "real")
+PARAMETERS = (
+    "window", "warmup", "short", "horizon", "cap", "tail", "refractory", "record", "family"
+)  # fmt: skip
 HEAVY_TAIL = 10.0  # a positive series whose p99 is over 10x its median is modelled in logs
 
 
@@ -65,21 +76,25 @@ class MetricDetector:
     def __init__(
         self,
         *,
-        window: int = 1000,
+        window: int = 3000,
         warmup: int = 150,
         short: int = 3,
-        horizon: int = 1000,
-        cap: float = 8.0,
-        tail: float = 1e-3,
+        horizon: int = 2000,
+        cap: float = 30.0,
+        tail: float = 3e-3,
         refractory: int = 100,
+        record: int = 500,
         family: Family | None = None,
     ) -> None:
         if window < 4 or horizon < 4:
             raise ValueError(f"window and horizon must be >= 4 rows, got {window}, {horizon}")
         if not 2 <= warmup <= window:
             raise ValueError(f"warmup must be 2..window rows, got {warmup}")
-        if short < 1 or refractory < 0:
-            raise ValueError(f"short must be >= 1 and refractory >= 0, got {short}, {refractory}")
+        if short < 1 or refractory < 0 or record < 0:
+            raise ValueError(
+                f"short must be >= 1, refractory and record >= 0; "
+                f"got {short}, {refractory}, {record}"
+            )
         if not 0 < tail < 1 or cap <= 0:
             raise ValueError(f"tail must be in (0, 1) and cap > 0, got {tail}, {cap}")
         if family is not None and family not in FAMILIES:
@@ -91,6 +106,7 @@ class MetricDetector:
         self.cap = cap
         self.tail = tail
         self.refractory = refractory
+        self.record = record
         self.family = family
         self._reset()
 
@@ -105,6 +121,7 @@ class MetricDetector:
         self._history: deque[float] = deque()  # last ``horizon`` surprises
         self._sum = 0.0
         self._sumsq = 0.0
+        self._peaks: deque[tuple[int, float]] = deque()  # falling maxima of the recent mean
         self.rows = 0
 
     def reset(self) -> MetricDetector:
@@ -116,10 +133,7 @@ class MetricDetector:
         return MetricDetector(**self._params())
 
     def _params(self) -> dict[str, Any]:
-        return {
-            k: getattr(self, k)
-            for k in ("window", "warmup", "short", "horizon", "cap", "tail", "refractory", "family")
-        }
+        return {k: getattr(self, k) for k in PARAMETERS}
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self._params().items())
@@ -145,26 +159,40 @@ class MetricDetector:
         scale = max(spread, 0.01 * (s[-1] - s[0]), 1e-9 * (1.0 + abs(s[n // 2])))
         return min(abs(y - s[n // 2]) / scale, self.cap)
 
-    def _likelihood(self, surprise: float) -> float:
-        """One minus the tail probability of the mean recent surprise, ``surprise`` included."""
-        h = len(self._history)
-        if h < self.warmup:
-            return 0.0
+    def _recent_mean(self, surprise: float) -> float:
+        """The mean surprise of the last ``short`` rows, ``surprise`` (this row's) included."""
         recent = self._recent_sum + surprise
         count = len(self._recent) + 1
         if count > self.short:
             recent -= self._recent[0]
             count -= 1
+        return recent / count
+
+    def _likelihood(self, recent: float) -> float:
+        """One minus the Gaussian tail probability of ``recent`` among past surprises."""
+        h = len(self._history)
+        if h < self.warmup:
+            return 0.0
         mean = self._sum / h
         sd = math.sqrt(max(self._sumsq / h - mean * mean, 1e-12))
-        z = (recent / count - mean) / sd
+        z = (recent - mean) / sd
         return 1.0 - 0.5 * math.erfc(z / math.sqrt(2.0))
+
+    def _top(self) -> float:
+        """The largest recent mean of the last ``record`` rows (0 if none)."""
+        for row, value in self._peaks:
+            if row > self.rows - self.record:
+                return value
+        return 0.0
 
     def score_one(self, x: float) -> float:
         """How anomalous ``x`` is, in [0, 1] (0 during warm-up). Changes nothing."""
         if self.family_ is None or not math.isfinite(x):
             return 0.0
-        return self._likelihood(self._surprise(self._transform(x)))
+        recent = self._recent_mean(self._surprise(self._transform(x)))
+        score = self._likelihood(recent)
+        top = self._top() if self.record else 0.0
+        return score if recent >= top else score * recent / top
 
     def learn_one(self, x: float) -> MetricDetector:
         """Add ``x`` to what the model knows. Non-finite values are skipped."""
@@ -187,6 +215,16 @@ class MetricDetector:
     def _add(self, x: float) -> None:
         y = self._transform(x)
         r = self._surprise(y)
+        if self.record:
+            recent = self._recent_mean(r)
+            while self._peaks and (
+                self._peaks[0][0] <= self.rows - self.record or self._peaks[-1][1] <= recent
+            ):
+                if self._peaks[0][0] <= self.rows - self.record:
+                    self._peaks.popleft()
+                else:
+                    self._peaks.pop()
+            self._peaks.append((self.rows, recent))
         self._recent.append(r)
         self._recent_sum += r
         if len(self._recent) > self.short:
