@@ -11,7 +11,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from uproar.detect.metric import MetricDetector, alerts, choose_family, scores
+from uproar.detect.metric import (
+    MetricDetector,
+    MultiScaleDetector,
+    alerts,
+    choose_family,
+    scores,
+)
 from uproar.detect.series import detect_series, read_series
 
 from .conftest import T0
@@ -95,11 +101,35 @@ def test_scores_are_probabilities_for_any_finite_series(values: list[float]) -> 
     assert all(0.0 <= s <= 1.0 for s in out)
 
 
+def test_multi_scale_clones_pickles_and_resets() -> None:
+    values = metric(1200, spike_at=1000)
+    model = MultiScaleDetector(scales=(1, 12), window=500, horizon=500)
+    first = scores(model, values)
+    assert scores(model.clone(), values) == first
+    assert scores(pickle.loads(pickle.dumps(model.clone())), values) == first
+    assert scores(model.reset(), values) == first
+    assert model.family_ == "real" and "scales=(1, 12)" in repr(model)
+
+
+def test_a_small_sustained_shift_is_found_on_the_longer_scale() -> None:
+    """A level shift of 1.2 noise deviations: one row of it is ordinary, 24 rows are not,
+    so the 24-row scale finds it first."""
+    rng = np.random.default_rng(5)
+    values = list(rng.normal(10, 1, 3000))
+    values[2000:] = [v + 1.2 for v in values[2000:]]
+    one, _ = alerts(MultiScaleDetector(scales=(1,)), values)
+    both, _ = alerts(MultiScaleDetector(scales=(1, 24)), values)
+    assert not [a for a in one if 2000 <= a < 2050]
+    assert [a for a in both if 2000 <= a < 2050]
+
+
 def test_bad_parameters_say_what_was_expected() -> None:
     with pytest.raises(ValueError, match="warmup"):
         MetricDetector(warmup=1)
     with pytest.raises(ValueError, match="family"):
         MetricDetector(family="gamma")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="scales"):
+        MultiScaleDetector(scales=(1, 1))
 
 
 def test_a_negative_real_metric_spike_is_one_incident(tmp_path: Path) -> None:

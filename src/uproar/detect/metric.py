@@ -44,7 +44,7 @@ import bisect
 import math
 from collections import deque
 from collections.abc import Iterable, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 Family = Literal["count", "log", "real"]
 FAMILIES: tuple[Family, ...] = ("count", "log", "real")
@@ -81,7 +81,7 @@ class MetricDetector:
         short: int = 3,
         horizon: int = 2000,
         cap: float = 30.0,
-        tail: float = 3e-3,
+        tail: float = 3e-4,
         refractory: int = 100,
         record: int = 500,
         family: Family | None = None,
@@ -244,7 +244,85 @@ class MetricDetector:
             del self._sorted[bisect.bisect_left(self._sorted, old_y)]
 
 
-def scores(model: MetricDetector, values: Iterable[float]) -> list[float]:
+class MultiScaleDetector:
+    """One ``MetricDetector`` per time scale: scale ``k`` learns the mean of the last ``k``
+    values, so a shift too small to stand out of one row's noise stands out of the
+    ``k``-row mean. A row's score is the largest over the scales. Same protocol and
+    parameters as ``MetricDetector`` (passed to each scale), plus ``scales`` in rows."""
+
+    def __init__(self, *, scales: Sequence[int] = (1, 24), **params: Any) -> None:
+        if not scales or any(k < 1 for k in scales) or len(set(scales)) != len(scales):
+            raise ValueError(f"scales must be distinct whole numbers of rows >= 1, got {scales}")
+        MetricDetector(**params)  # validates the parameters
+        self.scales = tuple(scales)
+        self.params = dict(params)
+        self._reset()
+
+    def _reset(self) -> None:
+        self.models = [MetricDetector(**self.params) for _ in self.scales]
+        self._last: deque[float] = deque(maxlen=max(self.scales))
+
+    @property
+    def tail(self) -> float:
+        return self.models[0].tail
+
+    @property
+    def refractory(self) -> int:
+        return self.models[0].refractory
+
+    @property
+    def family_(self) -> Family | None:
+        """The family the one-row scale chose (each scale chooses its own)."""
+        return self.models[self.scales.index(1)].family_ if 1 in self.scales else None
+
+    def reset(self) -> MultiScaleDetector:
+        self._reset()
+        return self
+
+    def clone(self) -> MultiScaleDetector:
+        return MultiScaleDetector(scales=self.scales, **self.params)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"MultiScaleDetector(scales={self.scales!r}{', ' if args else ''}{args})"
+
+    def _means(self, x: float) -> list[float]:
+        recent = list(self._last)
+        out = []
+        for k in self.scales:
+            window = recent[len(recent) - k + 1 :] if k > 1 else []
+            out.append((sum(window) + x) / (len(window) + 1))
+        return out
+
+    def score_one(self, x: float) -> float:
+        if not math.isfinite(x):
+            return 0.0
+        return max(m.score_one(v) for m, v in zip(self.models, self._means(x), strict=True))
+
+    def learn_one(self, x: float) -> MultiScaleDetector:
+        if not math.isfinite(x):
+            return self
+        for m, v in zip(self.models, self._means(x), strict=True):
+            m.learn_one(v)
+        self._last.append(x)
+        return self
+
+
+class StreamingDetector(Protocol):
+    """What ``scores`` and ``alerts`` need: river's protocol and an alert rule."""
+
+    @property
+    def tail(self) -> float: ...
+
+    @property
+    def refractory(self) -> int: ...
+
+    def score_one(self, x: float) -> float: ...
+
+    def learn_one(self, x: float) -> Any: ...
+
+
+def scores(model: StreamingDetector, values: Iterable[float]) -> list[float]:
     """Score then learn each value in turn (the streaming order); the model is updated."""
     out = []
     for x in values:
@@ -253,7 +331,7 @@ def scores(model: MetricDetector, values: Iterable[float]) -> list[float]:
     return out
 
 
-def alerts(model: MetricDetector, values: Iterable[float]) -> tuple[list[int], list[float]]:
+def alerts(model: StreamingDetector, values: Iterable[float]) -> tuple[list[int], list[float]]:
     """The rows that alert (see the module doc) and every row's score; the model is updated."""
     flagged: list[int] = []
     out: list[float] = []

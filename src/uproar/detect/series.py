@@ -21,14 +21,15 @@ from typing import Any
 
 from uproar.detect.batch import DetectResult
 from uproar.detect.detector import as_utc
-from uproar.detect.metric import Family, MetricDetector, alerts
+from uproar.detect.metric import Family, MetricDetector, MultiScaleDetector, alerts
 from uproar.errors import InputError
 from uproar.records import Incident
 
 # Severity from the likelihood's tail probability at detection, relative to the alert
 # level ``tail``: (name, the largest tail as a fraction of ``tail``). First match wins.
 SEVERITY_TAILS: tuple[tuple[str, float], ...] = (("high", 0.01), ("medium", 0.1), ("low", 1.0))
-SETTLED = 0.5  # an incident ends at the first row whose score falls below this
+SETTLED = 0.5  # an incident ends at the first row whose score falls below this (ordinary)
+ONSET = 0.99  # the rows just before an alert that score this much are its onset
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,37 +117,47 @@ def read_series(path: str | Path) -> Series:
 
 
 def analyse(values: list[float] | tuple[float, ...], **options: Any) -> SeriesAnalysis:
-    """Score a series row by row with a fresh ``MetricDetector(**options)``."""
-    model = MetricDetector(**options)
+    """Score a series row by row with a fresh ``MultiScaleDetector(**options)``."""
+    model = MultiScaleDetector(**options)
     flagged, scores = alerts(model, values)
     return SeriesAnalysis(model.family_, tuple(scores), tuple(flagged))
 
 
 def incidents(
-    series: Series, analysis: SeriesAnalysis, *, brand: str = "series", tail: float
+    series: Series,
+    analysis: SeriesAnalysis,
+    *,
+    brand: str = "series",
+    tail: float,
+    short: int,
 ) -> list[Incident]:
-    """One incident per alert: it starts at the alerting row and ends at the first row
-    whose score falls below ``SETTLED`` (open if none does)."""
+    """One incident per alert. It starts at the first of the ``short`` rows up to the
+    alert (those the alert averaged) whose score is already ``ONSET`` or more, is detected
+    at the alerting row, and ends at the first row whose score falls below ``SETTLED``
+    (open if none does)."""
     out = []
     scores = analysis.scores
     n = len(scores)
     counts = analysis.family == "count"
     for a in analysis.alerts:
+        first = a
+        while first > max(0, a - short + 1) and scores[first - 1] >= ONSET:
+            first -= 1
         j = a + 1
         while j < n and scores[j] >= SETTLED:
             j += 1
-        span = range(a, j)
+        span = range(first, j)
         peak = max(span, key=lambda k: scores[k])
         miss = 1.0 - scores[a]
         severity = next(name for name, frac in SEVERITY_TAILS if miss <= frac * tail)
-        total = sum(v for v in series.values[a:j] if math.isfinite(v)) if counts else 0.0
-        start = series.times[a]
+        total = sum(v for v in series.values[first:j] if math.isfinite(v)) if counts else 0.0
+        start = series.times[first]
         out.append(
             Incident(
                 id=f"{brand}-{start:%Y%m%dT%H%M%S}",
                 brand=brand,
                 start=start,
-                detected_at=start,
+                detected_at=series.times[a],
                 peak=series.times[peak],
                 end=series.times[j] if j < n else None,
                 severity=severity,
@@ -166,8 +177,10 @@ def detect_series(
     series = read_series(path)
     model_options = dict(detector_options)
     analysis = analyse(series.values, **model_options)
-    tail = float(model_options.get("tail", MetricDetector().tail))
-    found = incidents(series, analysis, brand=brand, tail=tail)
+    defaults = MetricDetector()
+    tail = float(model_options.get("tail", defaults.tail))
+    short = int(model_options.get("short", defaults.short))
+    found = incidents(series, analysis, brand=brand, tail=tail, short=short)
     finite = [v for v in series.values if math.isfinite(v)]
     return DetectResult(
         incidents=tuple(found),
