@@ -76,14 +76,14 @@ class MetricDetector:
     def __init__(
         self,
         *,
-        window: int = 3000,
+        window: int = 5000,
         warmup: int = 150,
         short: int = 3,
-        horizon: int = 2000,
+        horizon: int = 4000,
         cap: float = 30.0,
         tail: float = 3e-4,
         refractory: int = 100,
-        record: int = 500,
+        record: int = 700,
         family: Family | None = None,
     ) -> None:
         if window < 4 or horizon < 4:
