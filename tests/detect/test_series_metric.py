@@ -18,7 +18,7 @@ from uproar.detect.metric import (
     choose_family,
     scores,
 )
-from uproar.detect.series import detect_series, read_series
+from uproar.detect.series import Series, SeriesAnalysis, detect_series, incidents, read_series
 
 from .conftest import T0
 
@@ -139,6 +139,15 @@ def test_a_negative_real_metric_spike_is_one_incident(tmp_path: Path) -> None:
     inc = result.incidents[0]
     assert inc.start == T0 + timedelta(minutes=5 * 1500) and inc.end is not None
     assert inc.start <= inc.peak <= inc.end
+
+
+def test_alerts_within_an_incident_are_one_incident() -> None:
+    times = tuple(T0 + timedelta(minutes=5 * i) for i in range(10))
+    series = Series(times, (1.0,) * 10, timedelta(minutes=5))
+    scores = (0.0, 0.1, 1.0, 0.9, 1.0, 0.8, 0.2, 1.0, 0.3, 0.0)
+    found = incidents(series, SeriesAnalysis("real", scores, (2, 4, 7)), tail=1e-3, short=3)
+    assert [(i.start, i.end) for i in found] == [(times[2], times[6]), (times[7], times[8])]
+    assert all(i.start <= i.peak <= i.end for i in found if i.end is not None)
 
 
 def test_a_quiet_metric_has_no_incident(tmp_path: Path) -> None:

@@ -134,12 +134,15 @@ def incidents(
     """One incident per alert. It starts at the first of the ``short`` rows up to the
     alert (those the alert averaged) whose score is already ``ONSET`` or more, is detected
     at the alerting row, and ends at the first row whose score falls below ``SETTLED``
-    (open if none does)."""
+    (open if none does). An alert inside an incident's span is part of that incident."""
     out = []
     scores = analysis.scores
     n = len(scores)
     counts = analysis.family == "count"
+    j = 0
     for a in analysis.alerts:
+        if a < j:
+            continue
         first = a
         while first > max(0, a - short + 1) and scores[first - 1] >= ONSET:
             first -= 1
@@ -173,7 +176,8 @@ def detect_series(
     path: str | Path, *, brand: str = "series", **detector_options: Any
 ) -> DetectResult:
     """Incidents in the series at ``path`` (see the module doc); ``detector_options`` go
-    to ``MetricDetector``. ``posts`` counts the series' total for a count series, else 0."""
+    to ``MultiScaleDetector`` (``scales`` and ``MetricDetector``'s parameters). ``posts``
+    counts the series' total for a count series, else 0."""
     series = read_series(path)
     model_options = dict(detector_options)
     analysis = analyse(series.values, **model_options)
