@@ -150,8 +150,11 @@ def test_alerts_within_an_incident_are_one_incident() -> None:
     assert all(i.start <= i.peak <= i.end for i in found if i.end is not None)
 
 
-def test_a_quiet_metric_has_no_incident(tmp_path: Path) -> None:
-    assert detect_series(write(tmp_path / "q.csv", metric(2000))).incidents == ()
+def test_a_quiet_metric_has_at_most_a_low_incident(tmp_path: Path) -> None:
+    """The NAB-chosen sensitivity alerts about once in 1,500 ordinary rows (a week of
+    5-minute rows here), never above low severity."""
+    found = detect_series(write(tmp_path / "q.csv", metric(2000))).incidents
+    assert len(found) <= 1 and all(i.severity == "low" for i in found)
 
 
 def test_times_that_do_not_advance_and_gaps_are_kept_and_noted(tmp_path: Path) -> None:

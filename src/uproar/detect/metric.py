@@ -247,10 +247,12 @@ class MetricDetector:
 class MultiScaleDetector:
     """One ``MetricDetector`` per time scale: scale ``k`` learns the mean of the last ``k``
     values, so a shift too small to stand out of one row's noise stands out of the
-    ``k``-row mean. A row's score is the largest over the scales. Same protocol and
-    parameters as ``MetricDetector`` (passed to each scale), plus ``scales`` in rows."""
+    ``k``-row mean. The default scales are a row, 24 rows and 288 rows: two hours and a
+    day of 5-minute rows, the interval of most NAB series and of mention counts. A row's
+    score is the largest over the scales. Same protocol and parameters as
+    ``MetricDetector`` (passed to each scale), plus ``scales`` in rows."""
 
-    def __init__(self, *, scales: Sequence[int] = (1, 24), **params: Any) -> None:
+    def __init__(self, *, scales: Sequence[int] = (1, 24, 288), **params: Any) -> None:
         if not scales or any(k < 1 for k in scales) or len(set(scales)) != len(scales):
             raise ValueError(f"scales must be distinct whole numbers of rows >= 1, got {scales}")
         MetricDetector(**params)  # validates the parameters
@@ -260,7 +262,10 @@ class MultiScaleDetector:
 
     def _reset(self) -> None:
         self.models = [MetricDetector(**self.params) for _ in self.scales]
-        self._last: deque[float] = deque(maxlen=max(self.scales))
+        size = max(self.scales)
+        self._ring = [0.0] * size  # the last ``size`` values learnt, oldest overwritten
+        self._count = 0
+        self._sums = [0.0] * len(self.scales)  # per scale: the sum of its last k - 1 values
 
     @property
     def tail(self) -> float:
@@ -287,12 +292,10 @@ class MultiScaleDetector:
         return f"MultiScaleDetector(scales={self.scales!r}{', ' if args else ''}{args})"
 
     def _means(self, x: float) -> list[float]:
-        recent = list(self._last)
-        out = []
-        for k in self.scales:
-            window = recent[len(recent) - k + 1 :] if k > 1 else []
-            out.append((sum(window) + x) / (len(window) + 1))
-        return out
+        have = self._count
+        return [
+            (t + x) / (min(have, k - 1) + 1) for k, t in zip(self.scales, self._sums, strict=True)
+        ]
 
     def score_one(self, x: float) -> float:
         if not math.isfinite(x):
@@ -304,7 +307,14 @@ class MultiScaleDetector:
             return self
         for m, v in zip(self.models, self._means(x), strict=True):
             m.learn_one(v)
-        self._last.append(x)
+        size = len(self._ring)
+        self._ring[self._count % size] = x
+        self._count += 1
+        for i, k in enumerate(self.scales):
+            if k > 1:
+                self._sums[i] += x
+                if self._count >= k:  # the value k rows back leaves the k - 1 window
+                    self._sums[i] -= self._ring[(self._count - k) % size]
         return self
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import csv
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
@@ -21,7 +21,7 @@ from typing import Any
 
 from uproar.detect.batch import DetectResult
 from uproar.detect.detector import as_utc
-from uproar.detect.metric import Family, MetricDetector, MultiScaleDetector, alerts
+from uproar.detect.metric import Family, MetricDetector, MultiScaleDetector, alerts, scores
 from uproar.errors import InputError
 from uproar.records import Incident
 
@@ -45,12 +45,14 @@ class Series:
 
 @dataclass(frozen=True, slots=True)
 class SeriesAnalysis:
-    """What the model made of a series: the family it chose, each row's score and the
-    rows that alerted."""
+    """What the model made of a series: the family it chose, each row's score, the rows
+    that alerted and, where known, each row's score on its own (the one-row scale: a day's
+    mean stays high for a day after a spike, the row itself settles)."""
 
     family: Family | None
     scores: tuple[float, ...]
     alerts: tuple[int, ...]
+    row_scores: tuple[float, ...] = ()
 
 
 def read_series(path: str | Path) -> Series:
@@ -123,6 +125,12 @@ def analyse(values: list[float] | tuple[float, ...], **options: Any) -> SeriesAn
     return SeriesAnalysis(model.family_, tuple(scores), tuple(flagged))
 
 
+def row_scores(values: list[float] | tuple[float, ...], **options: Any) -> tuple[float, ...]:
+    """Each row's score on the one-row scale alone (where an incident settles)."""
+    params = {k: v for k, v in options.items() if k != "scales"}
+    return tuple(scores(MetricDetector(**params), values))
+
+
 def incidents(
     series: Series,
     analysis: SeriesAnalysis,
@@ -134,9 +142,11 @@ def incidents(
     """One incident per alert. It starts at the first of the ``short`` rows up to the
     alert (those the alert averaged) whose score is already ``ONSET`` or more, is detected
     at the alerting row, and ends at the first row whose score falls below ``SETTLED``
-    (open if none does). An alert inside an incident's span is part of that incident."""
+    (open if none does), judged on ``row_scores`` where known. An alert inside an
+    incident's span is part of that incident."""
     out = []
     scores = analysis.scores
+    settle = analysis.row_scores or scores
     n = len(scores)
     counts = analysis.family == "count"
     j = 0
@@ -147,7 +157,7 @@ def incidents(
         while first > max(0, a - short + 1) and scores[first - 1] >= ONSET:
             first -= 1
         j = a + 1
-        while j < n and scores[j] >= SETTLED:
+        while j < n and settle[j] >= SETTLED:
             j += 1
         span = range(first, j)
         peak = max(span, key=lambda k: scores[k])
@@ -181,6 +191,8 @@ def detect_series(
     series = read_series(path)
     model_options = dict(detector_options)
     analysis = analyse(series.values, **model_options)
+    if analysis.alerts:
+        analysis = replace(analysis, row_scores=row_scores(series.values, **model_options))
     defaults = MetricDetector()
     tail = float(model_options.get("tail", defaults.tail))
     short = int(model_options.get("short", defaults.short))
