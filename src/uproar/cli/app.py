@@ -143,6 +143,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "lint",
     "simulate",
     "detect",
+    "nab",
     "classify",
     "report",
     "export",

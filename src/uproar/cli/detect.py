@@ -27,8 +27,9 @@ from uproar.cli.common import (
 )
 from uproar.cli.output import console, emit_json, stdout
 from uproar.detect import incident_dict
-from uproar.detect.batch import BREAKDOWNS, DetectResult, breakdown, detect_series, detect_store
+from uproar.detect.batch import BREAKDOWNS, DetectResult, breakdown, detect_store
 from uproar.detect.evaluate import EvalReport, ScenarioScore, evaluate, scenario_files
+from uproar.detect.series import detect_series
 
 
 @app.command(
@@ -50,7 +51,7 @@ def detect(
         None,
         "--series",
         metavar="FILE",
-        help="A timestamp,value CSV: one brand's volume at a regular interval.",
+        help="A timestamp,value CSV: counts or any numeric metric, row by row.",
     ),
     json: bool = JsonOption,
 ) -> None:

@@ -1,8 +1,8 @@
 """Detect: outages and crises from mention volume, with scope, the why, and rumours.
 
-Public entry points: ``detect_store`` (batch over the store), ``detect_series`` (a count
-CSV), ``Monitor`` (streaming, post by post, state in the store), ``load_incidents`` (for the
-inbox and the report) and ``evaluate`` (the scenario harness).
+Public entry points: ``detect_store`` (batch over the store), ``detect_series`` (a
+numeric series from a CSV), ``Monitor`` (streaming, post by post, state in the store),
+``load_incidents`` (for the inbox and the report) and ``evaluate`` (the scenario harness).
 """
 
 from __future__ import annotations
@@ -36,10 +36,14 @@ def incident_dict(incident: Incident) -> dict[str, Any]:
 
 def __getattr__(name: str) -> Any:
     # Lazy so that ``import uproar.detect`` stays light for the CLI.
-    if name in ("detect_store", "detect_series", "DetectResult"):
+    if name in ("detect_store", "DetectResult"):
         from uproar.detect import batch
 
         return getattr(batch, name)
+    if name == "detect_series":
+        from uproar.detect.series import detect_series
+
+        return detect_series
     if name == "Monitor":
         from uproar.detect.stream import Monitor
 

@@ -1,4 +1,4 @@
-"""The batch path: detect over a stored archive, or over a count series from a CSV.
+"""The batch path: detect over a stored archive (a numeric series: ``uproar.detect.series``).
 
 ``detect_store`` aggregates the store per brand and minute in SQL, then walks the minutes
 through the same ``Detector`` the streaming path uses, looking up the exact post at which
@@ -7,11 +7,9 @@ each alert would have been raised, so both paths give the same incidents.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -19,11 +17,10 @@ import pyarrow as pa
 
 from uproar.config import Brand
 from uproar.detect.describe import describe
-from uproar.detect.detector import Bin, BinCounts, Detector, as_utc
+from uproar.detect.detector import Bin, BinCounts
 from uproar.detect.rumours import Rumour, find_rumours
 from uproar.detect.signal import FRESH_GAP, complaint_pattern
 from uproar.detect.stream import SIGNALS, Monitor
-from uproar.errors import InputError
 from uproar.records import Incident
 from uproar.store import Store
 from uproar.store import detect as sql
@@ -195,109 +192,4 @@ def breakdown(
         step_s=int(seconds),
         since=utc(since),
         until=utc(until),
-    )
-
-
-def read_series(path: str | Path) -> tuple[list[datetime], list[float], timedelta]:
-    """A ``timestamp,value`` CSV at a regular interval; zone-less times are UTC.
-
-    Errors name the file and line. Returns times, values and the interval.
-    """
-    path = Path(path)
-    try:
-        handle = path.open(newline="", encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read series: {exc.strerror}", file=str(path)) from exc
-    times: list[datetime] = []
-    values: list[float] = []
-    with handle:
-        reader = csv.reader(handle)
-        header = next(reader, None)
-        if header is None:
-            raise InputError("empty series file; expected a timestamp,value header", file=str(path))
-        names = [h.strip().lower() for h in header]
-        if "timestamp" not in names or "value" not in names:
-            raise InputError(
-                f"header must name timestamp and value columns, got {header}",
-                file=str(path),
-                line=1,
-            )
-        ti, vi = names.index("timestamp"), names.index("value")
-        for line_no, row in enumerate(reader, start=2):
-            if not row or all(not c.strip() for c in row):
-                continue
-            if len(row) <= max(ti, vi):
-                raise InputError(
-                    f"expected {len(names)} columns, got {len(row)}", file=str(path), line=line_no
-                )
-            try:
-                t = datetime.fromisoformat(row[ti].strip().replace("Z", "+00:00"))
-            except ValueError as exc:
-                raise InputError(
-                    f"bad timestamp {row[ti]!r}", file=str(path), line=line_no, field="timestamp"
-                ) from exc
-            try:
-                v = float(row[vi])
-            except ValueError as exc:
-                raise InputError(
-                    f"bad value {row[vi]!r}", file=str(path), line=line_no, field="value"
-                ) from exc
-            if not np.isfinite(v) or v < 0:
-                raise InputError(
-                    f"value must be a finite count >= 0, got {row[vi]!r}",
-                    file=str(path),
-                    line=line_no,
-                    field="value",
-                )
-            t = as_utc(t)
-            if times and t <= times[-1]:
-                raise InputError(
-                    f"timestamp {row[ti]!r} is not after the previous one",
-                    file=str(path),
-                    line=line_no,
-                    field="timestamp",
-                )
-            times.append(t)
-            values.append(v)
-    if len(times) < 2:
-        raise InputError("a series needs at least two rows", file=str(path))
-    steps = np.diff(np.array([t.timestamp() for t in times]))
-    step_s = float(np.min(steps))
-    irregular = np.nonzero(np.abs(np.remainder(steps, step_s)) > 1e-6)[0]
-    if len(irregular):
-        raise InputError(
-            f"irregular interval: {steps[irregular[0]]:g}s is not a multiple of {step_s:g}s",
-            file=str(path),
-            line=int(irregular[0]) + 3,
-            field="timestamp",
-        )
-    return times, values, timedelta(seconds=step_s)
-
-
-def detect_series(
-    path: str | Path, *, brand: str = "series", **detector_options: Any
-) -> DetectResult:
-    """Run the detector over a count series (one brand's volume per interval).
-
-    Windows, warm-up and cool-down are counted in bins of the file's own interval; values
-    are rounded to whole counts. ``detected_at`` is the timestamp of the row that raised
-    the incident.
-    """
-    times, values, step = read_series(path)
-    minutes = step / MINUTE
-    options: dict[str, Any] = {
-        "warmup": max(int(180 / minutes), 12),
-        "quiet": max(int(15 / minutes), 2),
-        "cooldown": max(int(60 / minutes), 2),
-        **detector_options,
-    }
-    det = Detector(brands=[brand], step=step, **options)
-    for t, v in zip(times, values, strict=True):
-        det.learn_one(Bin(t, {brand: BinCounts(round(v), round(v))}))
-    return DetectResult(
-        incidents=tuple(det.incidents()),
-        rumours=(),
-        clock=det.clock,
-        minutes=len(times),
-        posts=round(sum(values)),
     )
