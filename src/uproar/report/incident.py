@@ -337,7 +337,7 @@ def usual_range(
             earlier = [
                 seen.get(at - timedelta(days=d), 0.0)
                 for d in range(1, HISTORY_DAYS + 1)
-                if (at - timedelta(days=d)).date() in days and at - timedelta(days=d) < since
+                if (at - timedelta(days=d)).date() in days
             ]
             if len(earlier) >= 2:
                 low, mid, high = np.percentile(earlier, [10, 50, 90]).tolist()

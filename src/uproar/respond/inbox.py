@@ -522,6 +522,7 @@ def _score(
     return out
 
 
+NEAR_DUPLICATE_LIMIT = 5_000  # mentions without a theme that are compared for near-duplicates
 _BLOCK = 256  # rows whose similarities to every earlier text are computed in one product
 
 
@@ -549,7 +550,10 @@ def cluster_mentions(mentions: Sequence[Mention], threshold: float) -> list[list
             loose.setdefault(m.intent, []).append(m)
     out = list(by_key.values())
     for group in loose.values():
-        out.extend(_near_duplicates(group, threshold))
+        # Near-duplicate search costs (texts x clusters): the best-scored texts get it, the
+        # long tail of a huge incident stays one mention a cluster (never read first anyway).
+        out.extend(_near_duplicates(group[:NEAR_DUPLICATE_LIMIT], threshold))
+        out.extend([m] for m in group[NEAR_DUPLICATE_LIMIT:])
     return out
 
 
