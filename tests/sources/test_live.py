@@ -105,7 +105,7 @@ def jetstream_event(n: int) -> dict[str, Any]:
             "record": {
                 "$type": "app.bsky.feed.post",
                 "text": f"#kiwinet post {n}",
-                "createdAt": "2014-09-06T09:00:00.000Z",
+                "createdAt": "2024-09-06T09:00:00.000Z",
             },
         },
     }
