@@ -27,6 +27,10 @@ PLATFORM_START: dict[str, datetime] = {
 EARLIEST = datetime(2000, 1, 1)
 # How far ahead of ingest time a post may be: a client's clock can run a little fast.
 FUTURE_SKEW = timedelta(minutes=5)
+# What time-bucketed reads (detection) consider at all, whatever a store holds from before
+# the gate: no post is older than EARLIEST, and LATEST keeps date arithmetic (a minute
+# after the last post, a window before the first) far from the calendar's ends.
+LATEST = datetime(2200, 1, 1)
 
 
 def earliest(platform: str) -> datetime:

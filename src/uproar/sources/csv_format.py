@@ -10,14 +10,14 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from uproar.errors import InputError
-from uproar.sources.fields import RecordError, Row, iso_time, twitter_time
+from uproar.sources.fields import RecordError, Row, epoch_time, iso_time, twitter_time
 from uproar.sources.reader import open_binary
 
 NAME = "csv"
@@ -81,7 +81,7 @@ def parse_time(value: str, field: str) -> datetime:
         seconds = float(value)
         if seconds > 1e11:  # milliseconds
             seconds /= 1000
-        return datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None)
+        return epoch_time(seconds, field, value)
     if value[:3].isalpha():
         return twitter_time(value, field)
     return iso_time(value.replace(" ", "T", 1) if "T" not in value else value, field)
@@ -138,7 +138,7 @@ def _row(record: list[str], index: dict[str, int], header: list[str]) -> Row | R
                 continue
             try:
                 values[field] = int(float(raw.replace(",", "")))
-            except ValueError:
+            except (ValueError, OverflowError):  # OverflowError: "1e400" is infinite
                 raise RecordError(field, f"expected a whole number, got {raw[:20]!r}") from None
     except RecordError as exc:
         return exc

@@ -753,7 +753,11 @@ class Ingestor:
                 with self.store.transaction():
                     new = self.store.insert_posts_returning(posts, ENRICH_COLUMNS)
                     self._rest(new, bad)
-        except (duckdb.IOException, duckdb.OutOfMemoryException) as exc:
+        except (
+            duckdb.IOException,
+            duckdb.OutOfMemoryException,
+            duckdb.TransactionException,
+        ) as exc:
             # A full disk, say: the batch was rolled back and every earlier one stands.
             detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise StoreError(
