@@ -929,5 +929,4 @@ def _detect(path: Path, whole: list[Any] | None) -> str:
                     file=str(path),
                     line=batch.first + offset,
                 )
-        break
     raise FormatError("cannot tell the format; pass --format", file=str(path))

@@ -66,7 +66,7 @@ class LineSpan:
         with path.open("rb") as stream:
             stream.seek(self.offset)
             if self.overlong:
-                return [stream.read(LINE_SAMPLE)]
+                return [stream.read(min(LINE_SAMPLE, self.length))]
             return stream.read(self.length).split(b"\n")
 
 
@@ -244,11 +244,13 @@ def _carry(parts: list[bytes], size: int, piece: bytes, line_limit: int) -> int:
     first ``LINE_SAMPLE`` bytes are kept. Returns the line's full length so far."""
     if not piece:
         return size
-    if size <= line_limit:
+    if size + len(piece) <= line_limit:
         parts.append(piece)
-        if size + len(piece) > line_limit:
-            sample = b"".join(parts)[:LINE_SAMPLE]
-            parts[:] = [sample]
+    else:
+        kept = b"".join(parts) if size <= line_limit else (parts[0] if parts else b"")
+        if len(kept) < LINE_SAMPLE:
+            kept += piece[: LINE_SAMPLE - len(kept)]
+        parts[:] = [kept[:LINE_SAMPLE]]
     return size + len(piece)
 
 
