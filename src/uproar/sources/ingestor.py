@@ -507,9 +507,9 @@ def row_problem(row: Row, now: datetime) -> RecordError | None:
     return None if why is None else RecordError("created_at", why, kind="bad value")
 
 
-def _object_records(module: ModuleType, objects: Iterable[Any]) -> Iterator[Record]:
+def _object_records(module: ModuleType, objects: Iterable[Any], first: int = 1) -> Iterator[Record]:
     """Records of decoded JSON values; each value's position stands in for its line."""
-    for index, obj in enumerate(objects, 1):
+    for index, obj in enumerate(objects, first):
         for item, record in enumerate(module.records(obj)):
             yield index, item, obj, record
 
@@ -576,6 +576,7 @@ class Ingestor:
         )
         self.parser = ChunkParser(brands, self._now())
         self._fresh = True  # whether the last batch was all new posts (see ``_write``)
+        self._positions: dict[str, int] = {}  # the last position used per object source
 
     def _now(self) -> datetime:
         moment = self.clock()
@@ -624,18 +625,30 @@ class Ingestor:
                 progress(max(0, path.stat().st_size - reported))
         return result
 
-    def ingest_objects(self, objects: Iterable[Any], *, format: str, source: str) -> IngestResult:
+    def ingest_objects(
+        self, objects: Iterable[Any], *, format: str, source: str, first: int | None = None
+    ) -> IngestResult:
         """Ingest already-decoded JSON records (a live stream's messages, an HTTP body).
 
         ``source`` names where they came from in ``posts.source_file`` and the quarantine;
-        each object's position (1-based) stands in for the line number.
+        each object's position stands in for the line number. Positions run on from call
+        to call for the same ``source``, and from run to run (after the highest stored), so
+        ``(source_file, line, item)``, the quarantine's key, never repeats: a second
+        batch's bad records are kept, not dropped as seen. ``first`` sets the first
+        position instead.
         """
         if format not in JSON_FORMATS:
             raise FormatError(f"live records must be one of {', '.join(JSON_FORMATS)}")
         module = JSON_FORMATS[format]
+        items = objects if isinstance(objects, list) else list(objects)
+        if first is None:
+            last = self._positions.get(source)
+            first = (self.store.last_line(source) if last is None else last) + 1
+        self._positions[source] = max(self._positions.get(source, 0), first + len(items) - 1)
         self.parser.now = self._now()
         result = IngestResult(files={source: format})
-        for chunk in self._sized(self.parser, source, _object_records(module, objects)):
+        records = _object_records(module, items, first)
+        for chunk in self._sized(self.parser, source, records):
             self._write([chunk], result)
         return result
 
