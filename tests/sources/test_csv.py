@@ -125,11 +125,11 @@ def test_platform_names_are_normalised(tmp_path: Path, store: Store) -> None:
         tmp_path,
         "e.csv",
         "id,date,text,author,Network\n"
-        "1,2014-09-06T10:00:00Z,a,x1,Twitter\n2,2014-09-06T10:00:00Z,b,x2,X (formerly Twitter)\n"
-        "3,2014-09-06T10:00:00Z,c,x3,Facebook\n4,2014-09-06T10:00:00Z,d,x4,Bluesky\n"
-        "5,2014-09-06T10:00:00Z,e,x5,\n",
+        "1,2024-09-06T10:00:00Z,a,x1,Twitter\n2,2024-09-06T10:00:00Z,b,x2,X (formerly Twitter)\n"
+        "3,2024-09-06T10:00:00Z,c,x3,Facebook\n4,2024-09-06T10:00:00Z,d,x4,Bluesky\n"
+        "5,2024-09-06T10:00:00Z,e,x5,\n",
     )
-    ingest([export], store, {})
+    ingest([export], store, {})  # 2024: a Bluesky post from before 2022 is quarantined
     assert {p.id: p.platform for p in store.posts()} == {
         "1": "x", "2": "x", "3": "facebook", "4": "bluesky", "5": "csv",
     }  # fmt: skip

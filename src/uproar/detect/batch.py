@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from uproar import plausible
 from uproar.config import Brand
 from uproar.detect.describe import describe
 from uproar.detect.detector import Bin, BinCounts
@@ -27,6 +28,13 @@ from uproar.store import detect as sql
 from uproar.store.store import utc
 
 MINUTE = timedelta(minutes=1)
+# The detector walks every minute of a run of posts; a gap longer than MAX_GAP (a whole day
+# without one post: collection stopped) is not walked. The detector walks GAP_TAIL past the
+# run, so what was open resolves as it would (an incident ends after 15 quiet minutes and
+# is done 60 later), then starts afresh at the next run. So one post dated years away costs
+# one short run, not a walk over the years between (issue 11: 100-150 s, or 31 GiB).
+MAX_GAP = timedelta(days=1)
+GAP_TAIL = timedelta(hours=3)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +77,14 @@ def detect_store(
         first_post = sql.first_post_time(store, since=since)
         if first_post is not None:
             since = max(since, first_post.replace(second=0, microsecond=0))
+    spans = sql.post_spans(
+        store,
+        since=since,
+        until=until,
+        floor=plausible.EARLIEST,
+        ceiling=plausible.LATEST,
+        max_gap_s=MAX_GAP.total_seconds(),
+    )
     brands = dict(brands) if brands is not None else store.load_brands()
     pattern = complaint_pattern()
     gap_s = FRESH_GAP.total_seconds()
@@ -78,48 +94,71 @@ def detect_store(
     monitor = Monitor.for_brands(brands, signal=signal, start=since, **detector_options)
     det = monitor.detector
     posts = 0
-    if table.num_rows:
+    earlier: list[Incident] = []  # incidents of runs before the last
+    walked = 0  # minutes learned before the detector last started afresh
+    if table.num_rows and spans:
         minute_col = table.column("minute").to_numpy().astype("datetime64[m]").astype(np.int64)
         brand_col = table.column("brand").to_pylist()
         sig_col = table.column("signal").to_numpy()
         men_col = table.column("mentions").to_numpy()
-        posts = int(men_col.sum())
-        first = int(minute_col[0])
-        if since is not None:
-            first = min(first, int(np.datetime64(since.replace(tzinfo=None), "m").astype(np.int64)))
-        last = int(minute_col[-1])
-        if until is not None:
-            last = int(np.datetime64(until.replace(tzinfo=None), "m").astype(np.int64))
-            last = last - 1 if until.second == 0 and until.microsecond == 0 else last
-        bounds = np.searchsorted(minute_col, np.arange(first, last + 2))
         epoch = datetime(1970, 1, 1, tzinfo=UTC)
-        for k, m in enumerate(range(first, last + 1)):
-            t = epoch + timedelta(minutes=m)
-            floors = det.floors(t)
-            lo, hi = bounds[k], bounds[k + 1]
-            counts: dict[str, BinCounts] = {}
-            alerts: dict[str, datetime] = {}
-            for j in range(lo, hi):
-                brand = brand_col[j]
-                s = int(sig_col[j])
-                counts[brand] = BinCounts(s, int(men_col[j]))
-                floor = floors.get(brand)
-                if floor is None or s < floor:
-                    continue
-                need = det.need(t, brand)
-                if s >= need:
-                    when = sql.nth_signal_time(
-                        store,
-                        brand=brand,
-                        minute=t,
-                        n=need,
-                        signal=signal,
-                        pattern=pattern,
-                        gap_s=gap_s,
-                        since=since,
-                    )
-                    alerts[brand] = when or t
-            det.learn_one(Bin(t, counts, alerts))
+
+        def minute_of(t: datetime) -> int:
+            return int((t - epoch) // MINUTE)
+
+        def walk(first: int, last: int) -> int:
+            """Learn minutes ``first..last`` (minutes since 1970); returns the mentions."""
+            bounds = np.searchsorted(minute_col, np.arange(first, last + 2))
+            for k, m in enumerate(range(first, last + 1)):
+                t = epoch + timedelta(minutes=m)
+                floors = det.floors(t)
+                lo, hi = bounds[k], bounds[k + 1]
+                counts: dict[str, BinCounts] = {}
+                alerts: dict[str, datetime] = {}
+                for j in range(lo, hi):
+                    brand = brand_col[j]
+                    s = int(sig_col[j])
+                    counts[brand] = BinCounts(s, int(men_col[j]))
+                    floor = floors.get(brand)
+                    if floor is None or s < floor:
+                        continue
+                    need = det.need(t, brand)
+                    if s >= need:
+                        when = sql.nth_signal_time(
+                            store,
+                            brand=brand,
+                            minute=t,
+                            n=need,
+                            signal=signal,
+                            pattern=pattern,
+                            gap_s=gap_s,
+                            since=since,
+                        )
+                        alerts[brand] = when or t
+                det.learn_one(Bin(t, counts, alerts))
+            return int(men_col[bounds[0] : bounds[-1]].sum())
+
+        stop = None  # the last minute before ``until``
+        if until is not None:
+            stop = minute_of(until) - (1 if until.second == 0 and until.microsecond == 0 else 0)
+        # Each run's minutes with mentions; runs with none are not walked.
+        runs = [(minute_of(a), minute_of(b)) for a, b in spans]
+        cuts = np.searchsorted(minute_col, [m for run in runs for m in (run[0], run[1] + 1)])
+        runs = [run for k, run in enumerate(runs) if cuts[2 * k] < cuts[2 * k + 1]]
+        for n, (first, last) in enumerate(runs):
+            lo, hi = np.searchsorted(minute_col, [first, last + 1])
+            if n == 0 and since is None:
+                first = int(minute_col[lo])  # from the first mention, as before
+            if n + 1 < len(runs):
+                posts += walk(first, last + int(GAP_TAIL // MINUTE))
+                earlier += det.incidents()
+                walked += int(det.seen.max()) if len(det.seen) else 0
+                det.reset()
+            else:
+                last = int(minute_col[hi - 1])  # to the last mention, or on to ``until``
+                if stop is not None:
+                    last = max(last, min(stop, last + int(MAX_GAP // MINUTE)))
+                posts += walk(first, last)
         monitor.minute = det.clock
         monitor.floors = det.floors(det.clock) if det.clock is not None else {}
         if det.clock is not None:
@@ -130,7 +169,7 @@ def detect_store(
             ):
                 monitor.fresh.remember(brand, author, at, complaint)
     clock = det.clock
-    incidents = det.incidents()
+    incidents = earlier + det.incidents()
     if window_start is not None:
         incidents = [i for i in incidents if i.end is None or i.end > window_start]
     rumours: list[Rumour] = []
@@ -157,7 +196,7 @@ def detect_store(
         incidents=tuple(incidents),
         rumours=tuple(rumours),
         clock=clock,
-        minutes=det.seen.max().item() if len(det.seen) else 0,
+        minutes=walked + (det.seen.max().item() if len(det.seen) else 0),
         posts=posts,
     )
 

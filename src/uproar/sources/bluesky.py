@@ -9,9 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import orjson
-
-from uproar.sources.fields import RecordError, Row, Skip, iso_time, require_id
+from uproar.sources.fields import RecordError, Row, Skip, iso_time, require_id, to_json
 
 NAME = "bluesky"
 POST = "app.bsky.feed.post"
@@ -22,8 +20,12 @@ _OLD_KINDS = {"com": "commit", "id": "identity", "acc": "account"}
 _OLD_OPERATIONS = {"c": "create", "u": "update", "d": "delete"}
 
 
+def _old(names: dict[str, str], value: Any) -> str | None:
+    return names.get(value) if isinstance(value, str) else None
+
+
 def sniff(obj: dict[str, Any]) -> bool:
-    return "did" in obj and ("kind" in obj or obj.get("type") in _OLD_KINDS)
+    return "did" in obj and ("kind" in obj or _old(_OLD_KINDS, obj.get("type")) is not None)
 
 
 def records(obj: Any) -> Iterator[Row | RecordError | Skip]:
@@ -31,14 +33,14 @@ def records(obj: Any) -> Iterator[Row | RecordError | Skip]:
         yield RecordError(None, f"expected a JSON object, got {type(obj).__name__}")
         return
     commit = obj.get("commit")
-    kind = obj.get("kind") or _OLD_KINDS.get(obj.get("type", ""))
+    kind = obj.get("kind") or _old(_OLD_KINDS, obj.get("type"))
     if kind != "commit":
         yield Skip(f"bluesky {kind} event")
         return
     if not isinstance(commit, dict):
         yield RecordError("commit", "missing" if commit is None else "expected an object")
         return
-    operation = commit.get("operation") or _OLD_OPERATIONS.get(commit.get("type", ""))
+    operation = commit.get("operation") or _old(_OLD_OPERATIONS, commit.get("type"))
     if commit.get("collection") != POST or operation != "create":
         yield Skip(f"bluesky {operation} {commit.get('collection')}")
         return
@@ -63,7 +65,8 @@ def _post(event: dict[str, Any], commit: dict[str, Any]) -> Row:
     if not isinstance(text, str):
         raise RecordError("commit.record.text", "missing" if text is None else "expected a string")
     urls: list[str] = []
-    for facet in record.get("facets") or []:
+    facets = record.get("facets")
+    for facet in facets if isinstance(facets, list) else []:
         for feature in facet.get("features", []) if isinstance(facet, dict) else []:
             if (
                 isinstance(feature, dict)
@@ -111,5 +114,5 @@ def _post(event: dict[str, Any], commit: dict[str, Any]) -> Row:
         "like_count": None,
         "repost_count": None,
         "reply_count": None,
-        "raw": orjson.dumps(event).decode(),
+        "raw": to_json(event),
     }

@@ -22,7 +22,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from importlib import resources
@@ -34,7 +34,7 @@ import orjson
 
 from uproar.config import parse_toml, read_toml
 from uproar.errors import ConfigError, InputError
-from uproar.sources.fields import RecordError, Row, iso_time, twitter_time, unescape
+from uproar.sources.fields import RecordError, Row, epoch_time, iso_time, twitter_time, unescape
 from uproar.sources.reader import open_binary
 
 NAME = "csv"
@@ -247,10 +247,7 @@ def parse_time(value: str, field: str, *, time_of_day: str | None = None) -> dat
         seconds = float(value)
         if seconds > 1e11:  # milliseconds
             seconds /= 1000
-        try:
-            return datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None)
-        except (OverflowError, OSError, ValueError):
-            raise RecordError(field, f"epoch time out of range: {value[:40]!r}") from None
+        return epoch_time(seconds, field, value)
     if value[:3].isalpha():
         try:
             return twitter_time(value, field)
@@ -458,7 +455,7 @@ def _row(
                 continue
             try:
                 values[field] = int(float(raw.replace(",", "")))
-            except (ValueError, OverflowError):
+            except (ValueError, OverflowError):  # OverflowError: "1e400" is infinite
                 raise RecordError(field, f"expected a whole number, got {raw[:20]!r}") from None
         for field in _IDS:
             try:

@@ -7,9 +7,12 @@ field becomes a ``RecordError`` naming that field, which ingest quarantines.
 from __future__ import annotations
 
 import html
+import json
 import re
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from typing import Any
+
+import orjson
 
 Row = dict[str, Any]
 # What every format's parser gives per post, in this order when rows travel as tuples (a
@@ -74,11 +77,41 @@ def optional_text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
+INT64 = (-(2**63), 2**63 - 1)  # what a BIGINT column holds
+
+
 def count(value: Any) -> int | None:
-    """A like/repost/follower count; anything that is not a whole number is unknown."""
-    if isinstance(value, int) and not isinstance(value, bool):
+    """A like/repost/follower count; anything that is not a whole number (or one too big
+    for a BIGINT) is unknown."""
+    if isinstance(value, int) and not isinstance(value, bool) and INT64[0] <= value <= INT64[1]:
         return value
     return None
+
+
+def to_json(value: Any) -> str:
+    """A record as JSON text for ``raw``. orjson writes at most 255 levels of nesting (it
+    reads 1,024) and 64-bit integers; the standard library writes the rest as orjson would
+    (compact, UTF-8), and a record that neither can write is quarantined."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        pass
+    try:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except (RecursionError, TypeError, ValueError) as exc:
+        reason = "nested too deep" if isinstance(exc, RecursionError) else str(exc)
+        raise RecordError(None, f"cannot be kept as JSON: {reason}", kind="bad value") from None
+
+
+def _naive_utc(moment: datetime, key: str, value: str) -> datetime:
+    """``moment`` as naive UTC, or a RecordError when that is outside years 1-9999."""
+    offset = moment.utcoffset()
+    if offset is None:
+        return moment
+    try:
+        return moment.replace(tzinfo=None) - offset
+    except OverflowError:
+        raise RecordError(key, f"time out of range: {value[:40]!r}") from None
 
 
 def iso_time(value: Any, key: str) -> datetime:
@@ -91,9 +124,15 @@ def iso_time(value: Any, key: str) -> datetime:
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise RecordError(key, f"not an ISO 8601 time: {value[:40]!r}") from None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
-    return moment
+    return _naive_utc(moment, key, value)
+
+
+def epoch_time(seconds: float, key: str, value: str) -> datetime:
+    """Epoch seconds as naive UTC; a time outside years 1-9999 is a RecordError."""
+    try:
+        return datetime(1970, 1, 1) + timedelta(seconds=seconds)
+    except (OverflowError, ValueError):
+        raise RecordError(key, f"epoch time out of range: {value[:40]!r}") from None
 
 
 _MONTHS = {m: i for i, m in enumerate(
@@ -117,13 +156,17 @@ def twitter_time(value: Any, key: str) -> datetime:
         )
         offset = parts[4]
         if offset != "+0000":
+            if len(offset) != 5 or offset[0] not in "+-" or not offset[1:].isdigit():
+                raise ValueError
             sign = 1 if offset[0] == "+" else -1
-            minutes = int(offset[1:3]) * 60 + int(offset[3:5])
-            moment = datetime.fromtimestamp(
-                moment.replace(tzinfo=UTC).timestamp() - sign * minutes * 60, UTC
-            ).replace(tzinfo=None)
+            hours, minutes = int(offset[1:3]), int(offset[3:5])
+            if hours > 23 or minutes > 59:
+                raise ValueError
+            moment -= sign * timedelta(hours=hours, minutes=minutes)
     except (ValueError, KeyError, IndexError):
         raise RecordError(key, f"not an X v1.1 time: {value[:40]!r}") from None
+    except OverflowError:
+        raise RecordError(key, f"time out of range: {value[:40]!r}") from None
     return moment
 
 
@@ -132,10 +175,12 @@ def unescape(text: str) -> str:
     return html.unescape(text) if "&" in text else text
 
 
-_BREAK = re.compile(r"<br\s*/?>|</p\s*>\s*<p[^>]*>", re.IGNORECASE)
-_TAG = re.compile(r"<[^>]*>")
-_HREF = re.compile(r"<a\s[^>]*?href=\"([^\"]+)\"[^>]*>", re.IGNORECASE)
-_CLASS = re.compile(r"class=\"([^\"]*)\"", re.IGNORECASE)
+# No pattern may scan past the next "<" or ">": hostile markup such as "<a <a <a ..."
+# with no ">" would otherwise cost time quadratic in its length.
+_BREAK = re.compile(r"<br\s*/?>|</p\s*>\s*<p[^<>]*>", re.IGNORECASE)
+_TAG = re.compile(r"<[^<>]*>")
+_HREF = re.compile(r"<a\s[^<>]*?href=\"([^\"<>]+)\"[^<>]*>", re.IGNORECASE)
+_CLASS = re.compile(r"class=\"([^\"<>]*)\"", re.IGNORECASE)
 
 
 def html_to_text(markup: str) -> str:

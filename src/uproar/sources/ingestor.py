@@ -23,25 +23,31 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Protocol, runtime_checkable
 
+import duckdb
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from uproar import plausible
 from uproar.config import Brand
-from uproar.errors import FormatError, InputError
+from uproar.errors import FormatError, InputError, StoreError
 from uproar.sources import bluesky, csv_format, mastodon, x_v1, x_v2
-from uproar.sources.fields import ROW_KEYS, RecordError, Row, Skip
+from uproar.sources.fields import INT64, ROW_KEYS, RecordError, Row, Skip, to_json
 from uproar.sources.mentions import BrandMatcher
 from uproar.sources.reader import (
     CHUNK_BYTES,
+    LINE_LIMIT,
+    LINE_SAMPLE,
     LineSpan,
     is_gzip,
     line_spans,
     open_binary,
+    read_limited,
     read_lines,
 )
 from uproar.sources.regions import RegionResolver
@@ -56,6 +62,9 @@ JSON_FORMATS: dict[str, ModuleType] = {
 }
 FORMATS: tuple[str, ...] = ("auto", "x-v2", "twarc", "x-v1", "mastodon", "bluesky", "csv")
 WHOLE_FILE_LIMIT = 256 << 20  # a JSON array or pretty-printed document is read whole
+# A post's text may be this long (characters); a longer one is quarantined. Far above
+# every platform's own limit: X's long posts reach 25,000, Bluesky's 300 graphemes.
+TEXT_LIMIT = 100_000
 
 # Columns the enrichers receive for the posts a batch newly stored.
 ENRICH_COLUMNS = (
@@ -264,10 +273,19 @@ class ChunkParser:
 
     def parse_span(self, source: str, name: str, span: LineSpan) -> Chunk:
         """Parse the JSON Lines of ``span`` in the file ``source`` (read here, in a worker)."""
-        return self.parse_lines(source, name, span.first, span.read(Path(source)))
+        lines = span.read(Path(source))
+        overlong = {0: span.length} if span.overlong else None
+        return self.parse_lines(source, name, span.first, lines, overlong=overlong)
 
     def parse_lines(
-        self, source: str, name: str, first: int, lines: list[bytes], *, fast: bool = True
+        self,
+        source: str,
+        name: str,
+        first: int,
+        lines: list[bytes],
+        *,
+        fast: bool = True,
+        overlong: Mapping[int, int] | None = None,
     ) -> Chunk:
         """Parse JSON Lines (``first`` is the 1-based number of ``lines[0]``).
 
@@ -277,50 +295,76 @@ class ChunkParser:
         Lines are parsed ``CHUNK_BYTES`` at a time, which bounds the parser's memory, and
         labelled together: a labeller pays a cost per call (the fast model hashes its
         vocabulary), so ``LABEL_BYTES`` of lines are labelled at once.
+        ``overlong`` maps the index of a line over ``LINE_LIMIT`` to its full length (the
+        line holds only its first ``LINE_SAMPLE`` bytes): each is quarantined.
         """
+        too_long = overlong or {}
+
+        def piece(start: int, stop: int) -> Chunk:
+            mine = {i - start: n for i, n in too_long.items() if start <= i < stop}
+            return self._parse_piece(source, name, first + start, lines[start:stop], fast, mine)
+
         pieces: list[Chunk] = []
         start = size = 0
         for at, line in enumerate(lines):
             size += len(line) + 1
             if size >= CHUNK_BYTES:
-                pieces.append(
-                    self._parse_piece(source, name, first + start, lines[start : at + 1], fast)
-                )
+                pieces.append(piece(start, at + 1))
                 start, size = at + 1, 0
         if start < len(lines) or not pieces:
-            pieces.append(self._parse_piece(source, name, first + start, lines[start:], fast))
+            pieces.append(piece(start, len(lines)))
         return self._labelled(pieces[0] if len(pieces) == 1 else _merged(pieces))
 
     def _parse_piece(
-        self, source: str, name: str, first: int, lines: list[bytes], fast: bool
+        self,
+        source: str,
+        name: str,
+        first: int,
+        lines: list[bytes],
+        fast: bool,
+        too_long: Mapping[int, int],
     ) -> Chunk:
         module = JSON_FORMATS[name]
         typed: Callable[[bytes], TypedPage | None] | None = getattr(module, "typed_rows", None)
         if typed is None or not fast:
-            return self._collect(source, _json_line_records(module, first, lines))
+            return self._collect(source, _json_line_records(module, first, lines, too_long))
         utf8 = _utf8(lines)
-        pages = [typed(raw) if raw and ok else None for raw, ok in zip(lines, utf8, strict=True)]
+        pages = [
+            typed(raw) if raw and ok and i not in too_long else None
+            for i, (raw, ok) in enumerate(zip(lines, utf8, strict=True))
+        ]
         # created_at: one Arrow cast for the whole chunk, page by page only if that fails.
         times = [text for page in pages if page is not None for text in page[1]]
         try:
             stamps: pa.Array | None = _times(times)
         except pa.ArrowInvalid:
             stamps = None
+        implausible = self._implausible(stamps) if stamps is not None else ()
         collect = _Collector(source, self.now)
         at = 0
         for offset, (raw, page) in enumerate(zip(lines, pages, strict=True)):
             if page is not None:
                 rows = page[0]
+                # A page with a post the gate or the text cap stops goes the generic way,
+                # which quarantines that post (with its reason) and keeps the rest.
+                fits = all(len(row[2]) <= TEXT_LIMIT for row in rows)
                 if stamps is not None:
-                    collect.typed(first + offset, rows, stamps.slice(at, len(rows)))
-                    at += len(rows)
-                    continue
-                try:
-                    collect.typed(first + offset, rows, _times(page[1]))
-                    continue
-                except pa.ArrowInvalid:
-                    pass  # not a time Arrow reads: the generic path says what is wrong
-            collect.records(_json_line_records(module, first + offset, [raw]))
+                    end = at + len(rows)
+                    good = fits and not any(at <= i < end for i in implausible)
+                    if good:
+                        collect.typed(first + offset, rows, stamps.slice(at, len(rows)))
+                    at = end
+                    if good:
+                        continue
+                else:
+                    try:
+                        own = _times(page[1])
+                        if fits and not self._implausible(own):
+                            collect.typed(first + offset, rows, own)
+                            continue
+                    except pa.ArrowInvalid:
+                        pass  # not a time Arrow reads: the generic path says what is wrong
+            collect.records(_json_line_records(module, first + offset, [raw], too_long, offset))
         return collect.chunk(self.matcher, self.resolver)
 
     def _labelled(self, chunk: Chunk) -> Chunk:
@@ -329,6 +373,14 @@ class ChunkParser:
             posts = chunk.posts.select(ENRICH_COLUMNS)
             chunk.labels = [labeller.label(posts) for labeller in self.labellers]
         return chunk
+
+
+    def _implausible(self, stamps: pa.Array) -> list[int]:
+        """Positions of typed (X) rows whose time the plausible-time gate stops."""
+        low = pa.scalar(plausible.earliest("x"), _NAIVE)
+        high = pa.scalar(self.now + plausible.FUTURE_SKEW, _NAIVE)
+        bad = pc.or_(pc.less(stamps, low), pc.greater(stamps, high))
+        return list(pc.indices_nonzero(bad).to_pylist()) if pc.any(bad).as_py() else []
 
 
 def _merged(chunks: list[Chunk]) -> Chunk:
@@ -397,6 +449,10 @@ class _Collector:
         for line, item, content, record in records:
             self.read += 1
             if type(record) is dict:
+                problem = row_problem(record, self.now)
+                if problem is not None:
+                    self._quarantine(line, item, content, problem)
+                    continue
                 keep(tuple([record[key] for key in ROW_KEYS]))
                 when(record["created_at"])
                 at(line)
@@ -410,8 +466,7 @@ class _Collector:
         for key, value in (
             ("source_file", self.source), ("line", line), ("item", item),
             ("kind", record.kind), ("field", record.field), ("reason", record.reason),
-            ("content", content if isinstance(content, bytes) else orjson.dumps(content)),
-            ("quarantined_at", self.now),
+            ("content", _content(content)), ("quarantined_at", self.now),
         ):  # fmt: skip
             bad[key].append(value)
         if len(self.errors) < MAX_ERRORS:
@@ -460,18 +515,108 @@ class _Collector:
         )
 
 
-def _object_records(module: ModuleType, objects: Iterable[Any]) -> Iterator[Record]:
+def _content(content: Any) -> bytes:
+    """What a quarantined record keeps: the bytes read, or a decoded value as JSON."""
+    if isinstance(content, bytes):
+        return content
+    try:
+        return to_json(content).encode("utf-8", "surrogatepass")
+    except RecordError as exc:
+        return f"<not kept: {exc.reason}>".encode()
+
+
+# The post columns a row must fill, by type; ``row_problem`` checks each.
+_REQUIRED_TEXT = ("platform", "id", "author_id")
+_OPTIONAL_TEXT = (
+    "author_handle", "author_name", "author_location", "lang", "reply_to_id",
+    "conversation_id", "quoted_id", "reposted_id", "place", "region",
+)  # fmt: skip
+_COUNTS = ("author_followers", "like_count", "repost_count", "reply_count")
+
+
+def _storable(text: str) -> bool:
+    """Whether a string can be stored: UTF-8 allows no lone surrogates."""
+    if text.isascii():
+        return True
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def row_problem(row: Row, now: datetime) -> RecordError | None:
+    """Why a parsed row cannot be stored, or None: the one gate every post passes on its
+    way in, whatever the format or source (archive, CSV, live stream, HTTP).
+
+    It checks each column's type against the store's, the text cap (``TEXT_LIMIT``) and
+    the plausible-time gate (``uproar.plausible``): a time before the platform existed or
+    more than a few minutes after ``now`` (the ingest time) is quarantined with its reason.
+    """
+    for key in _REQUIRED_TEXT:
+        value = row[key]
+        if not isinstance(value, str) or not value:
+            got = "an empty string" if value == "" else type(value).__name__
+            return RecordError(key, f"expected a non-empty string, got {got}", kind="wrong type")
+    text = row["text"]
+    if not isinstance(text, str):
+        return RecordError("text", f"expected a string, got {type(text).__name__}")
+    if len(text) > TEXT_LIMIT:
+        return RecordError(
+            "text", f"{len(text):,} characters, over the {TEXT_LIMIT:,}-character limit"
+        )
+    for key in _OPTIONAL_TEXT:
+        value = row[key]
+        if value is not None and not isinstance(value, str):
+            return RecordError(key, f"expected a string, got {type(value).__name__}")
+    for key in (*_REQUIRED_TEXT, "text", *_OPTIONAL_TEXT):
+        value = row[key]
+        if value is not None and not _storable(value):
+            return RecordError(key, "a lone surrogate is not UTF-8", kind="invalid UTF-8")
+    for key in _COUNTS:
+        value = row[key]
+        if value is not None and (type(value) is not int or not INT64[0] <= value <= INT64[1]):
+            return RecordError(key, f"expected a 64-bit whole number, got {value!r:.40}")
+    urls = row["urls"]
+    if not isinstance(urls, list) or not all(isinstance(u, str) and _storable(u) for u in urls):
+        return RecordError("urls", "expected a list of strings", kind="wrong type")
+    if not isinstance(row["raw"], str | bytes):
+        return RecordError("raw", f"expected JSON text, got {type(row['raw']).__name__}")
+    created = row["created_at"]
+    if type(created) is not datetime or created.tzinfo is not None:
+        return RecordError("created_at", "expected a naive UTC time", kind="wrong type")
+    why = plausible.reason(row["platform"], created, now)
+    return None if why is None else RecordError("created_at", why, kind="bad value")
+
+
+def _object_records(module: ModuleType, objects: Iterable[Any], first: int = 1) -> Iterator[Record]:
     """Records of decoded JSON values; each value's position stands in for its line."""
-    for index, obj in enumerate(objects, 1):
+    for index, obj in enumerate(objects, first):
         for item, record in enumerate(module.records(obj)):
             yield index, item, obj, record
 
 
-def _json_line_records(module: ModuleType, first: int, lines: list[bytes]) -> Iterator[Record]:
+def _json_line_records(
+    module: ModuleType,
+    first: int,
+    lines: list[bytes],
+    overlong: Mapping[int, int] | None = None,
+    index: int = 0,
+) -> Iterator[Record]:
+    """Records of JSON Lines; ``lines[0]`` is line ``first`` and the ``index``-th line of
+    its batch (which ``overlong`` keys)."""
     for offset, raw in enumerate(lines):
+        length = overlong.get(index + offset) if overlong else None
+        line = first + offset
+        if length is not None:
+            reason = (
+                f"a line of {length:,} bytes is over the {LINE_LIMIT >> 20} MiB line limit "
+                f"(its first {LINE_SAMPLE >> 10} KiB are kept)"
+            )
+            yield line, 0, raw, RecordError(None, reason, kind="bad value")
+            continue
         if not raw.strip():
             continue
-        line = first + offset
         try:
             obj = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
@@ -495,7 +640,12 @@ class Ingestor:
         csv_mapping: Mapping[str, str] | None = None,
         workers: int | None = None,
         now: datetime | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
+        """``now`` fixes the ingest time (``ingested_at``, and what the plausible-time gate
+        measures the future from); else ``clock`` is read at each ``ingest`` or
+        ``ingest_objects`` call (default: the system clock), so a long-running listener's
+        gate moves with time."""
         if batch_size < 1:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
         self.store = store
@@ -505,13 +655,19 @@ class Ingestor:
         self.enrichers = tuple(e for e in enrichers if not isinstance(e, Labeller))
         self.csv_mapping = dict(csv_mapping or {})
         self.workers = workers if workers is not None else min(2, os.cpu_count() or 1)
-        moment = now or datetime.now(UTC)
-        moment = moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
-        self.parser = ChunkParser(brands, moment, self.labellers)
+        self.clock: Callable[[], datetime] = (
+            (lambda: now) if now is not None else clock or (lambda: datetime.now(UTC))
+        )
+        self.parser = ChunkParser(brands, self._now(), self.labellers)
         # Live messages are parsed in small pieces that may be split, refused or retried
         # (sources/commit.py): they are labelled when written, and only the new ones.
-        self.live_parser = ChunkParser(brands, moment)
+        self.live_parser = ChunkParser(brands, self._now())
         self._fresh = True  # whether the last batch was all new posts (see ``_write``)
+        self._positions: dict[str, int] = {}  # the last position used per object source
+
+    def _now(self) -> datetime:
+        moment = self.clock()
+        return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
     def ingest(
         self,
@@ -522,6 +678,7 @@ class Ingestor:
     ) -> IngestResult:
         if format not in FORMATS:
             raise FormatError(f"unknown format {format!r}; expected one of {', '.join(FORMATS)}")
+        self.parser.now = self._now()
         result = IngestResult()
         for path in map(Path, paths):
             if not path.is_file():
@@ -534,32 +691,51 @@ class Ingestor:
             result.files[str(path)] = name
             pending: list[Chunk] = []
             reported = 0
-            for chunk in self._chunks(path, name, whole):
-                pending.append(chunk)
-                if progress and chunk.bytes_read:
-                    progress(chunk.bytes_read)
-                    reported += chunk.bytes_read
-                if (
-                    sum(c.posts.num_rows + c.quarantine.num_rows for c in pending)
-                    >= self.batch_size
-                ):
-                    pending = self._write(pending, result, aligned=True)
+            try:
+                for chunk in self._chunks(path, name, whole):
+                    pending.append(chunk)
+                    if progress and chunk.bytes_read:
+                        progress(chunk.bytes_read)
+                        reported += chunk.bytes_read
+                    if (
+                        sum(c.posts.num_rows + c.quarantine.num_rows for c in pending)
+                        >= self.batch_size
+                    ):
+                        pending = self._write(pending, result, aligned=True)
+            except InputError:
+                # The file cannot be read on (a corrupt or truncated gzip, a bomb): keep
+                # what was read before the fault, then say so, naming the file and line.
+                self._write(pending, result)
+                raise
             self._write(pending, result)
             if progress:
                 progress(max(0, path.stat().st_size - reported))
         return result
 
-    def ingest_objects(self, objects: Iterable[Any], *, format: str, source: str) -> IngestResult:
+    def ingest_objects(
+        self, objects: Iterable[Any], *, format: str, source: str, first: int | None = None
+    ) -> IngestResult:
         """Ingest already-decoded JSON records (a live stream's messages, an HTTP body).
 
         ``source`` names where they came from in ``posts.source_file`` and the quarantine;
-        each object's position (1-based) stands in for the line number.
+        each object's position stands in for the line number. Positions run on from call
+        to call for the same ``source``, and from run to run (after the highest stored), so
+        ``(source_file, line, item)``, the quarantine's key, never repeats: a second
+        batch's bad records are kept, not dropped as seen. ``first`` sets the first
+        position instead.
         """
         if format not in JSON_FORMATS:
             raise FormatError(f"live records must be one of {', '.join(JSON_FORMATS)}")
         module = JSON_FORMATS[format]
+        items = objects if isinstance(objects, list) else list(objects)
+        if first is None:
+            last = self._positions.get(source)
+            first = (self.store.last_line(source) if last is None else last) + 1
+        self._positions[source] = max(self._positions.get(source, 0), first + len(items) - 1)
+        self.parser.now = self._now()
         result = IngestResult(files={source: format})
-        for chunk in self._sized(self.parser, source, _object_records(module, objects)):
+        records = _object_records(module, items, first)
+        for chunk in self._sized(self.parser, source, records):
             self._write([chunk], result)
         return result
 
@@ -584,7 +760,9 @@ class Ingestor:
             yield from self._parallel(path, name)
             return
         for batch in read_lines(path, chunk_bytes=self._job_bytes):
-            chunk = self.parser.parse_lines(source, name, batch.first, batch.lines)
+            chunk = self.parser.parse_lines(
+                source, name, batch.first, batch.lines, overlong=batch.overlong
+            )
             chunk.bytes_read = batch.bytes_read
             yield chunk
 
@@ -612,7 +790,7 @@ class Ingestor:
         if is_gzip(path):
             jobs = (
                 (
-                    self.parser.parse_lines,
+                    partial(self.parser.parse_lines, overlong=batch.overlong),
                     (source, name, batch.first, batch.lines),
                     batch.bytes_read,
                 )
@@ -675,20 +853,33 @@ class Ingestor:
             posts = posts.slice(0, cut)
             labels = [t.slice(0, cut) for t in labels]
         new: pa.Table | None = None
-        if self._fresh:
-            try:
+        try:
+            if self._fresh:
+                try:
+                    with self.store.transaction():
+                        self.store.insert_fresh_posts(posts)
+                        new = posts.select(ENRICH_COLUMNS)
+                        self._rest(new, bad, labels)
+                except DuplicatePostsError:
+                    new = None
+            if new is None:
                 with self.store.transaction():
-                    self.store.insert_fresh_posts(posts)
-                    new = posts.select(ENRICH_COLUMNS)
+                    new = self.store.insert_posts_returning(posts, ENRICH_COLUMNS)
+                    if new.num_rows < posts.num_rows:
+                        labels = [_rows_of(t, new) for t in labels]
                     self._rest(new, bad, labels)
-            except DuplicatePostsError:
-                new = None
-        if new is None:
-            with self.store.transaction():
-                new = self.store.insert_posts_returning(posts, ENRICH_COLUMNS)
-                if new.num_rows < posts.num_rows:
-                    labels = [_rows_of(t, new) for t in labels]
-                self._rest(new, bad, labels)
+        except (
+            duckdb.IOException,
+            duckdb.OutOfMemoryException,
+            duckdb.TransactionException,
+        ) as exc:
+            # A full disk, say: the batch was rolled back and every earlier one stands.
+            detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise StoreError(
+                f"{self.store.path}: cannot write this batch ({detail}); the posts stored "
+                f"before it are kept, and running the same ingest again carries on",
+                file=self.store.path,
+            ) from None
         self._fresh = new.num_rows == posts.num_rows
         result.read += sum(c.read for c in chunks)
         result.skipped += sum(c.skipped for c in chunks)
@@ -774,8 +965,7 @@ def ingest(
 # -- format detection ----------------------------------------------------------------------
 def _whole_document(path: Path) -> list[Any] | None:
     """A JSON array file or a pretty-printed document, as a list of records; else None."""
-    with open_binary(path) as stream:
-        lines = _first_lines(stream, 2)
+    lines = _first_lines(path, 2)
     stripped = lines[0].lstrip() if lines else b""
     if not stripped or stripped[:1] not in (b"[", b"{"):
         return None  # not JSON at all: each line will be quarantined
@@ -785,28 +975,31 @@ def _whole_document(path: Path) -> list[Any] | None:
     except orjson.JSONDecodeError:
         if len(lines) > 1 and _is_json(lines[1]):
             return None  # JSON Lines whose first line is broken: it will be quarantined
+    too_big = InputError(
+        f"a single JSON document over {WHOLE_FILE_LIMIT >> 20} MB (decompressed); "
+        "convert it to JSON Lines",
+        file=str(path),
+    )
     if path.stat().st_size > WHOLE_FILE_LIMIT:
-        raise InputError(
-            f"a single JSON document over {WHOLE_FILE_LIMIT >> 20} MB; convert it to JSON Lines",
-            file=str(path),
-        )
+        raise too_big
     with open_binary(path) as stream:
-        try:
-            document = orjson.loads(stream.read())
-        except orjson.JSONDecodeError:
-            return None  # leave it to line-by-line reading, which quarantines bad lines
+        data = read_limited(stream, WHOLE_FILE_LIMIT)  # the limit holds for what gzip inflates
+    if data is None:
+        raise too_big
+    try:
+        document = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return None  # leave it to line-by-line reading, which quarantines bad lines
     return document if isinstance(document, list) else [document]
 
 
-def _first_lines(stream: Any, count: int) -> list[bytes]:
-    """The first ``count`` non-blank lines (each read up to the whole-file limit)."""
+def _first_lines(path: Path, count: int) -> list[bytes]:
+    """The first ``count`` non-blank lines (a line over ``LINE_LIMIT``: its first bytes)."""
     found: list[bytes] = []
-    while len(found) < count:
-        line = stream.readline(WHOLE_FILE_LIMIT)
-        if not line:
+    for batch in read_lines(path, chunk_bytes=1 << 20):
+        found += [line for line in batch.lines if line.strip()][: count - len(found)]
+        if len(found) >= count:
             break
-        if line.strip():
-            found.append(line)
     return found
 
 
@@ -864,5 +1057,4 @@ def _detect(path: Path, whole: list[Any] | None) -> str:
                     file=str(path),
                     line=batch.first + offset,
                 )
-        break
     raise FormatError("cannot tell the format; pass --format", file=str(path))

@@ -19,7 +19,9 @@ from uproar.sources.fields import (
     html_to_text,
     iso_time,
     optional_id,
+    optional_text,
     require_id,
+    to_json,
 )
 
 NAME = "mastodon"
@@ -79,11 +81,12 @@ def _status(s: dict[str, Any]) -> Row:
         "created_at": created_at,
         "text": text,
         "author_id": author_id,
-        "author_handle": account.get("acct") or account.get("username"),
-        "author_name": account.get("display_name"),
+        "author_handle": optional_text(account.get("acct"))
+        or optional_text(account.get("username")),
+        "author_name": optional_text(account.get("display_name")),
         "author_followers": count(account.get("followers_count")),
         "author_location": None,
-        "lang": s.get("language"),
+        "lang": optional_text(s.get("language")),
         "reply_to_id": optional_id(s.get("in_reply_to_id")),
         "conversation_id": None,
         "quoted_id": optional_id((s.get("quote") or {}).get("id"))
@@ -96,5 +99,5 @@ def _status(s: dict[str, Any]) -> Row:
         "like_count": count(s.get("favourites_count")),
         "repost_count": count(s.get("reblogs_count")),
         "reply_count": count(s.get("replies_count")),
-        "raw": orjson.dumps(s).decode(),
+        "raw": to_json(s),
     }

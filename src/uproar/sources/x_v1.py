@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import orjson
-
 from uproar.sources.fields import (
     RecordError,
     Row,
@@ -20,6 +18,7 @@ from uproar.sources.fields import (
     optional_id,
     optional_text,
     require_id,
+    to_json,
     twitter_time,
     unescape,
 )
@@ -81,9 +80,10 @@ def _tweet(t: dict[str, Any]) -> Row:
         if original_text is not None and isinstance(original_user, dict):
             text = f"RT @{original_user.get('screen_name')}: {original_text}"
             entities = original_entities
+    listed = entities.get("urls")
     urls = [
         u.get("expanded_url") or u.get("url")
-        for u in entities.get("urls", []) or []
+        for u in (listed if isinstance(listed, list) else [])
         if isinstance(u, dict) and isinstance(u.get("expanded_url") or u.get("url"), str)
     ]
     place = t.get("place")
@@ -94,21 +94,21 @@ def _tweet(t: dict[str, Any]) -> Row:
         "created_at": created_at,
         "text": unescape(text),
         "author_id": author_id,
-        "author_handle": user.get("screen_name"),
-        "author_name": user.get("name"),
+        "author_handle": optional_text(user.get("screen_name")),
+        "author_name": optional_text(user.get("name")),
         "author_followers": count(user.get("followers_count")),
         "author_location": optional_text(user.get("location")),
-        "lang": t.get("lang"),
+        "lang": optional_text(t.get("lang")),
         "reply_to_id": optional_id(t.get("in_reply_to_status_id_str"))
         or optional_id(t.get("in_reply_to_status_id")),
         "conversation_id": None,
         "quoted_id": optional_id(t.get("quoted_status_id_str")),
         "reposted_id": reposted,
         "urls": urls,
-        "place": place.get("full_name"),
-        "region": place.get("country_code"),
+        "place": optional_text(place.get("full_name")),
+        "region": optional_text(place.get("country_code")),
         "like_count": count(t.get("favorite_count")),
         "repost_count": count(t.get("retweet_count")),
         "reply_count": count(t.get("reply_count")),
-        "raw": orjson.dumps(t).decode(),
+        "raw": to_json(t),
     }

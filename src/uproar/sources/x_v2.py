@@ -23,6 +23,7 @@ from uproar.sources.fields import (
     optional_id,
     optional_text,
     require_id,
+    to_json,
     unescape,
 )
 
@@ -154,7 +155,7 @@ def _tweet(t: dict[str, Any], users: dict[str, Any], places: dict[str, Any]) -> 
         "like_count": count(metrics.get("like_count")),
         "repost_count": count(metrics.get("retweet_count")),
         "reply_count": count(metrics.get("reply_count")),
-        "raw": orjson.dumps(raw).decode(),
+        "raw": to_json(raw),
     }
 
 
@@ -255,7 +256,7 @@ _PAGE = msgspec.json.Decoder(_Page)
 _RAW_PAGE = msgspec.json.Decoder(_RawPage)
 _TWEET = msgspec.json.Decoder(_Tweet)
 _RAW_LIST = msgspec.json.Decoder(list[Raw])
-_REJECTED = (msgspec.MsgspecError, ValueError)
+_REJECTED = (msgspec.MsgspecError, ValueError, RecursionError)  # msgspec: 1,000 levels
 
 
 class _Unreadable(Exception):
@@ -266,7 +267,7 @@ class _Unreadable(Exception):
 def _reserialised(raw: bytes | Raw) -> bytes:
     try:
         return orjson.dumps(orjson.loads(bytes(raw)))
-    except orjson.JSONDecodeError:
+    except (orjson.JSONDecodeError, TypeError):  # TypeError: too deep for orjson to write
         raise _Unreadable from None
 
 

@@ -98,6 +98,46 @@ def first_post_time(store: Store, *, since: datetime | None = None) -> datetime 
     return utc(rows[0][0]) if rows else None
 
 
+def post_spans(
+    store: Store,
+    *,
+    since: datetime | None,
+    until: datetime | None,
+    floor: datetime,
+    ceiling: datetime,
+    max_gap_s: float,
+) -> list[tuple[datetime, datetime]]:
+    """Where the posts in ``[since, until)`` really are: the first and last minute of each
+    run of posts with no gap over ``max_gap_s``, in time order. Posts outside
+    ``[floor, ceiling)`` (impossible times a store may hold from before ingest's gate) are
+    left out. One row per run: bounded by the posts, whatever their times."""
+    sql = """
+        WITH m AS (
+            SELECT DISTINCT date_trunc('minute', created_at) AS minute FROM posts
+            WHERE created_at >= $floor AND created_at < $ceiling
+              AND ($since IS NULL OR created_at >= $since)
+              AND ($until IS NULL OR created_at < $until)
+        ), g AS (
+            SELECT minute,
+                   coalesce(epoch(minute - lag(minute) OVER (ORDER BY minute)) > $gap, TRUE)
+                   AS starts
+            FROM m
+        ), r AS (
+            SELECT minute, sum(CAST(starts AS INTEGER)) OVER (ORDER BY minute) AS run FROM g
+        )
+        SELECT min(minute), max(minute) FROM r GROUP BY run ORDER BY 1
+    """
+    params = {
+        "since": naive_utc(since),
+        "until": naive_utc(until),
+        "floor": naive_utc(floor),
+        "ceiling": naive_utc(ceiling),
+        "gap": float(max_gap_s),
+    }
+    rows = store.connection.execute(sql, params).fetchall()
+    return [(_aware(a), _aware(b)) for a, b in rows]
+
+
 # What each signal row counts, per group: every mention, the complaints, unique authors and
 # the detector's signal (fresh complaints by default).
 _SIGNAL_COUNTS = """count(*) AS mentions,

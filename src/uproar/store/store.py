@@ -408,6 +408,17 @@ class Store:
         ).fetchall()
         return [{"kind": k, "field": f, "count": int(n), "example": e} for k, f, n, e in rows]
 
+    def last_line(self, source: str) -> int:
+        """The highest line (or position) stored for ``source``, in posts or quarantine;
+        0 if none. A stream's positions carry on from it, so its keys never repeat."""
+        row = self.connection.execute(
+            """SELECT greatest(
+                   (SELECT coalesce(max(line), 0) FROM quarantine WHERE source_file = $s),
+                   (SELECT coalesce(max(source_line), 0) FROM posts WHERE source_file = $s))""",
+            {"s": source},
+        ).fetchone()
+        return int(row[0]) if row else 0
+
     def count_posts(self) -> int:
         row = self.connection.execute("SELECT count(*) FROM posts").fetchone()
         return int(row[0]) if row else 0

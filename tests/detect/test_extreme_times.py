@@ -1,0 +1,59 @@
+"""One post with an impossible time must not blind detection (issue 11).
+
+A store can hold such posts from before ingest's plausible-time gate. Detection walks the
+runs of minutes where posts are, so a stray post dated 0001, 1970, 2013 or 9999 costs a
+short run of its own: the same incidents, about the same time, and no span-sized arrays
+(once 31 GiB for 9999-12-31, and 100-150 s for a 1970 post in a 21,692-post store).
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta
+
+import pytest
+
+from uproar.detect import batch
+from uproar.detect.batch import breakdown, detect_store
+from uproar.store import Store
+
+from .conftest import T0, Surge, archive, brands
+
+STRAYS = [
+    datetime(1, 1, 1),
+    datetime(9999, 12, 31, 23, 59, 59),
+    datetime(1970, 1, 1),
+    datetime(2013, 6, 1, 12, 0),
+]
+
+
+@pytest.mark.slow
+def test_a_stray_post_leaves_detection_as_it_was(store: Store) -> None:
+    surge = Surge("acme", T0 + timedelta(hours=50), minutes=30, per_minute=12.0)
+    posts = archive({"acme": 3.0, "zeta": 2.0}, hours=72, surges=[surge], seed=3)
+    assert posts.num_rows > 20_000
+    store.insert_posts(posts)
+    known = brands("acme", "zeta")
+    start = time.perf_counter()
+    base = detect_store(store, brands=known, save=False, details=False)
+    base_s = time.perf_counter() - start
+    assert any(i.brand == "acme" for i in base.incidents)
+    tail = int(batch.GAP_TAIL / batch.MINUTE)
+    for when in STRAYS:
+        store.connection.execute(
+            """INSERT INTO posts SELECT * REPLACE ('stray' AS id, $t AS created_at)
+               FROM posts WHERE list_contains(brands, 'acme') LIMIT 1""",
+            {"t": when},
+        )
+        start = time.perf_counter()
+        found = detect_store(store, brands=known, save=False, details=False)
+        took = time.perf_counter() - start
+        assert [(i.id, i.start, i.peak, i.posts) for i in found.incidents] == [
+            (i.id, i.start, i.peak, i.posts) for i in base.incidents
+        ], when
+        # The stray is left out (before 2000, after 2200) or walked as a run of its own.
+        assert found.minutes <= base.minutes + 1 + tail, when
+        assert took < 3 * base_s + 10, (when, took, base_s)
+        signal = breakdown(store, brand="acme")
+        assert signal.num_rows >= 1
+        store.connection.execute("DELETE FROM posts WHERE id = 'stray'")
