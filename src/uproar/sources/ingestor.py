@@ -872,9 +872,11 @@ class Ingestor:
             duckdb.IOException,
             duckdb.OutOfMemoryException,
             duckdb.TransactionException,
+            StoreError,  # the store's own mapping of those (a full disk on commit)
         ) as exc:
             # A full disk, say: the batch was rolled back and every earlier one stands.
             detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            detail = detail.removeprefix(f"{self.store.path}: ")
             raise StoreError(
                 f"{self.store.path}: cannot write this batch ({detail}); the posts stored "
                 f"before it are kept, and running the same ingest again carries on",

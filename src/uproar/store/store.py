@@ -72,7 +72,7 @@ _DUCKDB_ERRORS: tuple[tuple[re.Pattern[str], type[StoreError], str], ...] = (
         "the store is in use by another process{pid}; stop it, or use another --db",
     ),
     (
-        re.compile(r"No space left on device|disk is full|Disk full", re.I),
+        re.compile(r"No space left on device|disk is full|Disk full|File too large", re.I),
         DiskFullError,
         "the disk is full; free some space and run the command again (each batch is all or "
         "nothing, so nothing half-written was kept)",
