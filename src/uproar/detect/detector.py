@@ -23,41 +23,23 @@ ten-minute bursts do not add up to an alarm.
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 
 from uproar.detect.baseline import SeasonalBaseline
+from uproar.detect.cusum import CUSUM_LIMIT, CUSUM_RATIO, CUSUM_SPAN, NEVER, NBCusum
 from uproar.detect.scope import peer_surged
 from uproar.detect.statistics import Dispersion, nb_sf, nb_threshold, winsor_ceiling
 from uproar.records import Incident
 
 FloatArray = npt.NDArray[np.float64]
-NEVER = 1 << 40  # "no count in this bin can open an incident"
-
-# The CUSUM alongside the windows: it looks for a sustained rise to CUSUM_RATIO times the
-# baseline and alarms when its log-likelihood ratio reaches CUSUM_LIMIT (see _cusum_terms).
-# Chosen on the whole evaluation suite: ratios 1.5 and 3 did worse than 2. The limit was 11
-# while the seasonal cells learned from every ordinary-looking bin; since they stop learning
-# when the 15-bin window looks raised (see ``_step``), the baseline no longer follows a slow
-# build up, and 13 (with ``level`` 3e-6) is where the suite's pooled seeds keep both recall
-# and precision (scenarios/README.md, "Choosing the levels"). It finds the slow ramps the
-# windows miss; sharp onsets are still met first by the 1-5 bin windows.
-CUSUM_RATIO = 2.0
-CUSUM_LIMIT = 13.0
-# The window whose learned dispersion discounts the CUSUM for bursts that neighbouring bins
-# share (see _cusum_terms). Without the discount the CUSUM's chance alarms grew with volume:
-# at the suite's scale 3 it raised 5 of the 7 false alarms (10-minute bursts of 1.5-2x at
-# 2-7 signal posts a minute, each minute counted as independent evidence). With the 5-bin
-# window they are gone and scale 1 is unchanged but for the slow ramps (1-2 minutes later);
-# the 15-bin window's dispersion sits on its floor (0.05, above what 15-minute sums show),
-# which over-discounts: the 60-90 minute ramps then came 4-10 minutes later at scale 1.
-CUSUM_SPAN = 5
 
 # Severity from the incident's peak window: (name, minimum excess ratio, minimum excess
 # count). The first row whose both minimums are met wins.
@@ -187,14 +169,9 @@ class Detector:
             raise ValueError(f"lookback ({lookback}) must cover the longest window")
         if step <= timedelta(0):
             raise ValueError(f"step must be positive, got {step}")
-        if cusum_ratio <= 1:
-            raise ValueError(f"cusum_ratio must be above 1, got {cusum_ratio}")
-        if cusum_limit <= 0:
-            raise ValueError(f"cusum_limit must be positive (inf turns it off), got {cusum_limit}")
-        if cusum_span < 1:
-            raise ValueError(f"cusum_span must be a positive bin count, got {cusum_span}")
-        self.brands_given = tuple(brands)
-        self.peers_given = {b: tuple(p) for b, p in (peers or {}).items()}
+        NBCusum(ratio=cusum_ratio, limit=cusum_limit, span=cusum_span)  # validates them
+        self.brands = tuple(brands)
+        self.peers = {b: tuple(p) for b, p in (peers or {}).items()}
         self.step = step
         self.windows = tuple(int(w) for w in windows)
         self.level = level
@@ -203,7 +180,8 @@ class Detector:
         self.warmup = warmup
         self.quiet_window = quiet_window
         self.quiet_ratio = quiet_ratio
-        self.quiet = max(quiet, max(self.windows))
+        self.quiet = quiet
+        self._quiet = max(quiet, max(self.windows))
         self.cooldown = cooldown
         self.lookback = lookback
         self.peer_level = peer_level
@@ -219,20 +197,31 @@ class Detector:
         # the longest window no longer than the span (the shortest if none is)
         within = [k for k, w in enumerate(self.windows) if w <= cusum_span]
         self._span_index = max(within, key=lambda k: self.windows[k]) if within else 0
-        self.baseline_given = baseline
+        self.baseline = baseline
         self.reset()
+
+    def _params(self) -> dict[str, Any]:
+        """The constructor's arguments, as given."""
+        return {
+            name: getattr(self, name)
+            for name in inspect.signature(Detector.__init__).parameters
+            if name != "self"
+        }
+
+    def clone(self) -> Detector:
+        """A new detector with the same parameters and nothing learned (river's
+        ``clone``): a given ``baseline`` is cloned too, so the copy shares no state."""
+        return Detector(**self._params())
 
     # -- state ---------------------------------------------------------------------------
     def reset(self) -> None:
         """Forget everything learned (parameters stay)."""
         step_minutes = self.step / timedelta(minutes=1)
-        self.baseline = self.baseline_given or SeasonalBaseline(
-            step=self.step,
-            hour_prior=max(15.0 / step_minutes, 1.0),
-            week_prior=max(15.0 / step_minutes, 1.0),
-            memory=40320.0 / step_minutes,
-            global_half_life=10080.0 / step_minutes,
-            level_half_life=max(120.0 / step_minutes, 2.0),
+        self.expected = (
+            self.baseline.clone() if self.baseline is not None else SeasonalBaseline(step=self.step)
+        )
+        self.cusum = NBCusum(
+            ratio=self.cusum_ratio, limit=self.cusum_limit, span=self.cusum_span
         )
         self.dispersion = [Dispersion(half_life=1440.0 / step_minutes) for _ in self.windows]
         self.names: list[str] = []
@@ -243,7 +232,6 @@ class Detector:
         self.ring_m: FloatArray = np.zeros((0, self.lookback))
         self.pos = 0  # ring slot the next bin goes into
         self.seen: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)
-        self.cusum: FloatArray = np.zeros(0)  # evidence for a sustained excess, per brand
         self._cusum_prep: tuple[FloatArray, FloatArray, FloatArray] | None = None
         self.open: dict[str, _Track] = {}
         self.cooling: dict[str, _Track] = {}
@@ -256,7 +244,7 @@ class Detector:
         self._need_cache: dict[str, int] = {}
         self._sums_cache: dict[int, FloatArray] = {}
         self._alpha_cache: list[FloatArray] | None = None
-        for brand in self.brands_given:
+        for brand in self.brands:
             self._register(brand)
 
     def _register(self, brand: str) -> int:
@@ -266,21 +254,21 @@ class Detector:
         self.names.append(brand)
         self.index[brand] = i
         n = len(self.names)
-        self.baseline.grow(n)
+        self.expected.grow(n)
+        self.cusum.grow(n)
         for d in self.dispersion:
             d.grow(n)
         self.ring_x = np.vstack([self.ring_x, np.zeros((1, self.lookback))])
         self.ring_mu = np.vstack([self.ring_mu, np.zeros((1, self.lookback))])
         self.ring_m = np.vstack([self.ring_m, np.zeros((1, self.lookback))])
         self.seen = np.concatenate([self.seen, np.zeros(1, dtype=np.int64)])
-        self.cusum = np.concatenate([self.cusum, np.zeros(1)])
         self._prep = None
         self._sums_cache = {}
         self._alpha_cache = None
         return i
 
-    def peers(self, brand: str) -> tuple[str, ...]:
-        return self.peers_given.get(brand, ())
+    def peers_of(self, brand: str) -> tuple[str, ...]:
+        return self.peers.get(brand, ())
 
     # -- window sums ---------------------------------------------------------------------
     def _sums(self, ring: FloatArray) -> FloatArray:
@@ -336,19 +324,22 @@ class Detector:
             return self._prep[1]
         if self.clock is not None and t != self.clock:
             raise ValueError(f"bin {t} asked out of order: the next bin is {self.clock}")
-        mu_t = self.baseline.expected(t)
+        mu_t = self.expected.expected(t)
         stats = self._window_stats(mu_t)
         prev = np.stack([p for p, _m, _a in stats])
         mu_w = np.stack([m for _p, m, _a in stats])
         # The expectation is itself an estimate: a rate learned from ``e`` counts has a
         # gamma posterior of shape ``e``, which adds 1/e to the predictive NB2 dispersion
         # (Poisson-gamma mixture), so a thinly learned night hour is not over-trusted.
-        alpha = np.stack([a for _p, _m, a in stats]) + self.uncertainty / self.baseline.evidence(t)
+        alpha = np.stack([a for _p, _m, a in stats]) + self.uncertainty / self.expected.evidence(t)
         # the exact threshold is never below these two, so neither is the count needed
         floor = np.maximum(np.ceil(self.min_ratio * mu_w), np.ceil(mu_w + self.min_excess))
         lower = np.maximum((floor - prev).min(axis=0), 1.0)
         k = self._span_index
-        self._cusum_prep = self._cusum_terms(mu_t, alpha[0], mu_w[k], alpha[k])
+        # only once the daily rhythm is known: a cold baseline's errors are not an excess
+        self._cusum_prep = self.cusum.terms(
+            mu_t, alpha[0], mu_w[k], alpha[k], armed=self.seen >= self.settled
+        )
         lower = np.minimum(lower, self._cusum_prep[2])
         closed = (self.seen < self.warmup) | self._open_mask()
         lower = np.where(closed, float(NEVER), lower)
@@ -356,42 +347,6 @@ class Detector:
         self._prep = (t, out)
         self._need_cache = {}
         return out
-
-    def _cusum_terms(
-        self, mu_t: FloatArray, alpha: FloatArray, span_mu: FloatArray, span_alpha: FloatArray
-    ) -> tuple[FloatArray, FloatArray, FloatArray]:
-        """Per brand: the CUSUM's weight per signal post ``a``, its drift per bin ``b``, and
-        the count in this bin that takes it to ``cusum_limit`` (``NEVER`` where off).
-
-        The log-likelihood ratio of one bin's count under NB2 with mean ``r * mu`` against
-        mean ``mu`` (same ``alpha``) is ``a * x - b``; Page's CUSUM sums it, floored at 0
-        (Page 1954, *Continuous inspection schemes*; Lucas 1985 for counts). On a ramp it
-        gathers evidence from every bin since the excess began, where a fixed window forgets.
-        ``span_mu`` and ``span_alpha`` are the expected sum and dispersion of the
-        ``cusum_span`` window, which discount it for bursts that span several bins.
-        """
-        r = self.cusum_ratio
-        m = np.maximum(mu_t, 1e-3)
-        al = np.maximum(alpha, 1e-4)
-        a = np.log(r * (1.0 + al * m) / (1.0 + al * r * m))
-        b = np.log((1.0 + al * r * m) / (1.0 + al * m)) / al
-        # Neighbouring bins share their bursts (a busy ten minutes is busy in each of its
-        # minutes), so the LLRs of consecutive bins are not independent evidence. The
-        # learned dispersion of the ``cusum_span`` window says how much: the variance of its
-        # sum over the sum of its bins' variances (the variance inflation factor; 1 for
-        # independent bins). Each bin's LLR counts 1/vif of its face value. The factor
-        # grows with the mean (``alpha * mu`` against Poisson's 1), so without it a busier
-        # brand -- or the same brand at a larger scale -- raised more chance alarms.
-        vif = np.maximum((1.0 + span_alpha * span_mu) / (1.0 + al * m), 1.0)
-        a, b = a / vif, b / vif
-        if not math.isfinite(self.cusum_limit):
-            return a, b, np.full(len(m), float(NEVER))
-        gap = self.cusum_limit - self.cusum + b
-        need = np.maximum(np.ceil(gap / np.maximum(a, 1e-12)), 1.0)
-        # only once the daily rhythm is known: a cold baseline's errors are not an excess
-        need = np.where((self.seen >= self.settled) & (a > 0), need, float(NEVER))
-        out: FloatArray = np.minimum(need, float(NEVER))
-        return a, b, out
 
     def floors(self, t: datetime) -> dict[str, int]:
         """A cheap lower bound, per known brand, of the count that opens an incident in bin
@@ -428,7 +383,7 @@ class Detector:
     def score_one(self, b: Bin) -> dict[str, float]:
         """Significance of bin ``b`` per brand: -log10 of the smallest window tail."""
         t = as_utc(b.start)
-        mu_t = self.baseline.expected(t)
+        mu_t = self.expected.expected(t)
         x, _mentions = self._vectors(b)
         worst = np.ones(len(self.names))
         for prev, mu_w, alpha in self._window_stats(mu_t):
@@ -471,6 +426,7 @@ class Detector:
 
     # -- one bin -------------------------------------------------------------------------
     def _step(self, b: Bin) -> list[Event]:
+        """One bin, in four named steps: open, accumulate, update, learn."""
         t = as_utc(b.start)
         floors = self.floors(t)
         for brand in b.counts:
@@ -478,9 +434,17 @@ class Detector:
         x, mentions = self._vectors(b)
         prev_a, mu_a, alpha_a, _lower, mu_t = self._prepare(t)
         stats = [(prev_a[k], mu_a[k], alpha_a[k]) for k in range(len(self.windows))]
-        events: list[Event] = []
+        events = self._open_where_reached(b, t, floors, x, mu_t)
+        self._accumulate(x, mu_t, mentions)
+        events += self._update_tracks(t, x, mentions, mu_t, stats)
+        self._learn(t, x, mu_t, prev_a, mu_a, alpha_a, stats)
+        return events
 
-        # 1. open or re-open where the signal reached what was needed
+    def _open_where_reached(
+        self, b: Bin, t: datetime, floors: Mapping[str, int], x: FloatArray, mu_t: FloatArray
+    ) -> list[Event]:
+        """Open or re-open an incident wherever the signal reached what was needed."""
+        events: list[Event] = []
         for brand, c in b.counts.items():
             if (
                 brand not in self.open
@@ -489,25 +453,31 @@ class Detector:
             ):
                 when = as_utc(b.alerts.get(brand, t))
                 events.append(self._open(brand, t, when, x, mu_t))
+        return events
 
-        # 1b. the CUSUM takes in this bin; it restarts from 0 while an incident is open or
-        #     the baseline is still cold, so each alarm needs fresh evidence
+    def _accumulate(self, x: FloatArray, mu_t: FloatArray, mentions: FloatArray) -> None:
+        """The CUSUM takes in the bin (restarting from 0 while an incident is open or the
+        baseline is still cold, so each alarm needs fresh evidence), and the bin goes into
+        the ring so the windows include it."""
         assert self._cusum_prep is not None
         a_c, b_c, _need_c = self._cusum_prep
-        self.cusum = np.where(
-            self._open_mask() | (self.seen < self.settled),
-            0.0,
-            np.maximum(self.cusum + a_c * x - b_c, 0.0),
-        )
-
-        # 2. push the bin into the ring so windows include it
+        self.cusum.update(x, a_c, b_c, restart=self._open_mask() | (self.seen < self.settled))
         self.ring_x[:, self.pos] = x
         self.ring_mu[:, self.pos] = mu_t
         self.ring_m[:, self.pos] = mentions
         self.pos = (self.pos + 1) % self.lookback
         self._sums_cache = {}
 
-        # 3. update open incidents: peak, totals, scope, resolution
+    def _update_tracks(
+        self,
+        t: datetime,
+        x: FloatArray,
+        mentions: FloatArray,
+        mu_t: FloatArray,
+        stats: list[tuple[FloatArray, FloatArray, FloatArray]],
+    ) -> list[Event]:
+        """Open incidents: peak, totals, scope, resolution; cooled-down ones finish."""
+        events: list[Event] = []
         for brand in list(self.open):
             events += self._update(self.open[brand], t, x, mentions, mu_t, stats)
         for brand in list(self.cooling):
@@ -516,9 +486,20 @@ class Detector:
             if t - track.end >= self.cooldown * self.step:
                 self.finished.append(self.cooling.pop(brand))
                 self.last_end[brand] = track.end
+        return events
 
-        # 4. learn: winsorised counts, not while an incident is open nor from a bin that
-        #    already looks suspicious (so an onset does not raise its own bar)
+    def _learn(
+        self,
+        t: datetime,
+        x: FloatArray,
+        mu_t: FloatArray,
+        prev_a: FloatArray,
+        mu_a: FloatArray,
+        alpha_a: FloatArray,
+        stats: list[tuple[FloatArray, FloatArray, FloatArray]],
+    ) -> None:
+        """Learn winsorised counts, not while an incident is open nor from a bin that
+        already looks suspicious (so an onset does not raise its own bar)."""
         tails = nb_sf(prev_a + x, mu_a, alpha_a)
         tail = tails.min(axis=0)
         cold = self.seen < self.settled
@@ -541,13 +522,12 @@ class Detector:
             ceiling = winsor_ceiling(mu_w, alpha)
             disp.update(np.minimum(x_w, ceiling), mu_w, learn & (self.seen >= w))
         ceiling1 = winsor_ceiling(mu_t, self._alphas()[0])
-        self.baseline.learn(t, np.minimum(x, ceiling1), learn & long_ordinary)
+        self.expected.learn(t, np.minimum(x, ceiling1), learn & long_ordinary)
         self.seen += 1
         self.clock = t + self.step
-        # the ring has not moved since step 2, so its window sums (cached in step 4) stand
+        # the ring has not moved since ``_accumulate``, so its window sums stand
         self._prep = None
         self._alpha_cache = None
-        return events
 
     def _open(
         self, brand: str, t: datetime, when: datetime, x: FloatArray, mu_t: FloatArray
@@ -574,7 +554,7 @@ class Detector:
             track.signal += float(self.ring_x[i, slot])
             track.expected += float(self.ring_mu[i, slot])
             track.posts += int(self.ring_m[i, slot])
-            for peer in self.peers(brand):
+            for peer in self.peers_of(brand):
                 if peer in self.index:
                     k = self.index[peer]
                     track.peer_x[peer] = track.peer_x.get(peer, 0.0) + self.ring_x[k, slot]
@@ -624,7 +604,7 @@ class Detector:
             track.peak_excess = sum_w - float(mu_w[i])
             track.peak_ratio = ratio
         # us or everyone: do the peers surge over the same window?
-        for peer in self.peers(track.brand):
+        for peer in self.peers_of(track.brand):
             if peer not in self.index:
                 continue
             k = self.index[peer]
@@ -638,7 +618,7 @@ class Detector:
         q_sum = float(qprev[i] + x[i])
         hot = q_sum > self.quiet_ratio * float(qmu[i]) + 1.0
         track.quiet = 0 if hot else track.quiet + 1
-        if track.quiet >= self.quiet:
+        if track.quiet >= self._quiet:
             track.end = t - (track.quiet - 1) * self.step
             del self.open[track.brand]
             self.cooling[track.brand] = track
@@ -655,7 +635,7 @@ class Detector:
                 level=self.peer_level,
                 ratio=self.peer_ratio,
             )
-            for peer in self.peers(track.brand)
+            for peer in self.peers_of(track.brand)
             if peer in self.index
         )
 
