@@ -220,9 +220,7 @@ class Detector:
         self.expected = (
             self.baseline.clone() if self.baseline is not None else SeasonalBaseline(step=self.step)
         )
-        self.cusum = NBCusum(
-            ratio=self.cusum_ratio, limit=self.cusum_limit, span=self.cusum_span
-        )
+        self.cusum = NBCusum(ratio=self.cusum_ratio, limit=self.cusum_limit, span=self.cusum_span)
         self.dispersion = [Dispersion(half_life=1440.0 / step_minutes) for _ in self.windows]
         self.names: list[str] = []
         self.index: dict[str, int] = {}
