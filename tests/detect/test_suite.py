@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from uproar.detect.evaluate import evaluate, scenario_files
+from uproar.eval.detect import evaluate, scenario_files
 
 
 @pytest.mark.slow
@@ -25,7 +25,7 @@ def test_the_suite_meets_the_detection_targets() -> None:
     assert totals["scope_accuracy"] is not None and totals["scope_accuracy"] >= 0.9, totals
     # The issue's latency targets (median <= 3 min, p90 <= 10 min) are not met: measured
     # 4.21 / 30.0 min, against a known-onset oracle's 3.51 / 18.2 on the same posts (the
-    # floor; see uproar.detect.evaluate). These bounds guard the measured figures against
+    # floor; see uproar.eval.detect). These bounds guard the measured figures against
     # regressions, with a little room for platform noise; they are not the issue's targets.
     # The p90 is the slow ramps': the baseline no longer learns a slow build as normal, so
     # the ones it used to miss are found, late (scenarios/README.md, "Choosing the levels").

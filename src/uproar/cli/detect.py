@@ -3,7 +3,7 @@ region or topic; ``eval detect``."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ from uproar.cli.common import BrandsOption, DbOption, JsonOption, brands_for, op
 from uproar.cli.output import console, emit_json, stdout
 from uproar.detect import incident_dict
 from uproar.detect.batch import BREAKDOWNS, DetectResult, breakdown, detect_series, detect_store
-from uproar.detect.evaluate import EvalReport, ScenarioScore, evaluate, scenario_files
+from uproar.eval.detect import EvalReport, ScenarioScore, evaluate, scenario_files
 
 
 @app.command(
@@ -119,6 +119,12 @@ def signal(
     stdout.print(out)
 
 
+def _when(t: datetime, ref: datetime, *, seconds: bool = False) -> str:
+    """A time in a table: the clock alone on the day of ``ref``, else the date too."""
+    clock = f"{t:%H:%M:%S}" if seconds else f"{t:%H:%M}"
+    return clock if t.date() == ref.date() else f"{t:%Y-%m-%d} {clock}"
+
+
 def _render(result: DetectResult) -> None:
     table = Table(title=f"{len(result.incidents)} incident(s)", show_header=True)
     for col in (
@@ -138,13 +144,18 @@ def _render(result: DetectResult) -> None:
         table.add_column(col)
     for i in result.incidents:
         bait = ", ".join(str(r.get("domain") or "copypasta") for r in i.rumours)
+        scope: str = i.scope
+        if i.peers:
+            scope += ": " + ", ".join(str(p["brand"]) for p in i.peers)
+        if i.phases:
+            scope += f" ({len(i.phases)} phases)"
         table.add_row(
             Text(i.brand),
             f"{i.start:%Y-%m-%d %H:%M}",
-            f"{i.detected_at:%H:%M:%S}",
-            f"{i.end:%Y-%m-%d %H:%M}" if i.end else "open",
+            _when(i.detected_at, i.start, seconds=True),
+            _when(i.end, i.start) if i.end else "open",
             i.severity,
-            i.scope,
+            Text(scope),
             f"{i.posts:,}",
             f"{i.authors:,}",
             Text(", ".join(i.regions)),
@@ -168,7 +179,7 @@ def _render(result: DetectResult) -> None:
 
   uproar eval detect suite
 
-  uproar eval detect src/uproar/detect/scenarios/sharp-outage-day.toml --seed 7
+  uproar eval detect src/uproar/eval/scenarios/sharp-outage-day.toml --seed 7
 
   uproar eval detect suite --scale 0.5 --json --no-check
 
@@ -198,7 +209,7 @@ def eval_detect(
     """Simulate scenarios with ground truth, detect, and print precision, recall, latency,
     false alarms per brand-week, scope accuracy and rumour detection against the targets,
     then latency by onset class (sharp/slow, day/night) beside its floor: the latency of an
-    oracle that knows the true onset (see uproar.detect.evaluate).
+    oracle that knows the true onset (see uproar.eval.detect).
 
     Exit status 1 when a target is missed.
     """
@@ -269,9 +280,11 @@ def _render_eval(report: EvalReport) -> None:
         )
     stdout.print(tot)
     onset = Table(title="latency by onset (minutes; floor: known-onset oracle)", show_header=True)
-    for col in ("onset", "events", "found", "median", "p90", "floor median", "floor p90"):
+    cols = ("onset", "events", "found", "median", "p90", "floor median", "floor p90", "met")
+    for col in cols:
         onset.add_column(col)
     for row in d["latency_by_onset"]:
+        met = [v for k, v in passed.items() if k.startswith("latency_") and row["onset"] in k]
         onset.add_row(
             row["onset"],
             str(row["events"]),
@@ -280,5 +293,6 @@ def _render_eval(report: EvalReport) -> None:
             _fmt(row["latency_p90_min"]),
             _fmt(row["floor_median_min"]),
             _fmt(row["floor_p90_min"]),
+            ("yes" if all(met) else "NO") if met else "",
         )
     stdout.print(onset)

@@ -98,6 +98,13 @@ class SeasonalBaseline:
         self.lev_m: FloatArray = np.zeros(0)
         self.lev_w: FloatArray = np.zeros(0)
 
+    def forget(self, i: int) -> None:
+        """Forget what series ``i`` learned (it starts again from the prior)."""
+        for a in (self.g_sum, self.g_n, self.d_sum, self.d_n, self.w_sum, self.w_n):
+            a[i] = 0.0
+        for a in (self.lev_x, self.lev_m, self.lev_w):
+            a[i] = 0.0
+
     # -- shape -------------------------------------------------------------------------
     def grow(self, n: int) -> None:
         """Make room for ``n`` series (new rows start empty)."""

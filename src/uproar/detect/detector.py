@@ -69,6 +69,21 @@ class Bin:
     alerts: Mapping[str, datetime] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """A change in what the data covers, not in what people say: a brand's mentions begin
+    (``"start"``: the collection began, or the brand is new) or stop for longer than the
+    baseline can explain (``"gap"``, from ``since`` to ``until``). Never an incident."""
+
+    brand: str
+    kind: Literal["start", "gap"]
+    since: datetime
+    until: datetime | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"brand": self.brand, "kind": self.kind, "since": self.since, "until": self.until}
+
+
 EventKind = Literal["opened", "reopened", "resolved"]
 
 
@@ -98,6 +113,20 @@ class _Track:
     scope: Literal["brand", "industry"] = "brand"
     peer_x: dict[str, float] = field(default_factory=dict)
     peer_mu: dict[str, float] = field(default_factory=dict)
+    surged: dict[str, bool] = field(default_factory=dict)
+    phases: list[dict[str, Any]] = field(default_factory=list)  # the phases before this one
+    phase_start: datetime | None = None
+    phase_detected: datetime | None = None
+    phase_posts: int = 0
+
+    def phase(self) -> dict[str, Any]:
+        """The current (or last) phase: its own start, detection, end and posts."""
+        return {
+            "start": self.phase_start or self.start,
+            "detected_at": self.phase_detected or self.detected_at,
+            "end": self.end,
+            "posts": self.phase_posts,
+        }
 
     def record(self) -> Incident:
         severity = next(
@@ -116,6 +145,17 @@ class _Track:
             scope=self.scope,
             posts=self.posts,
             authors=0,
+            peers=tuple(
+                {
+                    "brand": peer,
+                    "signal": round(self.peer_x[peer], 1),
+                    "expected": round(self.peer_mu.get(peer, 0.0), 1),
+                    "excess": round(self.peer_x[peer] - self.peer_mu.get(peer, 0.0), 1),
+                }
+                for peer in sorted(self.surged)
+                if self.surged[peer]
+            ),
+            phases=tuple([*self.phases, self.phase()]) if self.phases else (),
         )
 
 
@@ -156,6 +196,11 @@ class Detector:
         cold_factor: float = 0.1,
         level_gate: float = 0.05,
         uncertainty: float = 1.0,
+        min_posts: int = 5,
+        coverage_gap: int = 360,
+        coverage_expected: float = 10.0,
+        coverage_min: float = 20.0,
+        coverage_jump: float = 10.0,
         cusum_ratio: float = CUSUM_RATIO,
         cusum_limit: float = CUSUM_LIMIT,
         cusum_span: int = CUSUM_SPAN,
@@ -191,6 +236,11 @@ class Detector:
         self.cold_factor = cold_factor
         self.level_gate = level_gate
         self.uncertainty = uncertainty
+        self.min_posts = min_posts
+        self.coverage_gap = coverage_gap
+        self.coverage_expected = coverage_expected
+        self.coverage_min = coverage_min
+        self.coverage_jump = coverage_jump
         self.cusum_ratio = cusum_ratio
         self.cusum_limit = cusum_limit
         self.cusum_span = cusum_span
@@ -230,6 +280,13 @@ class Detector:
         self.ring_m: FloatArray = np.zeros((0, self.lookback))
         self.pos = 0  # ring slot the next bin goes into
         self.seen: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)
+        # coverage: whether each brand's mentions have begun, and its current run of bins
+        # with no mention at all (with the signal the baseline expected over it)
+        self.started: npt.NDArray[np.bool_] = np.zeros(0, dtype=bool)
+        self.blank: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)
+        self.blank_mu: FloatArray = np.zeros(0)
+        self.mention_sum: FloatArray = np.zeros(0)  # mentions in covered bins, per brand
+        self.coverage: list[Coverage] = []
         self._cusum_prep: tuple[FloatArray, FloatArray, FloatArray] | None = None
         self.open: dict[str, _Track] = {}
         self.cooling: dict[str, _Track] = {}
@@ -260,6 +317,10 @@ class Detector:
         self.ring_mu = np.vstack([self.ring_mu, np.zeros((1, self.lookback))])
         self.ring_m = np.vstack([self.ring_m, np.zeros((1, self.lookback))])
         self.seen = np.concatenate([self.seen, np.zeros(1, dtype=np.int64)])
+        self.started = np.concatenate([self.started, np.zeros(1, dtype=bool)])
+        self.blank = np.concatenate([self.blank, np.zeros(1, dtype=np.int64)])
+        self.blank_mu = np.concatenate([self.blank_mu, np.zeros(1)])
+        self.mention_sum = np.concatenate([self.mention_sum, np.zeros(1)])
         self._prep = None
         self._sums_cache = {}
         self._alpha_cache = None
@@ -339,7 +400,7 @@ class Detector:
             mu_t, alpha[0], mu_w[k], alpha[k], armed=self.seen >= self.settled
         )
         lower = np.minimum(lower, self._cusum_prep[2])
-        closed = (self.seen < self.warmup) | self._open_mask()
+        closed = (self.seen < self.warmup) | self._open_mask() | ~self._covered()
         lower = np.where(closed, float(NEVER), lower)
         out = (prev, mu_w, alpha, lower, mu_t)
         self._prep = (t, out)
@@ -432,11 +493,69 @@ class Detector:
         x, mentions = self._vectors(b)
         prev_a, mu_a, alpha_a, _lower, mu_t = self._prepare(t)
         stats = [(prev_a[k], mu_a[k], alpha_a[k]) for k in range(len(self.windows))]
+        covered = self._track_coverage(t, mentions, mu_t)
         events = self._open_where_reached(b, t, floors, x, mu_t)
         self._accumulate(x, mu_t, mentions)
         events += self._update_tracks(t, x, mentions, mu_t, stats)
-        self._learn(t, x, mu_t, prev_a, mu_a, alpha_a, stats)
+        self._learn(t, x, mu_t, prev_a, mu_a, alpha_a, stats, covered)
         return events
+
+    def _covered(self) -> npt.NDArray[np.bool_]:
+        """Per brand: whether the data covers it now (its mentions have begun, and it is
+        not in a silence longer than its baseline can explain)."""
+        gap = (self.blank >= self.coverage_gap) & (self.blank_mu >= self.coverage_expected)
+        out: npt.NDArray[np.bool_] = self.started & ~gap
+        return out
+
+    def _track_coverage(
+        self, t: datetime, mentions: FloatArray, mu_t: FloatArray
+    ) -> npt.NDArray[np.bool_]:
+        """Note where a brand's mentions begin, or come back after a gap; returns which
+        brands this bin covers. A brand is not learned, nor can it open an incident,
+        before its first mention or inside a gap: the jump from nothing when a collection
+        begins is coverage, not a surge."""
+        any_post = mentions > 0
+        starting = ~self.started & any_post
+        for i in np.nonzero(starting)[0]:
+            self.coverage.append(Coverage(self.names[i], "start", t))
+        was_gap = self.started & ~self._covered()
+        for i in np.nonzero(any_post & was_gap)[0]:
+            since = t - int(self.blank[i]) * self.step
+            self.coverage.append(Coverage(self.names[i], "gap", since, t))
+        self.started |= starting
+        self.blank = np.where(any_post, 0, self.blank + 1)
+        self.blank_mu = np.where(any_post, 0.0, self.blank_mu + mu_t)
+        covered = self._covered() | any_post
+        self.mention_sum += np.where(covered, mentions, 0.0)
+        return covered
+
+    def _sparse(self, i: int, mentions: float) -> bool:
+        """Whether brand ``i`` has been watched a while with next to no mentions (fewer
+        than ``coverage_min`` per ``coverage_gap`` bins on average) and its mentions over
+        the last ``lookback`` bins (with this one's ``mentions``) jumped ``coverage_jump``
+        times above that: every kind of post jumping from nothing is a collection
+        beginning, not a surge."""
+        seen = int(self.seen[i])
+        if seen < self.coverage_gap:
+            return False
+        rate = self.mention_sum[i] / seen
+        recent = float(self._recent(self.ring_m, self.lookback)[i]) + mentions
+        return bool(
+            rate * self.coverage_gap < self.coverage_min
+            and recent >= self.coverage_jump * rate * self.lookback
+        )
+
+    def _restart(self, i: int, t: datetime) -> None:
+        """Brand ``i``'s coverage begins at ``t``: note it and forget what was learned from
+        the near-silence before, so its warm-up starts from the new level."""
+        self.coverage.append(Coverage(self.names[i], "start", t))
+        self.expected.forget(i)
+        for d in self.dispersion:
+            d.forget(i)
+        self.cusum.value[i] = 0.0
+        self.seen[i] = 0
+        self.mention_sum[i] = 0.0
+        self.last_end.pop(self.names[i], None)
 
     def _open_where_reached(
         self, b: Bin, t: datetime, floors: Mapping[str, int], x: FloatArray, mu_t: FloatArray
@@ -449,6 +568,9 @@ class Detector:
                 and c.signal >= floors.get(brand, NEVER)
                 and c.signal >= self.need(t, brand)
             ):
+                if self._sparse(self.index[brand], c.mentions):
+                    self._restart(self.index[brand], t)
+                    continue
                 when = as_utc(b.alerts.get(brand, t))
                 events.append(self._open(brand, t, when, x, mu_t))
         return events
@@ -495,6 +617,7 @@ class Detector:
         mu_a: FloatArray,
         alpha_a: FloatArray,
         stats: list[tuple[FloatArray, FloatArray, FloatArray]],
+        covered: npt.NDArray[np.bool_],
     ) -> None:
         """Learn winsorised counts, not while an incident is open nor from a bin that
         already looks suspicious (so an onset does not raise its own bar)."""
@@ -506,7 +629,7 @@ class Detector:
         # (a cold brand's incident once raised the expected count tenfold in fifteen minutes).
         # During the warm-up it learns everything: it starts from a prior, not from data.
         suspicious = np.where(cold, self.suspicious * self.cold_factor, self.suspicious)
-        learn = ~self._open_mask() & ((tail >= suspicious) | (self.seen < self.warmup))
+        learn = covered & ~self._open_mask() & ((tail >= suspicious) | (self.seen < self.warmup))
         # The baseline (its seasonal cells and its level) learns only while the longest
         # window looks ordinary too (once the daily rhythm is known), so a slow build is not
         # absorbed as it grows: learning from every bin under the suspicious level, a slow
@@ -521,7 +644,7 @@ class Detector:
             disp.update(np.minimum(x_w, ceiling), mu_w, learn & (self.seen >= w))
         ceiling1 = winsor_ceiling(mu_t, self._alphas()[0])
         self.expected.learn(t, np.minimum(x, ceiling1), learn & long_ordinary)
-        self.seen += 1
+        self.seen += covered
         self.clock = t + self.step
         # the ring has not moved since ``_accumulate``, so its window sums stand
         self._prep = None
@@ -533,6 +656,8 @@ class Detector:
         i = self.index[brand]
         track = self.cooling.pop(brand, None)
         if track is not None:
+            track.phases.append(track.phase())
+            track.phase_start, track.phase_detected, track.phase_posts = t, when, 0
             track.end = None
             track.quiet = 0
             self.open[brand] = track
@@ -552,6 +677,7 @@ class Detector:
             track.signal += float(self.ring_x[i, slot])
             track.expected += float(self.ring_mu[i, slot])
             track.posts += int(self.ring_m[i, slot])
+            track.phase_posts += int(self.ring_m[i, slot])
             for peer in self.peers_of(brand):
                 if peer in self.index:
                     k = self.index[peer]
@@ -589,14 +715,20 @@ class Detector:
     ) -> list[Event]:
         i = self.index[track.brand]
         track.posts += int(mentions[i])
+        track.phase_posts += int(mentions[i])
         track.signal += float(x[i])
         track.expected += float(mu_t[i])
-        # the peak: the bin that ends the hottest longest window
+        qi = self.windows.index(self.quiet_window) if self.quiet_window in self.windows else 0
+        qprev, qmu, _ = stats[qi]
+        q_sum = float(qprev[i] + x[i])
+        hot = q_sum > self.quiet_ratio * float(qmu[i]) + 1.0
+        # the peak: the bin that ends the hottest longest window, while the incident is hot
+        # (a long window still full of the peak's posts must not put it after the end)
         long = len(self.windows) - 1
         prev, mu_w, _alpha = stats[long]
         sum_w = float(prev[i] + x[i])
         ratio = sum_w / max(float(mu_w[i]), 1e-9)
-        if sum_w - float(mu_w[i]) > track.peak_excess:
+        if hot and sum_w - float(mu_w[i]) > track.peak_excess:
             track.peak = t
             track.peak_signal = float(x[i])
             track.peak_excess = sum_w - float(mu_w[i])
@@ -608,40 +740,53 @@ class Detector:
             k = self.index[peer]
             track.peer_x[peer] = track.peer_x.get(peer, 0.0) + float(x[k])
             track.peer_mu[peer] = track.peer_mu.get(peer, 0.0) + float(mu_t[k])
-        if track.scope == "brand" and self._peers_hit(track):
+        if self._peers_hit(track):
             track.scope = "industry"
         # back to baseline?
-        qi = self.windows.index(self.quiet_window) if self.quiet_window in self.windows else 0
-        qprev, qmu, _ = stats[qi]
-        q_sum = float(qprev[i] + x[i])
-        hot = q_sum > self.quiet_ratio * float(qmu[i]) + 1.0
         track.quiet = 0 if hot else track.quiet + 1
         if track.quiet >= self._quiet:
             track.end = t - (track.quiet - 1) * self.step
+            track.peak = min(max(track.peak, track.start), track.end)
             del self.open[track.brand]
             self.cooling[track.brand] = track
             return [Event("resolved", track.record())]
         return []
 
     def _peers_hit(self, track: _Track) -> bool:
-        return any(
-            (peer in self.open and self.open[peer].start <= (track.end or track.peak))
-            or peer_surged(
+        """Whether any peer surged over the incident's span so far; each peer that did is
+        remembered in ``track.surged`` (an industry incident names them)."""
+        hit = False
+        covered = self._covered()
+        for peer in self.peers_of(track.brand):
+            if peer not in self.index or track.surged.get(peer):
+                hit = hit or bool(track.surged.get(peer))
+                continue
+            k = self.index[peer]
+            if not covered[k] or self.seen[k] < self.warmup:
+                continue  # a peer whose collection is just beginning says nothing of the cause
+            surged = (
+                peer in self.open and self.open[peer].start <= (track.end or track.peak)
+            ) or peer_surged(
                 track.peer_x.get(peer, 0.0),
                 track.peer_mu.get(peer, 0.0),
                 float(self.dispersion[-1].alpha()[self.index[peer]]),
                 level=self.peer_level,
                 ratio=self.peer_ratio,
             )
-            for peer in self.peers_of(track.brand)
-            if peer in self.index
-        )
+            if surged:
+                track.surged[peer] = True
+                hit = True
+        return hit
 
     # -- results -------------------------------------------------------------------------
     def incidents(self) -> list[Incident]:
-        """Every incident so far (finished, cooling down and open), oldest first."""
+        """Every incident so far (finished, cooling down and open) with at least
+        ``min_posts`` posts, oldest first."""
         tracks = [*self.finished, *self.cooling.values(), *self.open.values()]
-        return sorted((tr.record() for tr in tracks), key=lambda r: (r.start, r.brand, r.id))
+        return sorted(
+            (tr.record() for tr in tracks if tr.posts >= self.min_posts),
+            key=lambda r: (r.start, r.brand, r.id),
+        )
 
 
 def as_utc(t: datetime) -> datetime:

@@ -107,6 +107,10 @@ class Dispersion:
         self.den: FloatArray = np.zeros(0)
         self.weight: FloatArray = np.zeros(0)
 
+    def forget(self, i: int) -> None:
+        """Forget what series ``i`` learned."""
+        self.num[i] = self.den[i] = self.weight[i] = 0.0
+
     def grow(self, n: int) -> None:
         extra = n - self.num.shape[0]
         if extra > 0:
