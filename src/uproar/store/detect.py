@@ -364,7 +364,7 @@ def term_counts(
 # A reaction is a reply or quote to one of the brand's own posts (by id), or an old-style
 # quote of it in the text ("RT @Brand: ..." or a quoted "@Brand: ..."), keyed by that post.
 _TEXT_LINKS = r"https?://[^\s\"<>]+|www\.[^\s\"<>]+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)+/[^\s\"<>]*"
-_QUOTE = r'(?i)(?:\brt |["“])@(\w+):\s*(.+)'
+_QUOTE = r'(?i)(?:\brt |["“])@(\w+):\s*([^"”]+?)\s*(?:https?://|["”]|$)'
 _SPREAD_KEYS = """
     WITH m AS (
         SELECT unnest(brands) AS brand, platform, id, created_at, author_id, own_brand, text,
