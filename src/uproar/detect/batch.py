@@ -154,13 +154,15 @@ def detect_store(
     if hourly and table.num_rows and clock is not None:
         hour_det = hourly_detector(list(brands), {b.id: b.peers for b in brands.values()})
         epoch0 = datetime(1970, 1, 1, tzinfo=UTC)
-        sig2 = table.column("signal2").to_numpy()
-        rows = (
-            (epoch0 + timedelta(minutes=int(m)), b, int(s), int(n))
-            for m, b, s, n in zip(minute_col, brand_col, sig2, men_col, strict=True)
+        bins = hourly_bins(
+            minute_col,
+            table.column("brand"),
+            table.column("signal2").to_numpy(),
+            men_col,
+            first=epoch0 + timedelta(minutes=first),
+            last=clock,
         )
-        first_t = epoch0 + timedelta(minutes=first)
-        hour_det.learn_many(hourly_bins(rows, first=first_t, last=clock))
+        hour_det.learn_many(bins)
         incidents = merge_scales(incidents, _not_coverage(hour_det.incidents(), det.coverage))
     if window_start is not None:
         incidents = [i for i in incidents if i.end is None or i.end > window_start]

@@ -13,10 +13,14 @@ times); an hourly incident that no minute incident touches is reported on its ow
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
 
 from uproar.detect.baseline import SeasonalBaseline
 from uproar.detect.detector import Bin, BinCounts, Detector
@@ -72,23 +76,44 @@ def hourly_detector(brands: Sequence[str], peers: Mapping[str, Sequence[str]]) -
 
 
 def hourly_bins(
-    minutes: Iterable[tuple[datetime, str, int, int]], *, first: datetime, last: datetime
+    minute: npt.NDArray[np.int64],
+    brand: pa.Array | pa.ChunkedArray,
+    signal: npt.NDArray[np.int64],
+    mentions: npt.NDArray[np.int64],
+    *,
+    first: datetime,
+    last: datetime,
 ) -> list[Bin]:
-    """Hourly bins from (minute, brand, signal, mentions) rows, from the hour of ``first``
-    to the last whole hour before ``last``. Each bin's alert time is the end of its hour:
-    an hourly count is known only when the hour is over."""
-    sums: dict[datetime, dict[str, list[int]]] = {}
-    for minute, brand, signal, mentions in minutes:
-        hour = minute.replace(minute=0, second=0, microsecond=0)
-        cell = sums.setdefault(hour, {}).setdefault(brand, [0, 0])
-        cell[0] += signal
-        cell[1] += mentions
+    """Hourly bins from per-minute columns (minutes since the epoch, brand, signal,
+    mentions), from the hour of ``first`` to the last whole hour before ``last``. Each
+    bin's alert time is the end of its hour: an hourly count is known only when the hour
+    is over."""
+    table = pa.table(
+        {
+            "hour": pa.array(np.asarray(minute, dtype=np.int64) // 60),
+            "brand": brand,
+            "signal": pa.array(np.asarray(signal, dtype=np.int64)),
+            "mentions": pa.array(np.asarray(mentions, dtype=np.int64)),
+        }
+    )
+    sums = table.group_by(["hour", "brand"]).aggregate([("signal", "sum"), ("mentions", "sum")])
+    cells: dict[int, dict[str, BinCounts]] = {}
+    for h, b, s_k, m_k in zip(
+        sums.column("hour").to_pylist(),
+        sums.column("brand").to_pylist(),
+        sums.column("signal_sum").to_pylist(),
+        sums.column("mentions_sum").to_pylist(),
+        strict=True,
+    ):
+        cells.setdefault(h, {})[b] = BinCounts(int(s_k), int(m_k))
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
     out = []
-    t = first.replace(minute=0, second=0, microsecond=0)
-    while t + HOUR <= last:
-        counts = {b: BinCounts(v[0], v[1]) for b, v in sums.get(t, {}).items()}
+    h = int((first - epoch) // HOUR)
+    while epoch + (h + 1) * HOUR <= last:
+        t = epoch + h * HOUR
+        counts = cells.get(h, {})
         out.append(Bin(t, counts, {b: t + HOUR for b in counts}))
-        t += HOUR
+        h += 1
     return out
 
 
