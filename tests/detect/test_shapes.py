@@ -43,7 +43,7 @@ def test_a_day_long_storm_on_a_sampled_stream_is_one_incident() -> None:
         text="flight cancelled again, on hold for hours",
     )  # fmt: skip
     store = stored(archive({"acme": rate}, hours=4 * 24, surges=[storm], seed=11), ("acme",))
-    result = detect_store(store, brands=brands("acme"), save=False)
+    result = detect_store(store, brands=brands("acme"), save=False, hourly=True)
     _sane(result)
     hits = [
         i
@@ -66,7 +66,7 @@ def test_a_collection_that_begins_is_no_incident() -> None:
     ids = [f"p{k:08d}" for k in range(posts.num_rows)]
     posts = posts.set_column(posts.schema.get_field_index("id"), "id", pa.array(ids))
     store = stored(posts, ("acme", "bolt"))
-    result = detect_store(store, brands=brands("acme", "bolt"), save=False)
+    result = detect_store(store, brands=brands("acme", "bolt"), save=False, hourly=True)
     _sane(result)
     assert [i for i in result.incidents if i.brand == "acme"] == []
     # the start is named when the jump would have opened an incident: here two hours into

@@ -38,6 +38,9 @@ def detect(
     series: Path | None = typer.Option(
         None, "--series", help="A timestamp,value CSV: one brand's volume at a regular interval."
     ),
+    hourly: bool = typer.Option(
+        False, "--hourly", help="Also judge hourly bins (storms, sampled streams)."
+    ),
     json: bool = JsonOption,
 ) -> None:
     """Find outages and crises: volume over each brand's seasonal baseline, with scope
@@ -55,6 +58,7 @@ def detect(
                 brands=brands_for(store, brands) or None,
                 since=time_arg(since, "--since"),
                 until=time_arg(until, "--until"),
+                hourly=hourly,
             )
     if json:
         emit_json([incident_dict(i) for i in result.incidents])

@@ -264,7 +264,8 @@ def evaluate_airline(
             else {"brands": brands(), "unreadable": read_tweets(path)[1],
                   "first_posts": _first_posts(path)}
         )  # fmt: skip
-        result = detect_store(db, brands=loaded["brands"], save=False, **detect_options)
+        options = {"hourly": True, **detect_options}  # a sampled stream: see detect.scales
+        result = detect_store(db, brands=loaded["brands"], save=False, **options)
     finally:
         if own:
             db.close()
