@@ -90,6 +90,15 @@ class Incident:
     terms: tuple[str, ...] = ()
     sample_post_ids: tuple[str, ...] = ()
     rumours: tuple[dict[str, Any], ...] = ()
+    # the peers that surged with it (an "industry" incident names them), each with its own
+    # signal, expected count and excess over the incident's span
+    peers: tuple[dict[str, Any], ...] = ()
+    # flare-ups and re-openings of the same event, each with its own times (empty when the
+    # incident had one phase)
+    phases: tuple[dict[str, Any], ...] = ()
+    # each of ``terms`` with its counts: posts in the incident holding it, and in the
+    # brand's reference posts before it, with both totals and the lift
+    term_counts: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,7 @@ def test_hour_of_week_index() -> None:
 
 
 def test_recovers_a_seasonal_profile() -> None:
-    b = SeasonalBaseline(level_half_life=60, hour_prior=15, week_prior=15)
+    b = SeasonalBaseline(level_half_life=timedelta(hours=1))
     b.grow(1)
     t = T0
     for _ in range(3 * 7 * 1440):

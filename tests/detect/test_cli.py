@@ -63,7 +63,7 @@ def test_detect_db_json_and_stored_incidents(tmp_path: Path) -> None:
 def test_eval_detect_on_two_scenarios(tmp_path: Path) -> None:
     from importlib import resources
 
-    root = Path(str(resources.files("uproar.detect").joinpath("scenarios")))
+    root = Path(str(resources.files("uproar.eval").joinpath("scenarios")))
     folder = tmp_path / "suite"
     folder.mkdir()
     for name in ("short-blip", "flood-one-author"):

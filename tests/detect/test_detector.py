@@ -8,6 +8,7 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
+from uproar.detect.cusum import NBCusum
 from uproar.detect.detector import Bin, BinCounts, Detector
 
 from .conftest import T0
@@ -156,7 +157,7 @@ def test_a_slow_build_is_not_learned_as_the_new_normal() -> None:
 def test_the_cusum_stays_quiet_on_steady_counts() -> None:
     det = run(Detector(brands=["a"], settled=300), bins({"a": 2.0}, 3000, seed=5))
     assert det.incidents() == []
-    assert (det.cusum >= 0).all() and (det.cusum < det.cusum_limit).all()
+    assert (det.cusum.value >= 0).all() and (det.cusum.value < det.cusum_limit).all()
 
 
 def _bursty(minutes: int, rate: float, *, seed: int, shape: float = 25.0) -> list[Bin]:
@@ -182,11 +183,13 @@ def test_the_cusum_discounts_bursts_that_neighbouring_minutes_share() -> None:
 
 
 def test_the_cusum_discount_is_one_for_independent_bins() -> None:
-    det = Detector(brands=["a"])
+    cusum = NBCusum()
+    cusum.grow(1)
     mu = np.array([4.0])
     alpha = np.array([0.05])
-    plain = det._cusum_terms(mu, alpha, 5 * mu, alpha / 5)  # as if 5 independent bins
-    shared = det._cusum_terms(mu, alpha, 5 * mu, alpha)  # one burst over all five
+    armed = np.array([True])
+    plain = cusum.terms(mu, alpha, 5 * mu, alpha / 5, armed)  # as if 5 independent bins
+    shared = cusum.terms(mu, alpha, 5 * mu, alpha, armed)  # one burst over all five
     assert plain[0][0] == pytest.approx(np.log(2 * 1.2 / 1.4))
     vif = (1 + 0.05 * 20) / (1 + 0.05 * 4)
     assert shared[0][0] == pytest.approx(plain[0][0] / vif)

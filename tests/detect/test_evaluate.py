@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from uproar.detect.evaluate import (
+from uproar.eval.detect import (
     FLOOR_HORIZON,
     EvalReport,
     ScenarioScore,

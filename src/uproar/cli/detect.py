@@ -28,8 +28,8 @@ from uproar.cli.common import (
 from uproar.cli.output import console, emit_json, stdout
 from uproar.detect import incident_dict
 from uproar.detect.batch import BREAKDOWNS, DetectResult, breakdown, detect_store
-from uproar.detect.evaluate import EvalReport, ScenarioScore, evaluate, scenario_files
 from uproar.detect.series import detect_series
+from uproar.eval.detect import EvalReport, ScenarioScore, evaluate, scenario_files
 
 
 @app.command(
@@ -53,6 +53,9 @@ def detect(
         metavar="FILE",
         help="A timestamp,value CSV: counts or any numeric metric, row by row.",
     ),
+    hourly: bool = typer.Option(
+        False, "--hourly", help="Also judge hourly bins (storms, sampled streams)."
+    ),
     json: bool = JsonOption,
 ) -> None:
     """Find outages and crises: volume over each brand's seasonal baseline, with scope
@@ -67,7 +70,11 @@ def detect(
     else:
         with open_store(db) as store:
             result = detect_store(
-                store, brands=brands_for(store, brands) or None, since=start, until=end
+                store,
+                brands=brands_for(store, brands) or None,
+                since=start,
+                until=end,
+                hourly=hourly,
             )
     if json:
         emit_json([incident_dict(i) for i in result.incidents])
@@ -143,13 +150,18 @@ def _render(result: DetectResult) -> None:
     for col in ("start", "detected", "lasted", "severity", "scope", "posts", "authors"):
         table.add_column(col, justify="right" if col in ("posts", "authors") else "left")
     for i in result.incidents:
+        scope: str = i.scope
+        if i.peers:
+            scope += ": " + ", ".join(str(p["brand"]) for p in i.peers)
+        if i.phases:
+            scope += f" ({len(i.phases)} phases)"
         table.add_row(
             Text(i.id),
             f"{i.start:%m-%d %H:%M}",
             f"+{_minutes((i.detected_at - i.start).total_seconds())}",
             _minutes((i.end - i.start).total_seconds()) if i.end else "open",
             i.severity,
-            i.scope,
+            Text(scope),
             f"{i.posts:,}",
             f"{i.authors:,}",
         )
@@ -178,7 +190,7 @@ def _render(result: DetectResult) -> None:
 
   uproar eval detect suite
 
-  uproar eval detect src/uproar/detect/scenarios/sharp-outage-day.toml --seed 7
+  uproar eval detect src/uproar/eval/scenarios/sharp-outage-day.toml --seed 7
 
   uproar eval detect suite --scale 0.5 --json --no-check
 
@@ -208,7 +220,7 @@ def eval_detect(
     """Simulate scenarios with ground truth, detect, and print precision, recall, latency,
     false alarms per brand-week, scope accuracy and rumour detection against the targets,
     then latency by onset class (sharp/slow, day/night) beside its floor: the latency of an
-    oracle that knows the true onset (see uproar.detect.evaluate).
+    oracle that knows the true onset (see uproar.eval.detect).
 
     Exit status 1 when a target is missed.
     """
@@ -279,9 +291,11 @@ def _render_eval(report: EvalReport) -> None:
         )
     stdout.print(tot)
     onset = Table(title="latency by onset (minutes; floor: known-onset oracle)", show_header=True)
-    for col in ("onset", "events", "found", "median", "p90", "floor median", "floor p90"):
+    cols = ("onset", "events", "found", "median", "p90", "floor median", "floor p90", "met")
+    for col in cols:
         onset.add_column(col)
     for row in d["latency_by_onset"]:
+        met = [v for k, v in passed.items() if k.startswith("latency_") and row["onset"] in k]
         onset.add_row(
             row["onset"],
             str(row["events"]),
@@ -290,5 +304,6 @@ def _render_eval(report: EvalReport) -> None:
             _fmt(row["latency_p90_min"]),
             _fmt(row["floor_median_min"]),
             _fmt(row["floor_p90_min"]),
+            ("yes" if all(met) else "NO") if met else "",
         )
     stdout.print(onset)

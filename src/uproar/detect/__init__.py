@@ -28,6 +28,9 @@ def incident_dict(incident: Incident) -> dict[str, Any]:
         "regions": list(incident.regions),
         "topics": list(incident.topics),
         "terms": list(incident.terms),
+        "term_counts": list(incident.term_counts),
+        "peers": list(incident.peers),
+        "phases": list(incident.phases),
         "sample_post_ids": list(incident.sample_post_ids),
         "rumours": list(incident.rumours),
         "bait_link": any(r.get("kind") == "domain" for r in incident.rumours),
@@ -53,7 +56,7 @@ def __getattr__(name: str) -> Any:
 
         return load_incidents
     if name == "evaluate":
-        from uproar.detect.evaluate import evaluate
+        from uproar.eval.detect import evaluate
 
         return evaluate
     raise AttributeError(name)

@@ -30,9 +30,13 @@ def hour_of_week(t: datetime) -> int:
 class SeasonalBaseline:
     """Expected counts per bin for many series at once (one row per brand).
 
-    Parameters are in bins (``step`` long): ``hour_prior`` and ``week_prior`` are how many
-    bins of evidence the parent level counts for; ``memory`` is the half-life, in bins, of
-    the seasonal sums; ``level_half_life`` that of the recent-volume factor.
+    Parameters are durations, kept as given; the bin counts they come to at ``step`` are
+    derived from them (so one baseline serves minute, hourly or five-minute bins alike).
+    ``hour_prior`` and ``week_prior`` are how much evidence the parent level counts for;
+    ``memory`` is the half-life of the seasonal sums, ``global_half_life`` that of the
+    overall rate and ``level_half_life`` that of the recent-volume factor. ``global_prior``
+    is in bins: how many bins of ``prior_rate`` a brand with no history is assumed to have.
+    These are the only defaults: the detector builds its baseline from ``step`` alone.
     """
 
     def __init__(
@@ -41,13 +45,15 @@ class SeasonalBaseline:
         step: timedelta = timedelta(minutes=1),
         prior_rate: float = 0.5,
         global_prior: float = 10.0,
-        global_half_life: float = 10080.0,
-        hour_prior: float = 60.0,
-        week_prior: float = 60.0,
-        memory: float = 40320.0,
-        level_half_life: float = 60.0,
+        global_half_life: timedelta = timedelta(days=7),
+        hour_prior: timedelta = timedelta(minutes=15),
+        week_prior: timedelta = timedelta(minutes=15),
+        memory: timedelta = timedelta(days=28),
+        level_half_life: timedelta = timedelta(hours=2),
         level_bounds: tuple[float, float] = (0.2, 5.0),
     ) -> None:
+        if step <= timedelta(0):
+            raise ValueError(f"step must be positive, got {step}")
         self.step = step
         self.prior_rate = prior_rate
         self.global_prior = global_prior
@@ -57,6 +63,30 @@ class SeasonalBaseline:
         self.memory = memory
         self.level_half_life = level_half_life
         self.level_bounds = level_bounds
+        # in bins of ``step``; a prior is worth at least one bin, a level at least two
+        self._hour_prior = max(hour_prior / step, 1.0)
+        self._week_prior = max(week_prior / step, 1.0)
+        self._memory = memory / step
+        self._global_half_life = global_half_life / step
+        self._level_half_life = max(level_half_life / step, 2.0)
+        self.reset()
+
+    def clone(self) -> SeasonalBaseline:
+        """A new baseline with the same parameters and nothing learned."""
+        return SeasonalBaseline(
+            step=self.step,
+            prior_rate=self.prior_rate,
+            global_prior=self.global_prior,
+            global_half_life=self.global_half_life,
+            hour_prior=self.hour_prior,
+            week_prior=self.week_prior,
+            memory=self.memory,
+            level_half_life=self.level_half_life,
+            level_bounds=self.level_bounds,
+        )
+
+    def reset(self) -> None:
+        """Forget everything learned, and every series (parameters stay)."""
         self.n = 0
         self.g_sum: FloatArray = np.zeros(0)
         self.g_n: FloatArray = np.zeros(0)
@@ -67,6 +97,13 @@ class SeasonalBaseline:
         self.lev_x: FloatArray = np.zeros(0)
         self.lev_m: FloatArray = np.zeros(0)
         self.lev_w: FloatArray = np.zeros(0)
+
+    def forget(self, i: int) -> None:
+        """Forget what series ``i`` learned (it starts again from the prior)."""
+        for a in (self.g_sum, self.g_n, self.d_sum, self.d_n, self.w_sum, self.w_n):
+            a[i] = 0.0
+        for a in (self.lev_x, self.lev_m, self.lev_w):
+            a[i] = 0.0
 
     # -- shape -------------------------------------------------------------------------
     def grow(self, n: int) -> None:
@@ -106,9 +143,9 @@ class SeasonalBaseline:
         """The hour-of-week cell's estimate, shrunk toward hour of day and the global rate."""
         h, w = t.hour, hour_of_week(t)
         g = (self.g_sum + self.global_prior * self.prior_rate) / (self.g_n + self.global_prior)
-        d = (self.d_sum[:, h] + self.hour_prior * g) / (self.d_n[:, h] + self.hour_prior)
-        out: FloatArray = (self.w_sum[:, w] + self.week_prior * d) / (
-            self.w_n[:, w] + self.week_prior
+        d = (self.d_sum[:, h] + self._hour_prior * g) / (self.d_n[:, h] + self._hour_prior)
+        out: FloatArray = (self.w_sum[:, w] + self._week_prior * d) / (
+            self.w_n[:, w] + self._week_prior
         )
         return out
 
@@ -118,7 +155,7 @@ class SeasonalBaseline:
         h, w = t.hour, hour_of_week(t)
         g = (self.g_sum + self.global_prior * self.prior_rate) / (self.g_n + self.global_prior)
         # the global rate enters the hour-of-day estimate as ``hour_prior`` bins' worth
-        out: FloatArray = self.w_sum[:, w] + self.d_sum[:, h] + self.hour_prior * g + 1.0
+        out: FloatArray = self.w_sum[:, w] + self.d_sum[:, h] + self._hour_prior * g + 1.0
         return out
 
     def level(self) -> FloatArray:
@@ -148,18 +185,18 @@ class SeasonalBaseline:
         h, w = t.hour, hour_of_week(t)
         m = mask
         seasonal = self.seasonal(t)
-        dg = 0.5 ** (1.0 / self.global_half_life)
+        dg = 0.5 ** (1.0 / self._global_half_life)
         self.g_sum = np.where(m, self.g_sum * dg + x, self.g_sum)
         self.g_n = np.where(m, self.g_n * dg + 1.0, self.g_n)
         # The seasonal cells each see one bin in 24 (day) or 168 (week): their memory is
         # counted in their own updates so every cell forgets at the same calendar pace.
-        dd = 0.5 ** (24.0 / self.memory)
-        dw = 0.5 ** (168.0 / self.memory)
+        dd = 0.5 ** (24.0 / self._memory)
+        dw = 0.5 ** (168.0 / self._memory)
         self.d_sum[:, h] = np.where(m, self.d_sum[:, h] * dd + x, self.d_sum[:, h])
         self.d_n[:, h] = np.where(m, self.d_n[:, h] * dd + 1.0, self.d_n[:, h])
         self.w_sum[:, w] = np.where(m, self.w_sum[:, w] * dw + x, self.w_sum[:, w])
         self.w_n[:, w] = np.where(m, self.w_n[:, w] * dw + 1.0, self.w_n[:, w])
-        dl = 0.5 ** (1.0 / self.level_half_life)
+        dl = 0.5 ** (1.0 / self._level_half_life)
         self.lev_x = np.where(m, self.lev_x * dl + x, self.lev_x)
         self.lev_m = np.where(m, self.lev_m * dl + seasonal, self.lev_m)
         self.lev_w = np.where(m, self.lev_w * dl + 1.0, self.lev_w)

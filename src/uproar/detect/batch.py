@@ -18,8 +18,9 @@ import pyarrow as pa
 from uproar import plausible
 from uproar.config import Brand
 from uproar.detect.describe import describe
-from uproar.detect.detector import Bin, BinCounts
+from uproar.detect.detector import Bin, BinCounts, Coverage
 from uproar.detect.rumours import Rumour, find_rumours
+from uproar.detect.scales import HOURLY_SIGNAL, hourly_bins, hourly_detector, merge_scales
 from uproar.detect.signal import FRESH_GAP, complaint_pattern
 from uproar.detect.stream import SIGNALS, Monitor
 from uproar.records import Incident
@@ -37,15 +38,22 @@ MAX_GAP = timedelta(days=1)
 GAP_TAIL = timedelta(hours=3)
 
 
+# An incident needs this many distinct authors (its minimum evidence, beside the
+# detector's ``min_posts``): fewer is one person's thread, not an event.
+MIN_AUTHORS = 3
+
+
 @dataclass(frozen=True, slots=True)
 class DetectResult:
-    """What a detection run found. ``clock`` is where the detector stopped (exclusive)."""
+    """What a detection run found. ``clock`` is where the detector stopped (exclusive);
+    ``coverage`` lists where brands' mentions began or had gaps (never incidents)."""
 
     incidents: tuple[Incident, ...]
     rumours: tuple[Rumour, ...]
     clock: datetime | None
     minutes: int
     posts: int
+    coverage: tuple[Coverage, ...] = ()
 
 
 def detect_store(
@@ -58,15 +66,20 @@ def detect_store(
     save: bool = True,
     details: bool = True,
     history: timedelta = timedelta(days=7),
+    hourly: bool = False,
     **detector_options: Any,
 ) -> DetectResult:
     """Run the detector over the store's posts in ``[since, until)``.
 
     With ``since``, the detector first learns from up to ``history`` of the posts before
     it (so the window is not judged from a cold start) and reports the incidents that
-    reach into the window. With ``save``, incidents replace those stored for the same
-    brands and window, and the monitor's state is saved as ``"default"`` so a streaming
-    run can carry on from it.
+    reach into the window. With ``hourly``, the same signal is also judged in hourly
+    bins (``scales``), for storms and sampled streams, and one event is one incident across
+    the two scales. It is off by default: on the simulated suite it found the slow crisis
+    the minute detector misses but raised 10 false alarms in 129 brand-weeks (precision
+    0.85 against 0.94), mostly at day boundaries and on holidays (eval/scenarios/README.md).
+    With ``save``, incidents replace those stored for the same brands and window, and the
+    monitor's state is saved as ``"default"`` so a streaming run can carry on from it.
     """
     if signal not in SIGNALS:
         raise ValueError(f"signal must be one of {SIGNALS}, not {signal!r}")
@@ -89,12 +102,19 @@ def detect_store(
     pattern = complaint_pattern()
     gap_s = FRESH_GAP.total_seconds()
     table = sql.minute_signal(
-        store, signal=signal, pattern=pattern, gap_s=gap_s, since=since, until=until
+        store,
+        signal=signal,
+        pattern=pattern,
+        gap_s=gap_s,
+        since=since,
+        until=until,
+        second=HOURLY_SIGNAL.get(signal) if hourly else None,
     )
     monitor = Monitor.for_brands(brands, signal=signal, start=since, **detector_options)
     det = monitor.detector
     posts = 0
     earlier: list[Incident] = []  # incidents of runs before the last
+    covered: list[Coverage] = []  # and their coverage changes
     walked = 0  # minutes learned before the detector last started afresh
     if table.num_rows and spans:
         minute_col = table.column("minute").to_numpy().astype("datetime64[m]").astype(np.int64)
@@ -152,6 +172,7 @@ def detect_store(
             if n + 1 < len(runs):
                 posts += walk(first, last + int(GAP_TAIL // MINUTE))
                 earlier += det.incidents()
+                covered += det.coverage
                 walked += int(det.seen.max()) if len(det.seen) else 0
                 det.reset()
             else:
@@ -170,6 +191,19 @@ def detect_store(
                 monitor.fresh.remember(brand, author, at, complaint)
     clock = det.clock
     incidents = earlier + det.incidents()
+    if hourly and table.num_rows and clock is not None:
+        hour_det = hourly_detector(list(brands), {b.id: b.peers for b in brands.values()})
+        epoch0 = datetime(1970, 1, 1, tzinfo=UTC)
+        bins = hourly_bins(
+            minute_col,
+            table.column("brand"),
+            table.column("signal2").to_numpy(),
+            men_col,
+            first=epoch0 + timedelta(minutes=int(minute_col[0])),
+            last=clock,
+        )
+        hour_det.learn_many(bins)
+        incidents = merge_scales(incidents, _not_coverage(hour_det.incidents(), det.coverage))
     if window_start is not None:
         incidents = [i for i in incidents if i.end is None or i.end > window_start]
     rumours: list[Rumour] = []
@@ -179,8 +213,14 @@ def detect_store(
         if window_start is not None:
             rumours = [r for r in rumours if r.last_seen >= window_start]
         incidents = [
-            describe(store, inc, until=end, brand=brands.get(inc.brand), rumours=rumours)
+            described
             for inc in incidents
+            if (
+                described := describe(
+                    store, inc, until=end, brand=brands.get(inc.brand), rumours=rumours
+                )
+            ).authors
+            >= MIN_AUTHORS
         ]
     if save:
         sql.save_incidents(
@@ -198,7 +238,27 @@ def detect_store(
         clock=clock,
         minutes=walked + (det.seen.max().item() if len(det.seen) else 0),
         posts=posts,
+        coverage=tuple(covered + list(det.coverage)),
     )
+
+
+def _not_coverage(incidents: list[Incident], coverage: list[Coverage]) -> list[Incident]:
+    """The hourly incidents that are not a collection beginning: coverage is decided once,
+    by the minute detector, and an hourly incident holding a brand's (re)start within its
+    first day is that start, seen in coarser bins."""
+    starts: dict[str, list[datetime]] = {}
+    for c in coverage:
+        if c.kind == "start":
+            starts.setdefault(c.brand, []).append(c.since)
+    firsts = {b: min(ts) for b, ts in starts.items()}
+    return [
+        i
+        for i in incidents
+        if not any(
+            t > firsts[i.brand] and i.start <= t <= i.start + timedelta(days=1)
+            for t in starts.get(i.brand, ())
+        )
+    ]
 
 
 BREAKDOWNS = tuple(sql.BREAKDOWN_KEYS)

@@ -23,41 +23,23 @@ ten-minute bursts do not add up to an alarm.
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 
 from uproar.detect.baseline import SeasonalBaseline
+from uproar.detect.cusum import CUSUM_LIMIT, CUSUM_RATIO, CUSUM_SPAN, NEVER, NBCusum
 from uproar.detect.scope import peer_surged
 from uproar.detect.statistics import Dispersion, nb_sf, nb_threshold, winsor_ceiling
 from uproar.records import Incident
 
 FloatArray = npt.NDArray[np.float64]
-NEVER = 1 << 40  # "no count in this bin can open an incident"
-
-# The CUSUM alongside the windows: it looks for a sustained rise to CUSUM_RATIO times the
-# baseline and alarms when its log-likelihood ratio reaches CUSUM_LIMIT (see _cusum_terms).
-# Chosen on the whole evaluation suite: ratios 1.5 and 3 did worse than 2. The limit was 11
-# while the seasonal cells learned from every ordinary-looking bin; since they stop learning
-# when the 15-bin window looks raised (see ``_step``), the baseline no longer follows a slow
-# build up, and 13 (with ``level`` 3e-6) is where the suite's pooled seeds keep both recall
-# and precision (scenarios/README.md, "Choosing the levels"). It finds the slow ramps the
-# windows miss; sharp onsets are still met first by the 1-5 bin windows.
-CUSUM_RATIO = 2.0
-CUSUM_LIMIT = 13.0
-# The window whose learned dispersion discounts the CUSUM for bursts that neighbouring bins
-# share (see _cusum_terms). Without the discount the CUSUM's chance alarms grew with volume:
-# at the suite's scale 3 it raised 5 of the 7 false alarms (10-minute bursts of 1.5-2x at
-# 2-7 signal posts a minute, each minute counted as independent evidence). With the 5-bin
-# window they are gone and scale 1 is unchanged but for the slow ramps (1-2 minutes later);
-# the 15-bin window's dispersion sits on its floor (0.05, above what 15-minute sums show),
-# which over-discounts: the 60-90 minute ramps then came 4-10 minutes later at scale 1.
-CUSUM_SPAN = 5
 
 # Severity from the incident's peak window: (name, minimum excess ratio, minimum excess
 # count). The first row whose both minimums are met wins.
@@ -85,6 +67,21 @@ class Bin:
     start: datetime
     counts: Mapping[str, BinCounts]
     alerts: Mapping[str, datetime] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """A change in what the data covers, not in what people say: a brand's mentions begin
+    (``"start"``: the collection began, or the brand is new) or stop for longer than the
+    baseline can explain (``"gap"``, from ``since`` to ``until``). Never an incident."""
+
+    brand: str
+    kind: Literal["start", "gap"]
+    since: datetime
+    until: datetime | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"brand": self.brand, "kind": self.kind, "since": self.since, "until": self.until}
 
 
 EventKind = Literal["opened", "reopened", "resolved"]
@@ -116,6 +113,20 @@ class _Track:
     scope: Literal["brand", "industry"] = "brand"
     peer_x: dict[str, float] = field(default_factory=dict)
     peer_mu: dict[str, float] = field(default_factory=dict)
+    surged: dict[str, bool] = field(default_factory=dict)
+    phases: list[dict[str, Any]] = field(default_factory=list)  # the phases before this one
+    phase_start: datetime | None = None
+    phase_detected: datetime | None = None
+    phase_posts: int = 0
+
+    def phase(self) -> dict[str, Any]:
+        """The current (or last) phase: its own start, detection, end and posts."""
+        return {
+            "start": self.phase_start or self.start,
+            "detected_at": self.phase_detected or self.detected_at,
+            "end": self.end,
+            "posts": self.phase_posts,
+        }
 
     def record(self) -> Incident:
         severity = next(
@@ -134,6 +145,17 @@ class _Track:
             scope=self.scope,
             posts=self.posts,
             authors=0,
+            peers=tuple(
+                {
+                    "brand": peer,
+                    "signal": round(self.peer_x[peer], 1),
+                    "expected": round(self.peer_mu.get(peer, 0.0), 1),
+                    "excess": round(self.peer_x[peer] - self.peer_mu.get(peer, 0.0), 1),
+                }
+                for peer in sorted(self.surged)
+                if self.surged[peer]
+            ),
+            phases=tuple([*self.phases, self.phase()]) if self.phases else (),
         )
 
 
@@ -174,6 +196,11 @@ class Detector:
         cold_factor: float = 0.1,
         level_gate: float = 0.05,
         uncertainty: float = 1.0,
+        min_posts: int = 5,
+        coverage_gap: int = 360,
+        coverage_expected: float = 10.0,
+        coverage_min: float = 20.0,
+        coverage_jump: float = 10.0,
         cusum_ratio: float = CUSUM_RATIO,
         cusum_limit: float = CUSUM_LIMIT,
         cusum_span: int = CUSUM_SPAN,
@@ -187,14 +214,9 @@ class Detector:
             raise ValueError(f"lookback ({lookback}) must cover the longest window")
         if step <= timedelta(0):
             raise ValueError(f"step must be positive, got {step}")
-        if cusum_ratio <= 1:
-            raise ValueError(f"cusum_ratio must be above 1, got {cusum_ratio}")
-        if cusum_limit <= 0:
-            raise ValueError(f"cusum_limit must be positive (inf turns it off), got {cusum_limit}")
-        if cusum_span < 1:
-            raise ValueError(f"cusum_span must be a positive bin count, got {cusum_span}")
-        self.brands_given = tuple(brands)
-        self.peers_given = {b: tuple(p) for b, p in (peers or {}).items()}
+        NBCusum(ratio=cusum_ratio, limit=cusum_limit, span=cusum_span)  # validates them
+        self.brands = tuple(brands)
+        self.peers = {b: tuple(p) for b, p in (peers or {}).items()}
         self.step = step
         self.windows = tuple(int(w) for w in windows)
         self.level = level
@@ -203,7 +225,8 @@ class Detector:
         self.warmup = warmup
         self.quiet_window = quiet_window
         self.quiet_ratio = quiet_ratio
-        self.quiet = max(quiet, max(self.windows))
+        self.quiet = quiet
+        self._quiet = max(quiet, max(self.windows))
         self.cooldown = cooldown
         self.lookback = lookback
         self.peer_level = peer_level
@@ -213,27 +236,41 @@ class Detector:
         self.cold_factor = cold_factor
         self.level_gate = level_gate
         self.uncertainty = uncertainty
+        self.min_posts = min_posts
+        self.coverage_gap = coverage_gap
+        self.coverage_expected = coverage_expected
+        self.coverage_min = coverage_min
+        self.coverage_jump = coverage_jump
         self.cusum_ratio = cusum_ratio
         self.cusum_limit = cusum_limit
         self.cusum_span = cusum_span
         # the longest window no longer than the span (the shortest if none is)
         within = [k for k, w in enumerate(self.windows) if w <= cusum_span]
         self._span_index = max(within, key=lambda k: self.windows[k]) if within else 0
-        self.baseline_given = baseline
+        self.baseline = baseline
         self.reset()
+
+    def _params(self) -> dict[str, Any]:
+        """The constructor's arguments, as given."""
+        return {
+            name: getattr(self, name)
+            for name in inspect.signature(Detector.__init__).parameters
+            if name != "self"
+        }
+
+    def clone(self) -> Detector:
+        """A new detector with the same parameters and nothing learned (river's
+        ``clone``): a given ``baseline`` is cloned too, so the copy shares no state."""
+        return Detector(**self._params())
 
     # -- state ---------------------------------------------------------------------------
     def reset(self) -> None:
         """Forget everything learned (parameters stay)."""
         step_minutes = self.step / timedelta(minutes=1)
-        self.baseline = self.baseline_given or SeasonalBaseline(
-            step=self.step,
-            hour_prior=max(15.0 / step_minutes, 1.0),
-            week_prior=max(15.0 / step_minutes, 1.0),
-            memory=40320.0 / step_minutes,
-            global_half_life=10080.0 / step_minutes,
-            level_half_life=max(120.0 / step_minutes, 2.0),
+        self.expected = (
+            self.baseline.clone() if self.baseline is not None else SeasonalBaseline(step=self.step)
         )
+        self.cusum = NBCusum(ratio=self.cusum_ratio, limit=self.cusum_limit, span=self.cusum_span)
         self.dispersion = [Dispersion(half_life=1440.0 / step_minutes) for _ in self.windows]
         self.names: list[str] = []
         self.index: dict[str, int] = {}
@@ -243,7 +280,13 @@ class Detector:
         self.ring_m: FloatArray = np.zeros((0, self.lookback))
         self.pos = 0  # ring slot the next bin goes into
         self.seen: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)
-        self.cusum: FloatArray = np.zeros(0)  # evidence for a sustained excess, per brand
+        # coverage: whether each brand's mentions have begun, and its current run of bins
+        # with no mention at all (with the signal the baseline expected over it)
+        self.started: npt.NDArray[np.bool_] = np.zeros(0, dtype=bool)
+        self.blank: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)
+        self.blank_mu: FloatArray = np.zeros(0)
+        self.mention_sum: FloatArray = np.zeros(0)  # mentions in covered bins, per brand
+        self.coverage: list[Coverage] = []
         self._cusum_prep: tuple[FloatArray, FloatArray, FloatArray] | None = None
         self.open: dict[str, _Track] = {}
         self.cooling: dict[str, _Track] = {}
@@ -256,7 +299,7 @@ class Detector:
         self._need_cache: dict[str, int] = {}
         self._sums_cache: dict[int, FloatArray] = {}
         self._alpha_cache: list[FloatArray] | None = None
-        for brand in self.brands_given:
+        for brand in self.brands:
             self._register(brand)
 
     def _register(self, brand: str) -> int:
@@ -266,21 +309,25 @@ class Detector:
         self.names.append(brand)
         self.index[brand] = i
         n = len(self.names)
-        self.baseline.grow(n)
+        self.expected.grow(n)
+        self.cusum.grow(n)
         for d in self.dispersion:
             d.grow(n)
         self.ring_x = np.vstack([self.ring_x, np.zeros((1, self.lookback))])
         self.ring_mu = np.vstack([self.ring_mu, np.zeros((1, self.lookback))])
         self.ring_m = np.vstack([self.ring_m, np.zeros((1, self.lookback))])
         self.seen = np.concatenate([self.seen, np.zeros(1, dtype=np.int64)])
-        self.cusum = np.concatenate([self.cusum, np.zeros(1)])
+        self.started = np.concatenate([self.started, np.zeros(1, dtype=bool)])
+        self.blank = np.concatenate([self.blank, np.zeros(1, dtype=np.int64)])
+        self.blank_mu = np.concatenate([self.blank_mu, np.zeros(1)])
+        self.mention_sum = np.concatenate([self.mention_sum, np.zeros(1)])
         self._prep = None
         self._sums_cache = {}
         self._alpha_cache = None
         return i
 
-    def peers(self, brand: str) -> tuple[str, ...]:
-        return self.peers_given.get(brand, ())
+    def peers_of(self, brand: str) -> tuple[str, ...]:
+        return self.peers.get(brand, ())
 
     # -- window sums ---------------------------------------------------------------------
     def _sums(self, ring: FloatArray) -> FloatArray:
@@ -336,62 +383,29 @@ class Detector:
             return self._prep[1]
         if self.clock is not None and t != self.clock:
             raise ValueError(f"bin {t} asked out of order: the next bin is {self.clock}")
-        mu_t = self.baseline.expected(t)
+        mu_t = self.expected.expected(t)
         stats = self._window_stats(mu_t)
         prev = np.stack([p for p, _m, _a in stats])
         mu_w = np.stack([m for _p, m, _a in stats])
         # The expectation is itself an estimate: a rate learned from ``e`` counts has a
         # gamma posterior of shape ``e``, which adds 1/e to the predictive NB2 dispersion
         # (Poisson-gamma mixture), so a thinly learned night hour is not over-trusted.
-        alpha = np.stack([a for _p, _m, a in stats]) + self.uncertainty / self.baseline.evidence(t)
+        alpha = np.stack([a for _p, _m, a in stats]) + self.uncertainty / self.expected.evidence(t)
         # the exact threshold is never below these two, so neither is the count needed
         floor = np.maximum(np.ceil(self.min_ratio * mu_w), np.ceil(mu_w + self.min_excess))
         lower = np.maximum((floor - prev).min(axis=0), 1.0)
         k = self._span_index
-        self._cusum_prep = self._cusum_terms(mu_t, alpha[0], mu_w[k], alpha[k])
+        # only once the daily rhythm is known: a cold baseline's errors are not an excess
+        self._cusum_prep = self.cusum.terms(
+            mu_t, alpha[0], mu_w[k], alpha[k], armed=self.seen >= self.settled
+        )
         lower = np.minimum(lower, self._cusum_prep[2])
-        closed = (self.seen < self.warmup) | self._open_mask()
+        closed = (self.seen < self.warmup) | self._open_mask() | ~self._covered()
         lower = np.where(closed, float(NEVER), lower)
         out = (prev, mu_w, alpha, lower, mu_t)
         self._prep = (t, out)
         self._need_cache = {}
         return out
-
-    def _cusum_terms(
-        self, mu_t: FloatArray, alpha: FloatArray, span_mu: FloatArray, span_alpha: FloatArray
-    ) -> tuple[FloatArray, FloatArray, FloatArray]:
-        """Per brand: the CUSUM's weight per signal post ``a``, its drift per bin ``b``, and
-        the count in this bin that takes it to ``cusum_limit`` (``NEVER`` where off).
-
-        The log-likelihood ratio of one bin's count under NB2 with mean ``r * mu`` against
-        mean ``mu`` (same ``alpha``) is ``a * x - b``; Page's CUSUM sums it, floored at 0
-        (Page 1954, *Continuous inspection schemes*; Lucas 1985 for counts). On a ramp it
-        gathers evidence from every bin since the excess began, where a fixed window forgets.
-        ``span_mu`` and ``span_alpha`` are the expected sum and dispersion of the
-        ``cusum_span`` window, which discount it for bursts that span several bins.
-        """
-        r = self.cusum_ratio
-        m = np.maximum(mu_t, 1e-3)
-        al = np.maximum(alpha, 1e-4)
-        a = np.log(r * (1.0 + al * m) / (1.0 + al * r * m))
-        b = np.log((1.0 + al * r * m) / (1.0 + al * m)) / al
-        # Neighbouring bins share their bursts (a busy ten minutes is busy in each of its
-        # minutes), so the LLRs of consecutive bins are not independent evidence. The
-        # learned dispersion of the ``cusum_span`` window says how much: the variance of its
-        # sum over the sum of its bins' variances (the variance inflation factor; 1 for
-        # independent bins). Each bin's LLR counts 1/vif of its face value. The factor
-        # grows with the mean (``alpha * mu`` against Poisson's 1), so without it a busier
-        # brand -- or the same brand at a larger scale -- raised more chance alarms.
-        vif = np.maximum((1.0 + span_alpha * span_mu) / (1.0 + al * m), 1.0)
-        a, b = a / vif, b / vif
-        if not math.isfinite(self.cusum_limit):
-            return a, b, np.full(len(m), float(NEVER))
-        gap = self.cusum_limit - self.cusum + b
-        need = np.maximum(np.ceil(gap / np.maximum(a, 1e-12)), 1.0)
-        # only once the daily rhythm is known: a cold baseline's errors are not an excess
-        need = np.where((self.seen >= self.settled) & (a > 0), need, float(NEVER))
-        out: FloatArray = np.minimum(need, float(NEVER))
-        return a, b, out
 
     def floors(self, t: datetime) -> dict[str, int]:
         """A cheap lower bound, per known brand, of the count that opens an incident in bin
@@ -428,7 +442,7 @@ class Detector:
     def score_one(self, b: Bin) -> dict[str, float]:
         """Significance of bin ``b`` per brand: -log10 of the smallest window tail."""
         t = as_utc(b.start)
-        mu_t = self.baseline.expected(t)
+        mu_t = self.expected.expected(t)
         x, _mentions = self._vectors(b)
         worst = np.ones(len(self.names))
         for prev, mu_w, alpha in self._window_stats(mu_t):
@@ -471,6 +485,7 @@ class Detector:
 
     # -- one bin -------------------------------------------------------------------------
     def _step(self, b: Bin) -> list[Event]:
+        """One bin, in four named steps: open, accumulate, update, learn."""
         t = as_utc(b.start)
         floors = self.floors(t)
         for brand in b.counts:
@@ -478,36 +493,111 @@ class Detector:
         x, mentions = self._vectors(b)
         prev_a, mu_a, alpha_a, _lower, mu_t = self._prepare(t)
         stats = [(prev_a[k], mu_a[k], alpha_a[k]) for k in range(len(self.windows))]
-        events: list[Event] = []
+        covered = self._track_coverage(t, mentions, mu_t)
+        events = self._open_where_reached(b, t, floors, x, mu_t)
+        self._accumulate(x, mu_t, mentions)
+        events += self._update_tracks(t, x, mentions, mu_t, stats)
+        self._learn(t, x, mu_t, prev_a, mu_a, alpha_a, stats, covered)
+        return events
 
-        # 1. open or re-open where the signal reached what was needed
+    def _covered(self) -> npt.NDArray[np.bool_]:
+        """Per brand: whether the data covers it now (its mentions have begun, and it is
+        not in a silence longer than its baseline can explain)."""
+        gap = (self.blank >= self.coverage_gap) & (self.blank_mu >= self.coverage_expected)
+        out: npt.NDArray[np.bool_] = self.started & ~gap
+        return out
+
+    def _track_coverage(
+        self, t: datetime, mentions: FloatArray, mu_t: FloatArray
+    ) -> npt.NDArray[np.bool_]:
+        """Note where a brand's mentions begin, or come back after a gap; returns which
+        brands this bin covers. A brand is not learned, nor can it open an incident,
+        before its first mention or inside a gap: the jump from nothing when a collection
+        begins is coverage, not a surge."""
+        any_post = mentions > 0
+        starting = ~self.started & any_post
+        for i in np.nonzero(starting)[0]:
+            self.coverage.append(Coverage(self.names[i], "start", t))
+        was_gap = self.started & ~self._covered()
+        for i in np.nonzero(any_post & was_gap)[0]:
+            since = t - int(self.blank[i]) * self.step
+            self.coverage.append(Coverage(self.names[i], "gap", since, t))
+        self.started |= starting
+        self.blank = np.where(any_post, 0, self.blank + 1)
+        self.blank_mu = np.where(any_post, 0.0, self.blank_mu + mu_t)
+        covered = self._covered() | any_post
+        self.mention_sum += np.where(covered, mentions, 0.0)
+        return covered
+
+    def _sparse(self, i: int, mentions: float) -> bool:
+        """Whether brand ``i`` has been watched a while with next to no mentions (fewer
+        than ``coverage_min`` per ``coverage_gap`` bins on average) and its mentions over
+        the last ``lookback`` bins (with this one's ``mentions``) jumped ``coverage_jump``
+        times above that: every kind of post jumping from nothing is a collection
+        beginning, not a surge."""
+        seen = int(self.seen[i])
+        if seen < self.coverage_gap:
+            return False
+        rate = self.mention_sum[i] / seen
+        recent = float(self._recent(self.ring_m, self.lookback)[i]) + mentions
+        return bool(
+            rate * self.coverage_gap < self.coverage_min
+            and recent >= self.coverage_jump * rate * self.lookback
+        )
+
+    def _restart(self, i: int, t: datetime) -> None:
+        """Brand ``i``'s coverage begins at ``t``: note it and forget what was learned from
+        the near-silence before, so its warm-up starts from the new level."""
+        self.coverage.append(Coverage(self.names[i], "start", t))
+        self.expected.forget(i)
+        for d in self.dispersion:
+            d.forget(i)
+        self.cusum.value[i] = 0.0
+        self.seen[i] = 0
+        self.mention_sum[i] = 0.0
+        self.last_end.pop(self.names[i], None)
+
+    def _open_where_reached(
+        self, b: Bin, t: datetime, floors: Mapping[str, int], x: FloatArray, mu_t: FloatArray
+    ) -> list[Event]:
+        """Open or re-open an incident wherever the signal reached what was needed."""
+        events: list[Event] = []
         for brand, c in b.counts.items():
             if (
                 brand not in self.open
                 and c.signal >= floors.get(brand, NEVER)
                 and c.signal >= self.need(t, brand)
             ):
+                if self._sparse(self.index[brand], c.mentions):
+                    self._restart(self.index[brand], t)
+                    continue
                 when = as_utc(b.alerts.get(brand, t))
                 events.append(self._open(brand, t, when, x, mu_t))
+        return events
 
-        # 1b. the CUSUM takes in this bin; it restarts from 0 while an incident is open or
-        #     the baseline is still cold, so each alarm needs fresh evidence
+    def _accumulate(self, x: FloatArray, mu_t: FloatArray, mentions: FloatArray) -> None:
+        """The CUSUM takes in the bin (restarting from 0 while an incident is open or the
+        baseline is still cold, so each alarm needs fresh evidence), and the bin goes into
+        the ring so the windows include it."""
         assert self._cusum_prep is not None
         a_c, b_c, _need_c = self._cusum_prep
-        self.cusum = np.where(
-            self._open_mask() | (self.seen < self.settled),
-            0.0,
-            np.maximum(self.cusum + a_c * x - b_c, 0.0),
-        )
-
-        # 2. push the bin into the ring so windows include it
+        self.cusum.update(x, a_c, b_c, restart=self._open_mask() | (self.seen < self.settled))
         self.ring_x[:, self.pos] = x
         self.ring_mu[:, self.pos] = mu_t
         self.ring_m[:, self.pos] = mentions
         self.pos = (self.pos + 1) % self.lookback
         self._sums_cache = {}
 
-        # 3. update open incidents: peak, totals, scope, resolution
+    def _update_tracks(
+        self,
+        t: datetime,
+        x: FloatArray,
+        mentions: FloatArray,
+        mu_t: FloatArray,
+        stats: list[tuple[FloatArray, FloatArray, FloatArray]],
+    ) -> list[Event]:
+        """Open incidents: peak, totals, scope, resolution; cooled-down ones finish."""
+        events: list[Event] = []
         for brand in list(self.open):
             events += self._update(self.open[brand], t, x, mentions, mu_t, stats)
         for brand in list(self.cooling):
@@ -516,9 +606,21 @@ class Detector:
             if t - track.end >= self.cooldown * self.step:
                 self.finished.append(self.cooling.pop(brand))
                 self.last_end[brand] = track.end
+        return events
 
-        # 4. learn: winsorised counts, not while an incident is open nor from a bin that
-        #    already looks suspicious (so an onset does not raise its own bar)
+    def _learn(
+        self,
+        t: datetime,
+        x: FloatArray,
+        mu_t: FloatArray,
+        prev_a: FloatArray,
+        mu_a: FloatArray,
+        alpha_a: FloatArray,
+        stats: list[tuple[FloatArray, FloatArray, FloatArray]],
+        covered: npt.NDArray[np.bool_],
+    ) -> None:
+        """Learn winsorised counts, not while an incident is open nor from a bin that
+        already looks suspicious (so an onset does not raise its own bar)."""
         tails = nb_sf(prev_a + x, mu_a, alpha_a)
         tail = tails.min(axis=0)
         cold = self.seen < self.settled
@@ -527,7 +629,7 @@ class Detector:
         # (a cold brand's incident once raised the expected count tenfold in fifteen minutes).
         # During the warm-up it learns everything: it starts from a prior, not from data.
         suspicious = np.where(cold, self.suspicious * self.cold_factor, self.suspicious)
-        learn = ~self._open_mask() & ((tail >= suspicious) | (self.seen < self.warmup))
+        learn = covered & ~self._open_mask() & ((tail >= suspicious) | (self.seen < self.warmup))
         # The baseline (its seasonal cells and its level) learns only while the longest
         # window looks ordinary too (once the daily rhythm is known), so a slow build is not
         # absorbed as it grows: learning from every bin under the suspicious level, a slow
@@ -541,13 +643,12 @@ class Detector:
             ceiling = winsor_ceiling(mu_w, alpha)
             disp.update(np.minimum(x_w, ceiling), mu_w, learn & (self.seen >= w))
         ceiling1 = winsor_ceiling(mu_t, self._alphas()[0])
-        self.baseline.learn(t, np.minimum(x, ceiling1), learn & long_ordinary)
-        self.seen += 1
+        self.expected.learn(t, np.minimum(x, ceiling1), learn & long_ordinary)
+        self.seen += covered
         self.clock = t + self.step
-        # the ring has not moved since step 2, so its window sums (cached in step 4) stand
+        # the ring has not moved since ``_accumulate``, so its window sums stand
         self._prep = None
         self._alpha_cache = None
-        return events
 
     def _open(
         self, brand: str, t: datetime, when: datetime, x: FloatArray, mu_t: FloatArray
@@ -555,6 +656,8 @@ class Detector:
         i = self.index[brand]
         track = self.cooling.pop(brand, None)
         if track is not None:
+            track.phases.append(track.phase())
+            track.phase_start, track.phase_detected, track.phase_posts = t, when, 0
             track.end = None
             track.quiet = 0
             self.open[brand] = track
@@ -574,7 +677,8 @@ class Detector:
             track.signal += float(self.ring_x[i, slot])
             track.expected += float(self.ring_mu[i, slot])
             track.posts += int(self.ring_m[i, slot])
-            for peer in self.peers(brand):
+            track.phase_posts += int(self.ring_m[i, slot])
+            for peer in self.peers_of(brand):
                 if peer in self.index:
                     k = self.index[peer]
                     track.peer_x[peer] = track.peer_x.get(peer, 0.0) + self.ring_x[k, slot]
@@ -611,59 +715,78 @@ class Detector:
     ) -> list[Event]:
         i = self.index[track.brand]
         track.posts += int(mentions[i])
+        track.phase_posts += int(mentions[i])
         track.signal += float(x[i])
         track.expected += float(mu_t[i])
-        # the peak: the bin that ends the hottest longest window
+        qi = self.windows.index(self.quiet_window) if self.quiet_window in self.windows else 0
+        qprev, qmu, _ = stats[qi]
+        q_sum = float(qprev[i] + x[i])
+        hot = q_sum > self.quiet_ratio * float(qmu[i]) + 1.0
+        # the peak: the bin that ends the hottest longest window, while the incident is hot
+        # (a long window still full of the peak's posts must not put it after the end)
         long = len(self.windows) - 1
         prev, mu_w, _alpha = stats[long]
         sum_w = float(prev[i] + x[i])
         ratio = sum_w / max(float(mu_w[i]), 1e-9)
-        if sum_w - float(mu_w[i]) > track.peak_excess:
+        if hot and sum_w - float(mu_w[i]) > track.peak_excess:
             track.peak = t
             track.peak_signal = float(x[i])
             track.peak_excess = sum_w - float(mu_w[i])
             track.peak_ratio = ratio
         # us or everyone: do the peers surge over the same window?
-        for peer in self.peers(track.brand):
+        for peer in self.peers_of(track.brand):
             if peer not in self.index:
                 continue
             k = self.index[peer]
             track.peer_x[peer] = track.peer_x.get(peer, 0.0) + float(x[k])
             track.peer_mu[peer] = track.peer_mu.get(peer, 0.0) + float(mu_t[k])
-        if track.scope == "brand" and self._peers_hit(track):
+        if self._peers_hit(track):
             track.scope = "industry"
         # back to baseline?
-        qi = self.windows.index(self.quiet_window) if self.quiet_window in self.windows else 0
-        qprev, qmu, _ = stats[qi]
-        q_sum = float(qprev[i] + x[i])
-        hot = q_sum > self.quiet_ratio * float(qmu[i]) + 1.0
         track.quiet = 0 if hot else track.quiet + 1
-        if track.quiet >= self.quiet:
+        if track.quiet >= self._quiet:
             track.end = t - (track.quiet - 1) * self.step
+            track.peak = min(max(track.peak, track.start), track.end)
             del self.open[track.brand]
             self.cooling[track.brand] = track
             return [Event("resolved", track.record())]
         return []
 
     def _peers_hit(self, track: _Track) -> bool:
-        return any(
-            (peer in self.open and self.open[peer].start <= (track.end or track.peak))
-            or peer_surged(
+        """Whether any peer surged over the incident's span so far; each peer that did is
+        remembered in ``track.surged`` (an industry incident names them)."""
+        hit = False
+        covered = self._covered()
+        for peer in self.peers_of(track.brand):
+            if peer not in self.index or track.surged.get(peer):
+                hit = hit or bool(track.surged.get(peer))
+                continue
+            k = self.index[peer]
+            if not covered[k] or self.seen[k] < self.warmup:
+                continue  # a peer whose collection is just beginning says nothing of the cause
+            surged = (
+                peer in self.open and self.open[peer].start <= (track.end or track.peak)
+            ) or peer_surged(
                 track.peer_x.get(peer, 0.0),
                 track.peer_mu.get(peer, 0.0),
                 float(self.dispersion[-1].alpha()[self.index[peer]]),
                 level=self.peer_level,
                 ratio=self.peer_ratio,
             )
-            for peer in self.peers(track.brand)
-            if peer in self.index
-        )
+            if surged:
+                track.surged[peer] = True
+                hit = True
+        return hit
 
     # -- results -------------------------------------------------------------------------
     def incidents(self) -> list[Incident]:
-        """Every incident so far (finished, cooling down and open), oldest first."""
+        """Every incident so far (finished, cooling down and open) with at least
+        ``min_posts`` posts, oldest first."""
         tracks = [*self.finished, *self.cooling.values(), *self.open.values()]
-        return sorted((tr.record() for tr in tracks), key=lambda r: (r.start, r.brand, r.id))
+        return sorted(
+            (tr.record() for tr in tracks if tr.posts >= self.min_posts),
+            key=lambda r: (r.start, r.brand, r.id),
+        )
 
 
 def as_utc(t: datetime) -> datetime:

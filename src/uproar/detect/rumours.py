@@ -6,6 +6,13 @@ its first appearance in the brand's mentions, and it was new: first seen at leas
 ``novelty`` after the data began (so everyday domains, present from the start, never
 qualify). The 2014 case that motivates it: a bait link about leaked photos that spread
 through a brand's mentions before the outage talk did.
+
+A *reaction* (``kind: "reaction"``) is the same spread around one of the brand's own posts:
+``min_authors`` authors replying to or quoting it within ``within``, whatever their
+sentiment (JetBlue's "Our fleet's on fleek", Feb 2015: about 150 authors in three hours,
+mostly not complaints). Its key names the post (``post <id>``, or ``quote <its text>`` when
+an archive keeps only the quoting text). A reaction is new by nature, so the novelty rule
+does not apply to it.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ class Rumour:
     """One spreading key for one brand."""
 
     brand: str
-    kind: str  # "domain" | "text"
+    kind: str  # "domain" | "text" | "reaction"
     key: str
     first_seen: datetime
     detected_at: datetime
@@ -41,6 +48,7 @@ class Rumour:
             "kind": self.kind,
             "domain": self.key if self.kind == "domain" else None,
             "text": self.key if self.kind == "text" else None,
+            "reacts_to": self.key if self.kind == "reaction" else None,
             "first_seen": self.first_seen,
             "detected_at": self.detected_at,
             "posts": self.posts,
@@ -73,7 +81,7 @@ def find_rumours(
         first = utc(r["first_seen"])
         reached = utc(r["reached_at"])
         assert first is not None and reached is not None
-        if begin is not None and first - begin < novelty:
+        if r["kind"] != "reaction" and begin is not None and first - begin < novelty:
             continue
         minutes = max((reached - first).total_seconds() / 60.0, 1.0)
         last = utc(r["last_seen"])
@@ -106,7 +114,10 @@ def _one_per_spread(rumours: list[Rumour]) -> list[Rumour]:
                 i
                 for i, k in enumerate(kept)
                 if k.brand == r.brand
-                and (r.kind == "text" or (k.kind == r.kind == "domain" and k.key == r.key))
+                and (
+                    (r.kind == "text" and k.kind != "reaction")
+                    or (k.kind == r.kind != "text" and k.key == r.key)
+                )
                 and k.first_seen - timedelta(hours=1) <= r.detected_at <= k.last_seen
             ),
             None,

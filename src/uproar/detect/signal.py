@@ -3,22 +3,17 @@
 The fast complaint signal is a word list (``complaint_terms.toml``) compiled to one regular
 expression that both DuckDB (RE2) and Python read the same way, so the batch path (SQL)
 and the streaming path (Python) agree post for post. The classifier's labels replace it
-where they exist: anything with the ``ComplaintSignal`` shape plugs in.
+where they exist (the ``labels`` table in the batch path, ``complaint=`` in the stream).
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 from importlib import resources
-from typing import Protocol
-
-import numpy as np
-import numpy.typing as npt
 
 # An author counts once per brand per this gap: a second mention within an hour adds
 # nothing, so one author posting fifty times is one voice (the issue's flood case).
@@ -26,12 +21,6 @@ FRESH_GAP = timedelta(hours=1)
 
 # Terms for the "newly frequent" list: runs of letters, digits, '#', '@', '_' and "'".
 TOKEN_SPLIT = r"[^a-z0-9#@_']+"
-
-
-class ComplaintSignal(Protocol):
-    """Anything that says, for a batch of texts, which are complaints."""
-
-    def __call__(self, texts: Sequence[str]) -> npt.NDArray[np.bool_]: ...
 
 
 @lru_cache(maxsize=1)
@@ -45,12 +34,6 @@ def complaint_pattern() -> str:
 @lru_cache(maxsize=1)
 def _compiled() -> re.Pattern[str]:
     return re.compile(complaint_pattern())
-
-
-def fast_complaint_signal(texts: Sequence[str]) -> npt.NDArray[np.bool_]:
-    """The word-list complaint signal over a batch of texts."""
-    rx = _compiled()
-    return np.fromiter((rx.search(t.lower()) is not None for t in texts), bool, len(texts))
 
 
 def is_complaint(text: str) -> bool:

@@ -89,9 +89,27 @@ class Dispersion:
         self.ceiling = ceiling
         self.floor = floor
         self._decay = 0.5 ** (1.0 / half_life)
+        self.reset()
+
+    def clone(self) -> Dispersion:
+        """A new estimator with the same parameters and nothing learned."""
+        return Dispersion(
+            prior=self.prior,
+            prior_weight=self.prior_weight,
+            half_life=self.half_life,
+            ceiling=self.ceiling,
+            floor=self.floor,
+        )
+
+    def reset(self) -> None:
+        """Forget what was learned, and every series (parameters stay)."""
         self.num: FloatArray = np.zeros(0)
         self.den: FloatArray = np.zeros(0)
         self.weight: FloatArray = np.zeros(0)
+
+    def forget(self, i: int) -> None:
+        """Forget what series ``i`` learned."""
+        self.num[i] = self.den[i] = self.weight[i] = 0.0
 
     def grow(self, n: int) -> None:
         extra = n - self.num.shape[0]

@@ -215,6 +215,11 @@ class Monitor:
         monitor = pickle.loads(blob)
         if not isinstance(monitor, Monitor):
             raise StoreError(f"{store.path}: detector_state {name!r} is not a saved monitor")
+        if not hasattr(monitor.detector, "coverage"):
+            raise StoreError(
+                f"{store.path}: detector_state {name!r} was saved by an earlier version of "
+                "Uproar; run `uproar detect` over the store once to rebuild it"
+            )
         return monitor
 
 

@@ -39,7 +39,7 @@ _MENTIONS = """
         WHERE own_brand IS NULL OR own_brand <> brand
     )
     SELECT brand, platform, id, created_at, author_id, complaint,
-           CAST({weight} AS INTEGER) AS signal
+           CAST({weight} AS INTEGER) AS signal{second}
     FROM f
 """
 _FRESH = "(NOT repost AND (prev IS NULL OR epoch(created_at - prev) >= $gap))"
@@ -66,10 +66,17 @@ SIGNAL_SQL = {
 }
 
 
-def _mentions(signal: str) -> str:
-    if signal not in SIGNAL_SQL:
-        raise ValueError(f"signal must be one of {sorted(SIGNAL_SQL)}, not {signal!r}")
-    return _MENTIONS.format(**SIGNAL_SQL[signal])
+def _mentions(signal: str, second: str | None = None) -> str:
+    """The mentions with ``signal``'s weight (and ``second``'s, as ``signal2``)."""
+    for name in (signal, second or signal):
+        if name not in SIGNAL_SQL:
+            raise ValueError(f"signal must be one of {sorted(SIGNAL_SQL)}, not {name!r}")
+    spec = {**SIGNAL_SQL[signal], "second": ""}
+    if second is not None:
+        other = SIGNAL_SQL[second]
+        spec["complaint_lag"] = spec["complaint_lag"] or other["complaint_lag"]
+        spec["second"] = f", CAST({other['weight']} AS INTEGER) AS signal2"
+    return _MENTIONS.format(**spec)
 
 
 def _params(
@@ -154,15 +161,18 @@ def minute_signal(
     gap_s: float,
     since: datetime | None = None,
     until: datetime | None = None,
+    second: str | None = None,
 ) -> pa.Table:
-    """Per brand and minute: mentions, complaints, unique authors and the ``signal`` count.
+    """Per brand and minute: mentions, complaints, unique authors and the ``signal`` count
+    (and the ``second`` signal's, as ``signal2``, in the same pass).
 
     Only minutes with at least one mention appear; rows are ordered by minute, then brand.
     """
+    extra = ", CAST(sum(signal2) AS BIGINT) AS signal2" if second is not None else ""
     sql = f"""
         SELECT brand, date_trunc('minute', created_at) AS minute,
-               {_SIGNAL_COUNTS}
-        FROM ({_mentions(signal)})
+               {_SIGNAL_COUNTS}{extra}
+        FROM ({_mentions(signal, second)})
         GROUP BY ALL
         ORDER BY minute, brand
     """
@@ -389,10 +399,18 @@ def term_counts(
 # links, mentions, digits and punctuation removed (near-identical copies share it). Short
 # texts ("is X down in Auckland?", "any update?") repeat by nature in any outage and are
 # not fingerprinted: a copypasta worth flagging is a paragraph, not a question.
+# Links come from the post's entities (``urls``, expanded where the archive carries the
+# expansion) and, when a format gives none (CSV exports, text-only archives), from the text.
+# A reaction is a reply or quote to one of the brand's own posts (by id), or an old-style
+# quote of it in the text ("RT @Brand: ..." or a quoted "@Brand: ..."), keyed by that post.
+_TEXT_LINKS = r"https?://[^\s\"<>]+|www\.[^\s\"<>]+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)+/[^\s\"<>]*"
+_QUOTE = r'(?i)(?:\brt |["“])@(\w+):\s*([^"”]+?)\s*(?:https?://|["”]|$)'
 _SPREAD_KEYS = """
     WITH m AS (
         SELECT unnest(brands) AS brand, platform, id, created_at, author_id, own_brand, text,
-               urls, reposted_id
+               CASE WHEN len(urls) > 0 THEN urls
+                    ELSE regexp_extract_all(lower(text), $links) END AS urls,
+               reposted_id, reply_to_id, quoted_id
         FROM posts
         WHERE ($since IS NULL OR created_at >= $since)
           AND ($until IS NULL OR created_at < $until)
@@ -411,8 +429,25 @@ _SPREAD_KEYS = """
                AS key
         FROM m WHERE (own_brand IS NULL OR own_brand <> brand) AND length(text) >= $minraw
           AND reposted_id IS NULL AND NOT starts_with(lower(text), 'rt @')
+        UNION ALL
+        SELECT m.brand, m.platform, m.id, m.created_at, m.author_id, 'reaction' AS kind,
+               'post ' || o.id AS key
+        FROM m JOIN posts o ON o.own_brand = m.brand
+                           AND (o.id = m.reply_to_id OR o.id = m.quoted_id)
+        WHERE m.own_brand IS NULL OR m.own_brand <> m.brand
+        UNION ALL
+        SELECT m.brand, m.platform, m.id, m.created_at, m.author_id, 'reaction' AS kind,
+               'quote ' || left(trim(regexp_replace(lower(
+                   regexp_extract(m.text, $quote, 2)),
+                   'https?://\\S+|@\\w+|[^a-z ]+|\\s+', ' ', 'g')), 60) AS key
+        FROM m JOIN brands b ON b.id = m.brand
+        WHERE (m.own_brand IS NULL OR m.own_brand <> m.brand)
+          AND regexp_matches(m.text, $quote)
+          AND contains(lower(b.config),
+                       '"@' || lower(regexp_extract(m.text, $quote, 1)) || '"')
     )
-    SELECT * FROM k WHERE key <> '' AND (kind = 'domain' OR length(key) >= $minlen)
+    SELECT * FROM k WHERE key <> '' AND key <> 'quote '
+      AND (kind <> 'text' OR length(key) >= $minlen)
 """
 
 
@@ -462,6 +497,8 @@ def spread_candidates(
         "within": float(within_s),
         "minlen": min_text_length,
         "minraw": min_text_length,
+        "links": _TEXT_LINKS,
+        "quote": _QUOTE,
     }
     return store.connection.sql(sql, params=params).to_arrow_table()
 

@@ -1,0 +1,1 @@
+"""Evaluation harnesses: simulated scenarios with ground truth, and real data sets."""
