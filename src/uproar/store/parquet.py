@@ -18,21 +18,8 @@ from uproar.errors import InputError, StoreError
 from uproar.store.store import Store
 
 PARTITIONS = ("platform", "day")
-# The labels' columns as the export names them, beside the post's own.
-LABEL_COLUMNS = (
-    "complaint",
-    "sentiment",
-    "topics",
-    "question",
-    "urgency",
-    "language",
-    "sarcasm",
-    "reach",
-    "model",
-)
-_EXPORT = f"""
-    SELECT p.*, {", ".join(f"l.{c}" for c in LABEL_COLUMNS)},
-           CAST(p.created_at AS DATE) AS day
+_EXPORT = """
+    SELECT p.*, l.* EXCLUDE (platform, id), CAST(p.created_at AS DATE) AS day
     FROM posts p LEFT JOIN labels l USING (platform, id)
 """  # column names only: no value from outside ever reaches this text
 
