@@ -47,7 +47,8 @@ def test_commands_read_a_store_a_listener_is_writing(tmp_path: Path, runner: Cli
     with listener(db) as (base, process):
         app = get_app()
         idle = runner.invoke(app, ["stats", "--json", "--db", str(db)])  # nothing pushed yet
-        assert idle.exit_code == 0 and orjson.loads(idle.output)["posts"] == 0
+        assert idle.exit_code == 0, idle.output
+        assert orjson.loads(idle.output)["posts"] == 0
 
         def push() -> None:
             with httpx.Client(base_url=base, timeout=60) as client:

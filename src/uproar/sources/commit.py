@@ -409,6 +409,10 @@ class GroupCommitter:
         """Start the writer thread (from then on it also lends the store when asked)."""
         with self._lock:
             if self._thread is None:
+                # Mark the store as lent from now on, before any command can find it locked:
+                # a command that came before the thread's first idle turn would otherwise
+                # see a lock with no lender and fail at once.
+                self.ingestor.store.available()
                 self._thread = threading.Thread(target=self._run, name="uproar-commit")
                 self._thread.start()
 
