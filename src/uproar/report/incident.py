@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 import statistics
 import tomllib
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -38,6 +37,7 @@ from uproar.store.report import (
     topics_over_time,
 )
 from uproar.store.store import utc
+from uproar.times import duration, local_time
 from uproar.understand import TopicCluster, discover_topics
 
 CHAPTERS = 3  # incidents that get a chapter of their own; the rest are listed
@@ -161,8 +161,6 @@ def lessons(measures: Mapping[str, float | None], rules: Sequence[LessonRule]) -
 
 
 def _amount(value: float, unit: str) -> str:
-    from uproar.times import duration
-
     if unit == "minutes":
         return duration(value * 60)
     if unit == "share":
@@ -230,7 +228,7 @@ def build_report(
         for inc in sorted(ranked, key=lambda i: i.start)
     ]
     shown = _shown_brands(brand, chapters, brands, figures["brands"])
-    volume = _volume(store, shown, since, until, bucket)
+    counts = bucket_counts(store, shown, since, until, bucket)
     return Report(
         title=title or _title(brand, brands, chapters),
         since=since,
@@ -241,8 +239,8 @@ def build_report(
         shown_brands=shown,
         incidents=sorted(incidents, key=lambda i: (i.start, i.brand)),
         chapters=chapters,
-        series={b: volume[b] for b in shown},
-        baselines=usual_range(store, shown, since, until, bucket),
+        series={b: sorted((at, n) for at, n in counts[b].items() if at >= since) for b in shown},
+        baselines=usual_range(counts, since, until, bucket),
         bands=[Band(i.brand, i.start, i.end or until) for i in incidents],
         posts=figures["posts"],
         quarantine=dict(figures["quarantine"]),
@@ -302,33 +300,29 @@ def _title(brand: str | None, brands: Mapping[str, Brand], chapters: Sequence[Ch
     return "All brands"
 
 
-def _volume(
+def bucket_counts(
     store: Store, shown: Sequence[str], since: datetime, until: datetime, bucket: int
-) -> dict[str, list[tuple[datetime, float]]]:
-    series: dict[str, list[tuple[datetime, float]]] = {b: [] for b in shown}
-    for row in store.volume(bucket_minutes=bucket, since=since, until=until).to_pylist():
-        if row["brand"] in series:
-            series[row["brand"]].append((utc(row["bucket"]) or since, float(row["posts"])))
-    return series
+) -> dict[str, dict[datetime, float]]:
+    """Customer mentions per bucket of each shown brand, from ``HISTORY_DAYS`` before
+    ``since`` (what the usual range learns from) to ``until``: one query for both."""
+    counts: dict[str, dict[datetime, float]] = {b: {} for b in shown}
+    start = since - timedelta(days=HISTORY_DAYS)
+    for row in store.volume(bucket_minutes=bucket, since=start, until=until).to_pylist():
+        if row["brand"] in counts:
+            counts[row["brand"]][utc(row["bucket"]) or since] = float(row["posts"])
+    return counts
 
 
 def usual_range(
-    store: Store, shown: Sequence[str], since: datetime, until: datetime, bucket: int
+    counts: Mapping[str, Mapping[datetime, float]], since: datetime, until: datetime, bucket: int
 ) -> dict[str, list[Baseline]]:
     """Each bucket's usual range: the 10th to 90th percentile of the same time of day on
     up to ``HISTORY_DAYS`` earlier days that have posts (none where fewer than two do)."""
     if bucket >= 1440:
         return {}
-    start = since - timedelta(days=HISTORY_DAYS)
-    counts: dict[str, dict[datetime, float]] = defaultdict(dict)
-    for row in store.volume(bucket_minutes=bucket, since=start, until=until).to_pylist():
-        if row["brand"] in shown:
-            at = utc(row["bucket"]) or since
-            counts[row["brand"]][at] = float(row["posts"])
     out: dict[str, list[Baseline]] = {}
     step = timedelta(minutes=bucket)
-    for b in shown:
-        seen = counts.get(b, {})
+    for b, seen in counts.items():
         days = {at.date() for at in seen}
         points = []
         at = since - timedelta(minutes=(since.hour * 60 + since.minute) % bucket)
@@ -506,8 +500,6 @@ def _brand_words(brand: Brand) -> set[str]:
 # -- words ---------------------------------------------------------------------------------
 def summary(chapter: Chapter, tz: tzinfo) -> str:
     """The executive summary in plain words, from the figures only."""
-    from uproar.times import duration, local_time
-
     inc, m = chapter.incident, chapter.measures
     what = ", ".join(t.replace("_", " ") for t in inc.topics[:3]) or "problems"
     parts = [
