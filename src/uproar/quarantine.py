@@ -15,6 +15,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from uproar.sources import csv_format
+
 # Above this share of quarantined records, an ingest warns: real archives have the odd bad
 # line (a truncated last line, a deleted account), not one in twenty.
 WARN_SHARE = 0.05
@@ -23,18 +25,8 @@ Reason = Mapping[str, Any]  # {"kind", "field", "count", "example"}, from Store.
 Fix = Callable[[Sequence[Reason], str], str | None]  # (reasons, a file of that format)
 
 
-def _csv_fix(reasons: Sequence[Reason], path: str) -> str | None:
-    from uproar.sources.csv_format import suggest_mapping
-
-    found = suggest_mapping(path, [r.get("field") for r in reasons])
-    if not found:
-        return None
-    flags = " ".join(f"--map {field}={column}" for field, column in found.items())
-    return f"Name the columns that hold them: {flags}"
-
-
 # format name -> a function naming the flags that would fix these reasons (or None).
-FIXES: dict[str, Fix] = {"csv": _csv_fix}
+FIXES: dict[str, Fix] = {"csv": csv_format.map_flags}
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ import io
 import re
 import sys
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -634,3 +634,14 @@ def _reads(parse: Any, value: str, field: str) -> bool:
     except RecordError:
         return False
     return True
+
+
+def map_flags(reasons: Sequence[Mapping[str, Any]], path: str) -> str | None:
+    """The ``--map`` flags that would read the columns a CSV ingest quarantined records for
+    (``reasons``: the quarantine's commonest, with their ``field``), as advice; None if no
+    column reads as those fields."""
+    found = suggest_mapping(path, [r.get("field") for r in reasons])
+    if not found:
+        return None
+    flags = " ".join(f"--map {field}={column}" for field, column in found.items())
+    return f"Name the columns that hold them: {flags}"
