@@ -7,8 +7,8 @@ from pathlib import Path
 import typer
 
 from uproar.cli.app import app
-from uproar.cli.common import DbOption, JsonOption, open_store, time_arg
-from uproar.cli.output import emit_json, stdout
+from uproar.cli.common import DbOption, JsonOption, open_store, window
+from uproar.cli.output import console, emit_json, stdout
 from uproar.report import build_report, write_report
 from uproar.times import zone
 
@@ -44,17 +44,16 @@ def report(
     peers, response times, topics, sentiment, regions, rumours, the brand's own posts with
     linter verdicts, the inbox and lessons. All brands and the whole stored span unless
     --brand, --incident or --since/--until narrow it."""
-    with open_store(db, read_only=True) as store:
-        built = build_report(
-            store,
-            brand=brand,
-            incident=incident,
-            since=time_arg(since, "--since"),
-            until=time_arg(until, "--until"),
-            tz=zone(tz),
-            themes=themes,
-        )
-    path = write_report(built, out)
+    start, end = window(since, until)
+    # A large incident takes tens of seconds: say what is happening, on stderr.
+    with console.status("reading the store", spinner="dots") as status:
+        with open_store(db, read_only=True) as store:
+            built = build_report(
+                store, brand=brand, incident=incident, since=start, until=end, tz=zone(tz),
+                themes=themes,
+            )  # fmt: skip
+        status.update(f"writing {out.suffix.lstrip('.').upper() or 'the report'}")
+        path = write_report(built, out)
     if json:
         emit_json(
             {
