@@ -190,12 +190,8 @@ def build_report(
     if not figures["posts"]:
         raise InputError("the store holds no posts; run `uproar ingest` first")
     brands = store.load_brands()
-    known = sorted(set(brands) | set(figures["brands"]))
-    if brand is not None and brand not in known:
-        raise InputError(
-            f"unknown brand {brand!r}; the store knows {', '.join(known) or 'none'}",
-            field="brand",
-        )
+    if brand is not None:
+        store.require_brand(brand)  # lists the known ones, with a did-you-mean
     since, until = utc(since), utc(until)
     if since is not None and until is not None and since >= until:
         raise InputError("--since must be before --until", field="since")
