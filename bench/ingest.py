@@ -11,7 +11,8 @@ compact (the simulator's own). Each line reads, e.g.::
 
     ingest twarc2 (uproar ingest, labelled): 201688 posts, 52k posts/s, 1.05x duckdb
     read_json (50k posts/s), peak RSS 420 MB + 2 x 160 MB workers = 740 MB (duckdb 640 MB),
-    cpu 40 us/post (duckdb 33 us/post); unlabelled 64k posts/s, 1.28x, cpu 30 us/post
+    cpu 40 us/post (duckdb 33 us/post); unlabelled 64k posts/s, 1.28x, cpu 30 us/post;
+    load average 1.2-1.9
 
 Each side runs in its own process so that peak memory is measured apart; CPU time per post
 is printed too, since wall-clock rates on a shared machine swing with the load.
@@ -23,6 +24,7 @@ import argparse
 import contextlib
 import io
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -195,7 +197,14 @@ def main() -> None:
             archive = compact
             if style == "twarc2":
                 archive = twarc_style(compact, folder / "twarc2.jsonl")
-            print(line(style, measure(archive, brands, folder), workers), flush=True)
+            load = os.getloadavg()[0]
+            runs = measure(archive, brands, folder)
+            # The machine may be shared: the load says how far to trust the wall-clock rates
+            # (the ratios, measured in the same minutes, and CPU per post are steadier).
+            print(
+                f"{line(style, runs, workers)}; load average {load:.1f}-{os.getloadavg()[0]:.1f}",
+                flush=True,
+            )
             if archive != compact:
                 archive.unlink()
 

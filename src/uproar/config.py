@@ -190,6 +190,27 @@ def read_toml(path: str | Path, *, what: str = "file") -> dict[str, Any]:
     return parse_toml(text, source=str(path))
 
 
+def peer_families(brands: Mapping[str, Brand]) -> dict[str, str]:
+    """Each brand's family: the brands linked to it through ``peers`` (either way, and
+    theirs), named by the smallest of their ids. The detector judges a family together (a
+    brand's surge beside its peers'), so Spark and the stream bus keep one on one worker.
+    Peers that are not configured brands link nothing."""
+    parent = {b: b for b in brands}
+
+    def root(b: str) -> str:
+        while parent[b] != b:
+            parent[b] = parent[parent[b]]
+            b = parent[b]
+        return b
+
+    for brand in brands.values():
+        for peer in brand.peers:
+            if peer in parent:
+                low, high = sorted((root(brand.id), root(peer)))
+                parent[high] = low
+    return {b: root(b) for b in sorted(brands)}
+
+
 def load_brands(path: str | Path) -> dict[str, Brand]:
     """Read and validate a brands TOML file."""
     return parse_brands(read_toml(path, what="brands file"), source=str(path))

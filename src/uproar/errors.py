@@ -14,7 +14,9 @@ The tree::
     │   ├── StoreCorruptError   the file is not a DuckDB database, or is damaged
     │   └── DiskFullError       the disk holding the store is full
     ├── RuleError               a bad lint rule or style (names the rule id)
-    └── ModelError              a model file is missing or cannot be loaded
+    ├── BusError                the stream backbone (NATS, Kafka) is unreachable or refused
+    ├── ModelError              a model file is missing or cannot be loaded
+    └── EngineError             Spark (``--engine spark``) is not installed, or its job failed
 
 The library raises these and never prints or exits; the CLI catches them in one place.
 """
@@ -111,5 +113,13 @@ class RuleError(UproarError):
     """A lint rule or style is invalid."""
 
 
+class BusError(UproarError):
+    """The stream backbone cannot be reached, or refused what was asked (names the URL)."""
+
+
 class ModelError(UproarError):
     """A model artefact is missing or unreadable."""
+
+
+class EngineError(UproarError):
+    """A distributed engine (Spark) cannot be had (no pyspark, no Java) or its job failed."""

@@ -59,3 +59,25 @@ def test_unlearned_rows_stay_put() -> None:
     e = b.expected(t)
     assert float(e[0]) == pytest.approx(3.0, rel=0.1)
     assert float(e[1]) == pytest.approx(b.prior_rate, rel=1e-9)
+
+
+def test_a_quiet_hour_seen_once_is_not_pulled_up_to_the_daily_mean() -> None:
+    # One day of history: 0.05 a minute from 01:00 to 05:00 (three complaints an hour at
+    # night), 1 a minute otherwise. The next night's 03:00 is judged against that night,
+    # not against the day's mean (the global prior put it at three times the truth).
+    def rate(t) -> float:  # type: ignore[no-untyped-def]
+        return 0.05 if 1 <= t.hour < 5 else 1.0
+
+    b = SeasonalBaseline()
+    b.grow(1)
+    t = T0
+    for _ in range(1440):
+        b.learn(t, np.array([rate(t)]), np.array([True]))
+        t += timedelta(minutes=1)
+    night = T0 + timedelta(days=1, hours=3)
+    assert float(b.seasonal(night)[0]) == pytest.approx(0.05, rel=0.3)
+    # and two minutes of one complaint each, in an hour of the week not seen before, do
+    # not double it (the week cell's prior was 15 bins, 0.75 complaints, at this rate)
+    for k in range(2):
+        b.learn(night + timedelta(minutes=k), np.array([1.0]), np.array([True]))
+    assert float(b.seasonal(night + timedelta(minutes=2))[0]) < 0.08

@@ -31,8 +31,10 @@ def test_the_surge_shows_in_its_region_and_only_there() -> None:
         table = breakdown(store, brand="acme", by="region", step=timedelta(minutes=30))
     rows = table.to_pylist()
     assert set(table.column_names) == {
-        "time", "key", "mentions", "complaints", "authors", "signal"
+        "time", "key", "mentions", "complaints", "authors", "signal", "coverage"
     }  # fmt: skip
+    # no detection has been saved, so no coverage change is known
+    assert set(table.column("coverage").to_pylist()) == {None}
     at_onset = {r["key"]: r for r in rows if r["time"] == ONSET.replace(tzinfo=None)}
     assert at_onset["NZ-WGN"]["complaints"] > 100 and at_onset["NZ-WGN"]["signal"] > 100
     before = [r for r in rows if r["key"] == "NZ-WGN" and r["time"] < ONSET.replace(tzinfo=None)]

@@ -95,3 +95,41 @@ def test_eval_detect_pools_seeds(tmp_path: Path) -> None:
         get_app(), ["eval", "detect", "short-blip", "--seed-offset", "1", "--json"]
     )
     assert json.loads(later.stdout)["scenarios"][0]["posts"] == rows[1]["posts"]
+
+
+@pytest.mark.slow
+def test_a_collection_start_shows_in_stats_signal_and_detect(tmp_path: Path) -> None:
+    # bolt is collected from the start; acme's collection begins a day and a half later,
+    # with a stray mention now and then before (posts naming it among others)
+    import pyarrow as pa
+
+    db = tmp_path / "u.duckdb"
+    brands = tmp_path / "brands.toml"
+    brands.write_text(BRANDS)
+    began = T0 + timedelta(hours=36)
+    parts = [
+        archive({"bolt": 1.0}, hours=60, seed=21),
+        archive({"acme": 0.004}, hours=36, seed=22),
+        archive({"acme": 1.5}, hours=24, seed=23, start=began),
+    ]
+    posts = pa.concat_tables(parts).sort_by("created_at")
+    ids = pa.array([f"p{k:08d}" for k in range(posts.num_rows)])
+    posts = posts.set_column(posts.schema.get_field_index("id"), "id", ids)
+    with Store(db) as store:
+        store.insert_posts(posts)
+    runner = CliRunner()
+    det = runner.invoke(get_app(), ["detect", "--db", str(db), "--brands", str(brands)])
+    assert det.exit_code == 0, det.output
+    assert "coverage: acme collection began" in det.stdout and "not an incident" in det.stdout
+    stats = runner.invoke(get_app(), ["stats", "--db", str(db), "--json"])
+    assert stats.exit_code == 0, stats.output
+    starts = [c for c in json.loads(stats.stdout)["coverage"] if c["brand"] == "acme"]
+    assert any(c["kind"] == "start" and c["since"] >= began.isoformat()[:13] for c in starts)
+    shown = runner.invoke(get_app(), ["stats", "--db", str(db)])
+    assert "collection began" in shown.stdout
+    sig = runner.invoke(
+        get_app(), ["signal", "--db", str(db), "--brand", "acme", "--step", "60", "--json"]
+    )
+    assert sig.exit_code == 0, sig.output
+    marked = [r for r in json.loads(sig.stdout) if r["coverage"] == "start"]
+    assert marked and all(r["time"] >= began.isoformat()[:13] for r in marked[-1:]), marked

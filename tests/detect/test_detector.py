@@ -100,6 +100,27 @@ def test_peers_surging_together_make_it_industry() -> None:
     assert scopes == {"a": "industry", "b": "industry", "c": "brand"}
 
 
+def test_a_peer_that_surged_with_an_industry_incident_gets_its_own() -> None:
+    # a's outage is plain; its peer b rises about 2.5x over the same half hour, too little
+    # for b's own bar (no incident without a), but a surge beside a's incident: b's team is
+    # paged too, and each incident names the other (us or everyone).
+    peers = {"a": ["b"], "b": ["a"]}
+    surges = {"a": (300, 30, 10.0), "b": (301, 30, 1.5)}
+    data = bins({"a": 2.0, "b": 1.0}, 700, surges=surges, seed=4)
+    alone = run(Detector(brands=["b"]), [Bin(x.start, {"b": x.counts["b"]}) for x in data])
+    assert alone.incidents() == []
+    det = run(Detector(brands=["a", "b"], peers=peers), data)
+    by_brand = {i.brand: i for i in det.incidents()}
+    assert set(by_brand) == {"a", "b"}, det.incidents()
+    a, b = by_brand["a"], by_brand["b"]
+    assert a.scope == b.scope == "industry"
+    assert [p["brand"] for p in a.peers] == ["b"] and [p["brand"] for p in b.peers] == ["a"]
+    assert b.start == a.start and a.detected_at <= b.detected_at <= T0 + 340 * MINUTE
+    assert b.start <= b.peak <= (b.end or b.peak) and b.posts >= 5
+    off = run(Detector(brands=["a", "b"], peers=peers, peer_incidents=False), data)
+    assert [i.brand for i in off.incidents()] == ["a"]
+
+
 def test_parameters_are_validated() -> None:
     with pytest.raises(ValueError, match="windows"):
         Detector(windows=())
@@ -194,3 +215,19 @@ def test_the_cusum_discount_is_one_for_independent_bins() -> None:
     vif = (1 + 0.05 * 20) / (1 + 0.05 * 4)
     assert shared[0][0] == pytest.approx(plain[0][0] / vif)
     assert shared[1][0] == pytest.approx(plain[1][0] / vif)
+
+
+def test_the_hourly_baseline_learns_its_first_day_as_it_comes() -> None:
+    # A brand with 175 signal posts an hour from its first hour. The warm-up learns what it
+    # sees: clipped against its prior (0.5 a bin), the first hours were learned as 5 and the
+    # hours of day met first stayed at a third of their counts the next day, where they
+    # opened false storms (midnight UTC, where the suite's collections begin).
+    from uproar.detect.scales import hourly_detector
+
+    det = hourly_detector(["a"], {})
+    hour = timedelta(hours=1)
+    for h in range(30):
+        det.learn_one(Bin(T0 + h * hour, {"a": BinCounts(175, 175)}))
+    for h in (24, 25, 30):
+        assert float(det.expected.expected(T0 + h * hour)[0]) == pytest.approx(175, rel=0.1)
+    assert det.incidents() == []

@@ -126,3 +126,26 @@ def test_progress_reports_each_run_and_the_report_keeps_run_order() -> None:
     assert [s.seed for s in report.scenarios] == [base + 3, base + 4]
     assert sorted(seed for seed, _, _ in calls) == [base + 3, base + 4]
     assert [(done, total) for _, done, total in calls] == [(1, 2), (2, 2)]
+
+
+def _reaction(at_hours: float, brand: str = "acme") -> object:
+    from uproar.detect.rumours import Rumour
+
+    at = T0 + timedelta(hours=at_hours)
+    return Rumour(brand, "reaction", "post 1", at, at, 20, 20, at, 1.0, ())
+
+
+def test_a_reaction_during_a_true_incident_is_no_false_rumour() -> None:
+    from uproar.eval.detect import score
+
+    truth = {
+        "start": "2024-03-04T00:00:00Z",
+        "end": "2024-03-07T00:00:00Z",
+        "brands": ["acme", "bolt"],
+        **_truth("2024-03-05T20:00:00Z"),
+    }
+    during, outside, other = _reaction(45), _reaction(60), _reaction(45, "bolt")
+    s = score("x", truth, [], [during, outside, other], posts=1)  # type: ignore[list-item]
+    # replies to the brand's updates during its incident are true; the others are not
+    # (bolt is only a peer hit: its replies would be to its own incident's updates)
+    assert (s.rumours_flagged, s.rumours_flagged_true) == (3, 1)

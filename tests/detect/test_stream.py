@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 
 import pyarrow as pa
@@ -69,10 +68,10 @@ def test_found_incidents_have_scope_and_details(posts: pa.Table) -> None:
     assert "crashed" in cyan.terms
     assert cyan.authors > 50 and cyan.posts >= cyan.authors
     assert 1 <= len(set(cyan.sample_post_ids)) == len(cyan.sample_post_ids) <= 5
-    # peers, phases and term counts are not stored yet (the incidents table has no column)
-    assert load_incidents(store, brand="cyan") == [
-        replace(cyan, peers=(), phases=(), term_counts=())
-    ]
+    # stored whole: peers, phases and term counts included
+    assert cyan.term_counts and by_brand["acme"].peers
+    assert load_incidents(store, brand="cyan") == [cyan]
+    assert load_incidents(store, brand="acme") == [by_brand["acme"]]
     # a window learns from the history before it, so it finds the same incident
     window = detect_store(store, brands=BRANDS, since=T0 + timedelta(hours=28))
     assert window.incidents == (cyan,)

@@ -124,6 +124,11 @@ def test_eval_lint_prints_the_table(cli: CliRunner) -> None:
     reports = {r["split"]: r for r in data["evalset"]}
     assert set(reports) == {"all", "dev", "held-out"}
     assert data["twcs"]["replies"] == 2222 and data["twcs"]["error_share"] <= 0.02
+    everything, held = data["families"]
+    assert held["split"] == "held out from every rule"
+    families = {s["label"]: s for s in everything["labels"]}
+    assert set(families) == {"blame", "defensive", "flippant", "dismissive", "clean"}
+    assert everything["drafts"] >= 600
     table = cli.invoke(get_app(), ["eval", "lint"])
-    for word in ("blame", "overpromise", "recall", "precision", "held-out"):
+    for word in ("blame", "overpromise", "recall", "precision", "held-out", "dismissive"):
         assert word in table.output

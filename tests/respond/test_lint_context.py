@@ -25,6 +25,14 @@ def _errors(text: str, kind: str | None = None, linter: Linter = LINTER) -> list
         ("Service is back to normal for everyone in Auckland.", "resolved"),
         ("Broadband is down in Leeds. Next update at 3pm.", "update"),
         ("Broadband is back for most of Leeds; we're still working on the rest.", "update"),
+        # No addressee, no service state: thanks or a promise to one person is a reply.
+        ("Thanks so much, we're really glad to hear it!", "reply"),
+        ("We'll call you back within two hours.", "reply"),
+        ("Aw that's rubbish, sorry! We'll get it fixed.", "reply"),
+        ("Sorry your trip was disrupted. You can choose a refund or a new date online.", "reply"),
+        ("Yes, the app is down for everyone right now; we're on it.", "reply"),
+        ("The website is slow for some users. We'll post again within the hour.", "update"),
+        ("We apologise to all customers affected by today's outage.", "update"),
     ],
 )
 def test_kind_is_detected(text: str, kind: str) -> None:
@@ -39,6 +47,16 @@ def test_reply_and_resolution_need_no_next_update() -> None:
     # The same resolution linted as an update is missing what to do and when: a suggestion
     # at most, never the error a vague update gets.
     assert "Uproar.MissingFacts" not in _errors(resolved, "update")
+
+
+def test_good_replies_without_markers_get_no_error() -> None:
+    for text in (
+        "Thanks so much, we're really glad to hear it!",
+        "We'll call you back within two hours.",
+        "Your plan includes unlimited calls and texts.",
+        "Your device is fine, the problem is with our servers.",
+    ):
+        assert _errors(text) == [], text
 
 
 def test_resolution_must_say_it_is_fixed() -> None:

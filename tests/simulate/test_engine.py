@@ -313,3 +313,43 @@ def test_same_bytes_across_processes_and_hash_seeds(tmp_path: Path) -> None:
         subprocess.run([sys.executable, "-c", code, str(out)], check=True, env=env, timeout=120)
         outs.append(out.read_bytes())
     assert outs[0] == outs[1]
+
+
+def test_a_news_spike_is_chatter_in_the_truths_spikes_not_an_incident(tmp_path: Path) -> None:
+    import tomllib
+
+    from uproar.detect.signal import complaint_pattern
+
+    news = SMALL.split("[[incidents]]")[0] + (
+        '[[incidents]]\nbrand = "acme"\nkind = "news"\nonset = "2014-09-01T04:00:00Z"\n'
+        'duration = "3h"\nmagnitude = 6\ntopics = ["off_topic", "praise"]\n'
+    )
+    result = simulate(parse_scenario(tomllib.loads(news)), tmp_path / "s.jsonl", seed=3)
+    assert result.truth["incidents"] == []
+    [spike] = result.truth["spikes"]
+    assert spike["brand"] == "acme" and spike["onset"] == "2014-09-01T04:00:00Z"
+    tweets = [t for p in read_pages(result.out) for t in p["data"]]
+    acme = [t for t in tweets if "acme" in t["text"].lower() and "RT @" not in t["text"]]
+    inside = [t for t in acme if 4 <= when(t).hour < 7]
+    outside = [t for t in acme if not 4 <= when(t).hour < 8]
+    assert len(inside) / 3 > 3 * len(outside) / 8  # it is a spike
+    import re
+
+    complaint = re.compile(complaint_pattern())
+    def share(posts: list[dict[str, Any]]) -> float:
+        return sum(bool(complaint.search(t["text"].lower())) for t in posts) / len(posts)
+
+    # of chatter, not complaints: the share that complains falls during it
+    assert share(inside) < 0.7 * share(outside), (share(inside), share(outside))
+    # and no brand's status update answers it
+    assert result.truth["own_posts"] == 0
+
+
+def test_a_news_spike_hits_no_peer() -> None:
+    import tomllib
+
+    from uproar.errors import ConfigError
+
+    bad = SMALL.replace('magnitude = 6\n', 'magnitude = 6\nkind = "news"\n')
+    with pytest.raises(ConfigError, match="peers_hit"):
+        parse_scenario(tomllib.loads(bad))

@@ -13,14 +13,14 @@ from pathlib import Path
 
 import orjson
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from uproar.config import Brand
 from uproar.errors import InputError
 from uproar.sources import ingest
 from uproar.sources import ingestor as ingest_module
-from uproar.sources.reader import LINE_LIMIT, LINE_SAMPLE, line_spans, read_lines
+from uproar.sources.reader import GZIP_MAGIC, LINE_LIMIT, LINE_SAMPLE, line_spans, read_lines
 from uproar.store import Store
 
 MIB = 1 << 20
@@ -119,6 +119,7 @@ def test_batches_and_spans_give_every_line_once(
     limit = 8
     path = tmp_path_factory.mktemp("lines") / "f.jsonl"
     data = b"\n".join(lines) + (b"\n" if end and lines else b"")
+    assume(not data.startswith(GZIP_MAGIC))  # such a file is read as gzip, by design
     path.write_bytes(data)
     expected = {
         n: (line[:LINE_SAMPLE], len(line) > limit)

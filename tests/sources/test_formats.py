@@ -182,3 +182,27 @@ def test_decoded_objects_from_a_live_source(store: Store, brands: dict[str, Bran
     assert (result.stored, result.quarantined, result.skipped) == (1, 1, 1)
     (post,) = store.posts()
     assert post.text == "@KiwiNet down?" and post.brands == ("kiwinet",)
+
+
+def test_what_is_kept_as_json_does_not_depend_on_the_recursion_limit() -> None:
+    """A library that raises the interpreter's recursion limit (some do, for the whole
+    process) must not turn a record quarantined as too deep into a stored one."""
+    import sys
+
+    from uproar.sources.fields import MAX_JSON_DEPTH, RecordError, to_json
+
+    deep: object = "x"
+    for _ in range(MAX_JSON_DEPTH + 100):
+        deep = [deep]
+    shallow: object = "x"
+    for _ in range(300):  # past orjson's 255 levels: the standard library writes it
+        shallow = [shallow]
+    before = sys.getrecursionlimit()
+    try:
+        for limit in (before, 20_000):
+            sys.setrecursionlimit(limit)
+            with pytest.raises(RecordError, match="nested too deep"):
+                to_json({"entities": deep})
+            assert to_json(shallow) == "[" * 300 + '"x"' + "]" * 300
+    finally:
+        sys.setrecursionlimit(before)

@@ -19,22 +19,29 @@ import orjson
 import pyarrow as pa
 import pytest
 import uvicorn
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from uproar.cli.app import get_app
 from uproar.config import Brand
 from uproar.errors import ConfigError
-from uproar.sources import Ingestor
+from uproar.sources import Ingestor, http_endpoint
+from uproar.sources.commit import Unparsed, commit, parse_group, parse_together
 from uproar.sources.http_endpoint import (
     EndpointLimits,
     IngestApp,
     bearer_ok,
+    request_source,
     require_token_off_loopback,
     server_config,
+    split_body,
 )
+from uproar.sources.ingestor import JSON_FORMATS, IngestResult
 from uproar.store import Store
 
 from .listener import free_port, listener, post_line
+from .test_live import JSON, TIMES, dump, jetstream_messages, mastodon_messages
 
 AUTH = {"Authorization": "Bearer t0ken"}
 
@@ -117,10 +124,156 @@ def test_posts_counts_quarantine_and_errors(serve: Callable[..., Served]) -> Non
         spec = client.get("/openapi.json").json()
         assert set(spec["paths"]) == {"/v1/posts", "/health", "/openapi.json"}
     assert [p.brands for p in served.store.posts()] == [("kiwinet",), ("tuinet",)]
-    # both requests' bad line 2 is kept: the key is the request, not the client and line
+    # the same body again is a retry: its bad line is kept once (test_a_retry_is_idempotent)
     rows = quarantine(served.store)
-    assert len(rows) == 2 and rows[0][0] != rows[1][0]
-    assert [(r[1], r[2], r[4]) for r in rows] == [(2, "invalid JSON", b"{not json")] * 2
+    assert [(r[1], r[2], r[4]) for r in rows] == [(2, "invalid JSON", b"{not json")]
+
+
+def test_a_retry_is_idempotent_for_the_quarantine_too(serve: Callable[..., Served]) -> None:
+    """Before, each request had a source of its own, so a client resending a body after a
+    timeout or a 5xx had its bad lines quarantined again (its posts, keyed by id, were not)."""
+    served = serve()
+    body = b"\n".join([x_line(1), b"{not json", x_line(2), b"[1,"])
+    other = b"\n".join([x_line(3), b"{other bad line"])
+
+    async def send(content: bytes, n: int, key: str | None = None) -> list[dict[str, Any]]:
+        headers = AUTH if key is None else {**AUTH, "Idempotency-Key": key}
+        async with httpx.AsyncClient(base_url=served.base, timeout=30) as client:
+            replies = await asyncio.gather(
+                *(client.post("/v1/posts", content=content, headers=headers) for _ in range(n))
+            )
+        assert all(r.status_code == 200 for r in replies), [r.text for r in replies]
+        return [r.json() for r in replies]
+
+    # sent eight times at once (a client retrying before its first try was answered): one
+    # stores the posts, the others find them stored, and every answer adds up
+    replies = asyncio.run(send(body, 8))
+    assert sorted(r["stored"] for r in replies) == [0] * 7 + [2]
+    for reply in replies:
+        assert (reply["stored"] + reply["duplicates"], reply["quarantined"]) == (2, 2)
+        assert reply["errors"] == replies[0]["errors"]
+    # and resent later: the same
+    again = asyncio.run(send(body, 1))[0]
+    assert (again["stored"], again["duplicates"], again["quarantined"]) == (0, 2, 2)
+    rows = quarantine(served.store)
+    assert [(r[1], r[4]) for r in rows] == [(2, b"{not json"), (4, b"[1,")]
+    # another body's bad line 2 is a row of its own: keys never collide across requests
+    assert asyncio.run(send(other, 1))[0]["quarantined"] == 1
+    # the same body under two Idempotency-Keys is two requests; a key resent is one
+    for key in ("k-1", '"k-2"', "k-1"):
+        assert asyncio.run(send(body, 1, key))[0]["quarantined"] == 2
+    rows = quarantine(served.store)
+    assert len(rows) == 2 + 1 + 4
+    assert sum(r[0].startswith("http:127.0.0.1/key:k-1/body:") for r in rows) == 2
+    assert sum(r[0].startswith("http:127.0.0.1/key:k-2/body:") for r in rows) == 2
+    assert served.store.count_posts() == 3
+    with httpx.Client(base_url=served.base, timeout=10) as client:
+        bad = client.post("/v1/posts", content=body, headers={**AUTH, "Idempotency-Key": "a b"})
+    assert bad.status_code == 400 and "Idempotency-Key" in bad.json()["error"]
+
+
+def test_a_retry_in_the_same_transaction_as_its_first_try(
+    store: Store, brands: dict[str, Brand]
+) -> None:
+    """Requests of one source (one body resent) written in one group commit: the first
+    stores the posts and the others are told they were stored already, as if they came
+    after it (before, each was told it had stored them all)."""
+    body = b"\n".join([x_line(1), b"{not json", x_line(2)])
+    source = request_source("127.0.0.1", "auto", body, None)
+    assert source == request_source("127.0.0.1", "auto", body, None)
+    assert source != request_source("127.0.0.1", "auto", body + b" ", None)
+    assert source != request_source("127.0.0.1", "auto", body, "k")
+    ingestor = Ingestor(store, brands)
+    group = [Unparsed(source, "x-v2", split_body(body)) for _ in range(3)]
+    results = commit(ingestor, parse_group(ingestor.live_parser, group))
+    counts = [(r.stored, r.duplicates, r.quarantined) for r in results]  # type: ignore[union-attr]
+    assert counts == [(2, 0, 1), (0, 2, 1), (0, 2, 1)]
+    assert store.count_posts() == 2 and len(quarantine(store)) == 1
+
+
+def test_each_request_of_a_group_counts_its_own_skipped_records(
+    store: Store, brands: dict[str, Brand]
+) -> None:
+    """Before, only the first request of a group commit had its skipped records counted."""
+    delete = b'{"event": "delete", "payload": "101"}'
+    status = orjson.dumps(
+        {
+            "id": "7",
+            "created_at": "2014-09-06T10:00:00.000Z",
+            "content": "<p>@KiwiNet down</p>",
+            "account": {"id": "1", "username": "u", "acct": "u"},
+        }
+    )
+    group = [
+        Unparsed("a", "mastodon", split_body(delete)),
+        Unparsed("b", "mastodon", split_body(status + b"\n" + delete)),
+        Unparsed("c", "mastodon", split_body(delete + b"\n" + delete)),
+    ]
+    ingestor = Ingestor(store, brands)
+    results = commit(ingestor, parse_together(ingestor.live_parser, group))
+    got = [(r.read, r.stored, r.skipped) for r in results]  # type: ignore[union-attr]
+    assert got == [(1, 0, 1), (2, 1, 1), (2, 0, 2)]
+
+
+def x_lines() -> st.SearchStrategy[bytes]:
+    """X v2 lines, good and with a field set to anything."""
+    good = st.builds(x_line, st.integers(0, 40))
+    paths = st.sampled_from(["id", "text", "author_id", "created_at", "lang", "entities"])
+    mutated = st.builds(
+        lambda i, key, new: dump({"data": {**orjson.loads(x_line(i))["data"], key: new}}),
+        st.integers(0, 40),
+        paths,
+        JSON | TIMES,
+    )
+    return good | mutated
+
+
+def request_bodies() -> st.SearchStrategy[bytes]:
+    lines = x_lines() | jetstream_messages() | mastodon_messages() | st.binary(max_size=30)
+    json_lines = st.lists(lines, min_size=1, max_size=6).map(b"\n".join)
+    arrays = st.lists(x_lines().map(orjson.loads) | JSON, max_size=6).map(dump)
+    return json_lines | arrays | JSON.map(dump)
+
+
+@pytest.mark.slow
+def test_no_body_stops_the_endpoint(brands: dict[str, Brand]) -> None:
+    """Whatever the requests of one group commit hold (any format, asked for or detected;
+    broken lines; the same body twice, as a retry), each is refused with a 400 before it is
+    queued, or answered with counts that add up and agree with the store."""
+    formats = st.sampled_from(["auto", "auto", *JSON_FORMATS])
+
+    @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.lists(st.tuples(request_bodies(), formats), min_size=1, max_size=5), st.data())
+    def check(requests: list[tuple[bytes, str]], data: st.DataObject) -> None:
+        if data.draw(st.booleans()):
+            requests = [*requests, requests[0]]  # a retry in the same group
+        with Store(":memory:") as store:
+            ingestor = Ingestor(store, brands)
+            app = IngestApp(ingestor)
+            group = []
+            for body, name in requests:
+                source = request_source("127.0.0.1", name, body, None)
+                try:
+                    group.append(app._parse(body, name, source))
+                except http_endpoint._Refused as refused:
+                    assert refused.status == 400
+            if not group:
+                return
+            results = commit(ingestor, parse_together(ingestor.live_parser, group))
+            stored = quarantined = 0
+            sources = set()
+            for u, r in zip(group, results, strict=True):
+                assert isinstance(r, IngestResult), r
+                assert r.stored + r.duplicates + r.quarantined + r.skipped == r.read
+                assert r.read >= len(u.items)  # each line is at least one record
+                stored += r.stored
+                if u.source not in sources:
+                    quarantined += r.quarantined
+                sources.add(u.source)
+            assert store.count_posts() == stored
+            assert len(quarantine(store)) == quarantined
+
+    check()
 
 
 def test_bearer_parsing() -> None:
@@ -334,6 +487,26 @@ def test_header_and_body_timeouts(serve: Callable[..., Served]) -> None:
         assert reply.startswith(b"HTTP/1.1 408") and b'"status":408' in reply
         refused = read_reply(garbage, 5)
         assert refused.startswith(b"HTTP/1.1 400") and b'"status":400' in refused
+
+
+@pytest.mark.parametrize("protocol", ["httptools", "h11"])
+def test_oversized_headers_are_refused_with_the_json_error(
+    serve: Callable[..., Served], protocol: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both HTTP parsers hold the request line and headers to ``max_header``: llhttp sets
+    no limit of its own, so without the count a client could send megabytes of headers."""
+    if protocol == "h11":
+        monkeypatch.setattr(http_endpoint, "HttpToolsProtocol", None)
+    served = serve(limits=EndpointLimits(max_header=4096))
+    port = int(served.base.rsplit(":", 1)[1])
+    padding = b"X-Pad: " + b"a" * 8000 + b"\r\n"
+    with raw_request(port, b"POST /v1/posts HTTP/1.1\r\nHost: x\r\n" + padding) as big:
+        refused = read_reply(big, 5)
+    assert refused.startswith(b"HTTP/1.1 400") and b'"status":400' in refused
+    within = httpx.post(
+        served.base + "/v1/posts", content=x_line(1), headers={**AUTH, "X-Pad": "a" * 1000}
+    )
+    assert within.json()["stored"] == 1
 
 
 @pytest.mark.slow

@@ -231,6 +231,116 @@ def test_mastodon_poison_status_is_quarantined(store: Store, brands: dict[str, B
     assert len(quarantined(store)) == totals["quarantined"]
 
 
+BIG = 9 << 20  # over the 8 MiB message limit
+
+
+def big_event(n: int) -> str:
+    """A Jetstream event of over 9 MB (its text), ``time_us`` first as Jetstream writes it."""
+    event = jetstream_event(n)
+    event["commit"]["record"]["text"] = "@KiwiNet " + "x" * BIG
+    return orjson.dumps(event).decode()
+
+
+@pytest.mark.parametrize("big_at", [2, 4], ids=["between good ones", "last before a stop"])
+def test_an_oversized_jetstream_message_is_quarantined_once_and_passed(
+    store: Store, brands: dict[str, Brand], big_at: int
+) -> None:
+    """Before, a message over 8 MB closed the connection (1009) and the listener reconnected
+    from its cursor onto the same message, forever. Jetstream replays from the cursor,
+    inclusive (as this server does)."""
+    base_us = 1_725_000_000_000_000
+    events = [orjson.dumps(jetstream_event(n)).decode() for n in range(6)]
+    events[big_at] = big_event(big_at)
+    cursors: list[list[str] | None] = []
+
+    async def handler(ws: ServerConnection) -> None:
+        assert ws.request is not None
+        query = parse_qs(urlparse(ws.request.path).query)
+        cursors.append(query.get("cursor"))
+        start = int(query["cursor"][0]) - base_us if "cursor" in query else 0
+        for event in events[start:]:
+            await ws.send(event)
+        await ws.wait_closed()
+
+    async def scenario() -> list[dict[str, Any]]:
+        async with serve(handler, "127.0.0.1", 0, max_size=None) as server:
+            port = server.sockets[0].getsockname()[1]
+            runs = []
+            for messages in (big_at + 1, len(events) - big_at - 1):
+                totals = await listen_jetstream(
+                    f"ws://127.0.0.1:{port}/subscribe",
+                    Ingestor(store, brands),
+                    limits=StreamLimits(max_messages=messages, max_seconds=30),
+                )
+                runs.append(totals.as_dict())
+            return runs
+
+    first, second = asyncio.run(scenario())
+    assert first["reconnects"] == second["reconnects"] == 0
+    assert (first["stored"], first["quarantined"]) == (big_at, 1)
+    assert cursors == [None, [str(base_us + big_at + 1)]]  # resumed just past it
+    assert second["quarantined"] == 0  # never met again
+    ((_, line, kind, reason, content),) = store.connection.execute(
+        "SELECT source_file, line, kind, reason, content FROM quarantine"
+    ).fetchall()
+    assert line == big_at + 1 and kind == "bad value"
+    assert reason == (
+        f"a message of {len(events[big_at]):,} bytes is over the 8 MiB message limit "
+        "(its first 4 KiB are kept)"
+    )
+    assert content == events[big_at].encode()[:4096]
+    assert store.count_posts() == 5
+
+
+def test_an_oversized_fragmented_mastodon_message_and_bad_utf8(
+    store: Store, brands: dict[str, Brand]
+) -> None:
+    """A message sent in fragments is cut once past the limit; a text frame that is not
+    UTF-8 (which used to raise out of the listener) is quarantined as such. The connection
+    stays open throughout."""
+    connections = 0
+    big = orjson.dumps(
+        {"event": "update", "payload": orjson.dumps(status(2, "@KiwiNet " + "y" * BIG)).decode()}
+    )
+
+    def update(i: int) -> bytes:
+        return orjson.dumps(
+            {"event": "update", "payload": orjson.dumps(status(i, "@KiwiNet down")).decode()}
+        )
+
+    async def handler(ws: ServerConnection) -> None:
+        nonlocal connections
+        connections += 1
+        await ws.send(update(1), text=True)
+        await ws.send((big[i : i + (1 << 20)] for i in range(0, len(big), 1 << 20)), text=True)
+        await ws.send(update(3), text=True)
+        await ws.send(b'{"event": "update", "payload": "\xff\xfe"}', text=True)
+        await ws.send(update(4), text=True)
+        await ws.wait_closed()
+
+    async def scenario() -> dict[str, Any]:
+        async with serve(handler, "127.0.0.1", 0, max_size=None) as server:
+            port = server.sockets[0].getsockname()[1]
+            totals = await listen_mastodon(
+                f"http://127.0.0.1:{port}",
+                Ingestor(store, brands),
+                limits=StreamLimits(max_messages=5, max_seconds=30),
+            )
+            return totals.as_dict()
+
+    totals = asyncio.run(scenario())
+    assert connections == 1 and totals["reconnects"] == 0
+    assert (totals["stored"], totals["quarantined"]) == (3, 2)
+    rows = quarantined(store)
+    assert [(line, kind) for _, line, kind, _, _ in rows] == [
+        (2, "bad value"),
+        (4, "invalid UTF-8"),
+    ]
+    assert rows[0][3].startswith(f"a message of {len(big):,} bytes is over the 8 MiB")
+    assert rows[0][4] == big[:4096]
+    assert {p.id for p in store.posts()} == {"101", "103", "104"}
+
+
 def test_quarantine_keys_differ_between_runs(store: Store, brands: dict[str, Brand]) -> None:
     for _ in range(2):
         batcher = Batcher(Ingestor(store, brands), format="bluesky", source="wss://j/subscribe")

@@ -147,7 +147,12 @@ COMMAND_MODULES: tuple[str, ...] = (
     "classify",
     "report",
     "export",
+    "bus",
     "demo",
+    "alerts",
+    "drill",
+    "serve",
+    "watch",
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,11 +12,14 @@ from rich.table import Table
 
 from uproar.cli.app import app, eval_app
 from uproar.cli.common import JsonOption, choice, settings
+from uproar.cli.engine import EngineOption, MasterOption
+from uproar.cli.engine import engine as engine_session
 from uproar.cli.output import emit_json, stdout, to_json
 from uproar.errors import InputError
+from uproar.records import Labels
 from uproar.understand import Classifier, labels_dict
 from uproar.understand.evaluate import ClassifyEval, evaluate, find_data
-from uproar.understand.io import read_batches
+from uproar.understand.io import Batch, read_batches
 from uproar.understand.taxonomy import SENTIMENTS
 
 ModelOption = choice(
@@ -38,6 +42,8 @@ ConfigOption = typer.Option(
 
   uproar classify posts.jsonl --model accurate --json > labels.jsonl
 
+  uproar classify posts.jsonl --engine spark --master 'local[4]' --json > labels.jsonl
+
   uproar classify tweets.txt --config brand.toml
 """
 )
@@ -48,6 +54,8 @@ def classify(
     json: bool = JsonOption,
     model: str | None = ModelOption,
     config: Path | None = ConfigOption,
+    engine: str = EngineOption,
+    master: str | None = MasterOption,
 ) -> None:
     """Label each input line: complaint, sentiment, topics, question, urgency, language,
     sarcasm (and sentiment_scores). Writes one JSON object per input line, in input order
@@ -59,7 +67,7 @@ def classify(
             "(echo 'modem down again' | uproar classify -) or name a file "
             "(uproar classify posts.jsonl)"
         )
-    clf = Classifier(settings(model=model).model, config)
+    chosen = settings(model=model).model
     as_json = json or not sys.stdout.isatty()
     if file == "-":
         handle: Any = sys.stdin
@@ -69,18 +77,44 @@ def classify(
         except OSError as exc:
             raise InputError(f"cannot read: {exc.strerror}", file=file) from exc
     try:
-        for batch in read_batches(handle, source=file if file != "-" else "<stdin>"):
-            rows = [
-                labels_dict(labels) for labels in clf.classify(batch.texts, counts=batch.counts)
-            ]
-            if as_json:
-                sys.stdout.write("".join(to_json(r) + "\n" for r in rows))
-                sys.stdout.flush()
-            else:
-                _render_labels(batch.texts, rows)
+        batches = read_batches(handle, source=file if file != "-" else "<stdin>")
+        with engine_session(engine, master) as spark:
+            for batch, labelled in _labelled(batches, spark, chosen, config):
+                rows = [labels_dict(labels) for labels in labelled]
+                _emit(batch.texts, rows, as_json)
     finally:
         if handle is not sys.stdin:
             handle.close()
+
+
+def _labelled(
+    batches: Iterator[Batch], spark: Any, model: str, config: Path | None
+) -> Iterator[tuple[Batch, list[Labels]]]:
+    """Each batch with its labels: here, or on Spark (the same Classifier in each task)."""
+    if spark is None:
+        clf = Classifier(model, config)
+        for batch in batches:
+            yield batch, clf.classify(batch.texts, counts=batch.counts)
+        return
+    from uproar.spark.classify import spark_classify
+
+    read: list[Batch] = []
+
+    def kept() -> Iterator[Batch]:
+        for batch in batches:
+            read.append(batch)
+            yield batch
+
+    for labelled in spark_classify(spark, kept(), model=model, config=config):
+        yield read.pop(0), labelled
+
+
+def _emit(texts: list[str], rows: list[dict[str, Any]], as_json: bool) -> None:
+    if as_json:
+        sys.stdout.write("".join(to_json(r) + "\n" for r in rows))
+        sys.stdout.flush()
+    else:
+        _render_labels(texts, rows)
 
 
 def _render_labels(texts: list[str], rows: list[dict[str, Any]]) -> None:

@@ -96,7 +96,7 @@ def settings(**flags: object) -> Settings:
 
 
 # The commands that write posts: only they create a store that does not exist yet.
-CREATING_COMMANDS = ("ingest", "listen")
+CREATING_COMMANDS = ("ingest", "listen", "watch")
 
 
 def open_store(db: Path | None, *, read_only: bool = False, create: bool | None = None) -> Store:

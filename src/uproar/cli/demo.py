@@ -21,6 +21,8 @@ from uproar.report import sparkline
   uproar demo
 
   uproar demo --out /tmp/uproar-demo --seed 7
+
+  uproar demo --serve
 """
 )
 def demo(
@@ -30,6 +32,13 @@ def demo(
         help="Folder for the demo's files; a store there that the demo did not make is refused.",
     ),
     seed: int = typer.Option(2014, "--seed", help="Simulation seed."),
+    serve: bool = typer.Option(
+        False,
+        "--serve",
+        help="Then open the dashboard on the demo's store (admin password shown once).",
+    ),
+    host: str = typer.Option("127.0.0.1", "--host", help="With --serve: address to serve on."),
+    port: int = typer.Option(8788, "--port", help="With --serve: port to serve on."),
 ) -> None:
     """Simulate the 2014 ISP incident, ingest it, run every stage, write the HTML report."""
     columns = (
@@ -47,6 +56,25 @@ def demo(
 
         result = run_demo(out, seed=seed, step=step)
     show(result)
+    if serve:
+        serve_demo(result.db, host=host, port=port)
+
+
+def serve_demo(db: Path, *, host: str, port: int) -> None:
+    """Give the demo's store an admin with a one-time password, then serve it."""
+    from datetime import UTC, datetime
+
+    from uproar.cli.serve import run_server
+    from uproar.serve.server import demo_admin
+    from uproar.store import Store
+
+    with Store.opened(db) as store:
+        password = demo_admin(store, now=datetime.now(UTC))
+    stdout.print(
+        f"\n[bold]Dashboard[/]: log in as [bold]admin[/] with password [bold]{password}[/] "
+        "(shown once; `uproar users add` makes more accounts)"
+    )
+    run_server(db, host=host, port=port, config=None)
 
 
 def show(result: DemoResult) -> None:

@@ -4,6 +4,7 @@ region or topic; ``eval detect``."""
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +24,19 @@ from uproar.cli.common import (
     brands_for,
     choice,
     open_store,
+    settings,
     window,
 )
+from uproar.cli.engine import EngineOption, MasterOption, ParquetOption
+from uproar.cli.engine import engine as engine_session
 from uproar.cli.output import console, emit_json, stdout
 from uproar.detect import incident_dict
 from uproar.detect.batch import BREAKDOWNS, DetectResult, breakdown, detect_store
 from uproar.detect.series import detect_series
+from uproar.errors import InputError
 from uproar.eval.detect import EvalReport, ScenarioScore, evaluate, scenario_files
+from uproar.spark.detect import spark_detect
+from uproar.store.parquet import open_parquet
 
 
 @app.command(
@@ -40,6 +47,10 @@ from uproar.eval.detect import EvalReport, ScenarioScore, evaluate, scenario_fil
   uproar detect --db incident.duckdb --since 2014-09-06T00:00Z --until 2014-09-08 --json
 
   uproar detect --series volume.csv --json
+
+  uproar detect --db big.duckdb --engine spark --master spark://head:7077
+
+  uproar detect --parquet posts/ --brands brands.toml
 """
 )
 def detect(
@@ -56,20 +67,34 @@ def detect(
     hourly: bool = typer.Option(
         False, "--hourly", help="Also judge hourly bins (storms, sampled streams)."
     ),
+    parquet: Path | None = ParquetOption,
+    engine: str = EngineOption,
+    master: str | None = MasterOption,
     json: bool = JsonOption,
 ) -> None:
     """Find outages and crises: volume over each brand's seasonal baseline, with scope
     (brand or industry), regions, topics, newly frequent terms and bait-link rumours.
 
     Incidents are stored in the `incidents` table (replacing earlier runs over the same
-    window). Times are UTC.
+    window; with --parquet they are only printed). Times are UTC. With --engine spark each
+    family of peer brands is judged in its own Spark task, with the same results.
     """
     start, end = window(since, until)
+    if parquet is not None and brands is None and settings(brands=None).brands is None:
+        raise InputError("a Parquet folder keeps no brands: pass --brands FILE", field="--parquet")
     if series is not None:
         result = detect_series(series)
     else:
-        with open_store(db) as store:
-            result = detect_store(
+        with (
+            open_store(db) if parquet is None else open_parquet(parquet) as store,
+            engine_session(engine, master) as spark,
+        ):
+            run = (
+                detect_store
+                if spark is None
+                else partial(spark_detect, spark, staging=_beside(store.path))
+            )
+            result = run(
                 store,
                 brands=brands_for(store, brands) or None,
                 since=start,
@@ -123,15 +148,32 @@ def signal(
         totals[r["key"]] = totals.get(r["key"], 0) + r["complaints"]
     keys = sorted(totals, key=lambda k: (-totals[k], k))[:top]
     grid: dict[Any, dict[str, int]] = {}
+    marks: dict[Any, str] = {}
     for r in rows:
         grid.setdefault(r["time"], {})[r["key"]] = r["complaints"]
+        if r["coverage"]:
+            marks[r["time"]] = r["coverage"]
     out = Table(title=f"{brand}: complaints per {step} min by {by} (top {len(keys)})")
     out.add_column("time (UTC)")
     for key in keys:
         out.add_column(Text(key), justify="right")
+    if marks:
+        out.add_column("coverage")
     for time, counts in grid.items():
-        out.add_row(f"{time:%Y-%m-%d %H:%M}", *(f"{counts.get(k, 0):,}" for k in keys))
+        cells = [f"{counts.get(k, 0):,}" for k in keys]
+        if marks:
+            cells.append(_COVERAGE_NOTE.get(marks.get(time, ""), marks.get(time, "")))
+        out.add_row(f"{time:%Y-%m-%d %H:%M}", *cells)
     stdout.print(out)
+
+
+# How a coverage change reads beside the signal (never a surge: see uproar.detect.detector)
+_COVERAGE_NOTE = {"start": "collection began", "gap": "back after a gap"}
+
+
+def _beside(path: str) -> Path | None:
+    """Where Spark's staging goes: beside the store (storage a cluster's machines share)."""
+    return None if path == ":memory:" else Path(path).resolve().parent
 
 
 def _minutes(seconds: float) -> str:
@@ -182,6 +224,17 @@ def _render(result: DetectResult) -> None:
                 f"{r.authors} authors, {r.posts} posts"
             )
         )
+    # a brand's first mention is where its collection began: worth a line only where it
+    # began later than the others' (a jump from nothing that is not a surge), or stopped
+    first = min((c.since for c in result.coverage), default=None)
+    for c in result.coverage:
+        if c.kind == "start" and first is not None and c.since - first < timedelta(hours=1):
+            continue
+        if c.kind == "gap" and c.until is not None:
+            what = f"no mentions {c.since:%Y-%m-%d %H:%M} .. {c.until:%Y-%m-%d %H:%M}"
+        else:
+            what = f"collection began {c.since:%Y-%m-%d %H:%M}"
+        stdout.print(Text(f"coverage: {c.brand} {what} (not an incident)"))
 
 
 @eval_app.command(
@@ -201,7 +254,9 @@ def _render(result: DetectResult) -> None:
 )
 def eval_detect(
     target: str = typer.Argument(
-        "suite", help="A scenario file, a folder of them, a shipped name, or 'suite'."
+        "suite",
+        help="A scenario file, a folder of them, a shipped name, 'suite', or 'open' "
+        "(shapes not yet found reliably).",
     ),
     scale: float = typer.Option(1.0, "--scale", help="Multiply every scenario's rates."),
     seed: int | None = typer.Option(None, "--seed", help="Seed (default: each scenario's)."),

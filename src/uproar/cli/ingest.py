@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.table import Table
@@ -23,12 +24,18 @@ from uproar.cli.common import (
     settings,
     window,
 )
+from uproar.cli.engine import EngineOption, MasterOption, ParquetOption
+from uproar.cli.engine import engine as engine_session
 from uproar.cli.output import console, emit_json, stdout
+from uproar.config import load_brands
 from uproar.errors import InputError, NothingStoredError
 from uproar.pipeline import ingest_enrichers
 from uproar.quarantine import verdict
 from uproar.sources import FORMATS, Ingestor
 from uproar.sources.csv_format import load_columns, mapping_help
+from uproar.sources.ingestor import IngestResult
+from uproar.sources.parquet_out import ParquetIngestor
+from uproar.store.parquet import open_parquet
 
 
 @app.command(
@@ -39,6 +46,10 @@ from uproar.sources.csv_format import load_columns, mapping_help
   uproar ingest archive/*.jsonl.gz --db incident.duckdb --json
 
   uproar ingest export.csv --format csv --map text=Message --map created_at=Posted
+
+  uproar ingest archive/*.jsonl --parquet-out posts/ --brands brands.toml
+
+  uproar ingest archive/*.jsonl --db big.duckdb --engine spark --master local[4]
 
 CSV fields for --map FIELD=COLUMN, and column names recognised without one:
 
@@ -69,6 +80,18 @@ def ingest(
     batch_size: int | None = typer.Option(
         None, "--batch-size", metavar="N", help="Posts per transaction (env UPROAR_BATCH_SIZE)."
     ),
+    parquet_out: Path | None = typer.Option(
+        None,
+        "--parquet-out",
+        metavar="DIR",
+        help="Write posts and labels to this Parquet folder (as `uproar export` lays it out) "
+        "instead of a store; quarantine goes to DIR.quarantine.",
+    ),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="With --parquet-out: replace what the folder holds."
+    ),
+    engine: str = EngineOption,
+    master: str | None = MasterOption,
     json: bool = JsonOption,
 ) -> None:
     """Ingest X (v2, v1.1, twarc), Mastodon, Bluesky Jetstream or CSV archives into the store.
@@ -84,22 +107,36 @@ def ingest(
         raise InputError(f"--map expects FIELD=COLUMN, got {bad[0]!r}", field="--map")
     csv_mapping = dict(m.split("=", 1) for m in mapping)
     run = settings(db=db, brands=brands, model=model, batch_size=batch_size)
-    with creating_store(db) as store:
-        brand_table = brands_for(store, brands)
-        if not brand_table and not json:
-            console.print("[yellow]no brands configured: posts are stored unmatched[/]")
-        ingestor = Ingestor(
-            store,
-            brand_table,
-            batch_size=run.batch_size,
-            enrichers=ingest_enrichers(model=run.model) if classify else (),
-            csv_mapping=csv_mapping,
-        )
-        total = sum(p.stat().st_size for p in paths if p.is_file())
-        with byte_progress("ingest", total, quiet=json) as bar:
-            task = bar.task_ids[0]
-            result = ingestor.ingest(paths, format=format, progress=lambda n: bar.advance(task, n))
-        reasons = store.quarantine_reasons([str(p) for p in paths]) if result.quarantined else []
+    if parquet_out is not None and db is not None:
+        raise InputError("--parquet-out writes Parquet instead of a store: drop --db")
+    enrichers = ingest_enrichers(model=run.model) if classify else ()
+    total = sum(p.stat().st_size for p in paths if p.is_file())
+    with engine_session(engine, master) as spark:
+        if parquet_out is not None:
+            brand_table = load_brands(run.brands) if run.brands is not None else {}
+            if not brand_table and not json:
+                console.print("[yellow]no brands configured: posts are stored unmatched[/]")
+            out = ParquetIngestor(
+                parquet_out, brand_table, batch_size=run.batch_size, enrichers=enrichers,
+                csv_mapping=csv_mapping, overwrite=overwrite,
+            )  # fmt: skip
+            with out.store:
+                result = _run(out, spark, paths, format, total, quiet=json)
+                out.finish(result)
+                reasons = out.quarantine_reasons() if result.quarantined else []
+        else:
+            with creating_store(db) as store:
+                brand_table = brands_for(store, brands)
+                if not brand_table and not json:
+                    console.print("[yellow]no brands configured: posts are stored unmatched[/]")
+                ingestor = Ingestor(
+                    store, brand_table, batch_size=run.batch_size, enrichers=enrichers,
+                    csv_mapping=csv_mapping,
+                )  # fmt: skip
+                result = _run(ingestor, spark, paths, format, total, quiet=json)
+                reasons = (
+                    store.quarantine_reasons([str(p) for p in paths]) if result.quarantined else []
+                )
     judged = verdict(
         read=result.read,
         stored=result.stored,
@@ -126,6 +163,29 @@ def ingest(
         console.print(Text("quarantined: " + message, style="yellow"))
     if judged.level == "warn":
         console.print(Text("warning: " + judged.message, style="bold yellow"))
+
+
+def _run(
+    ingestor: Ingestor, spark: Any, paths: list[Path], format: str, total: int, *, quiet: bool
+) -> IngestResult:
+    """One ingest run, here or on Spark, with a progress bar over the bytes written."""
+    with byte_progress("ingest", total, quiet=quiet) as bar:
+        task = bar.task_ids[0]
+
+        def advance(n: int) -> None:
+            bar.advance(task, n)
+
+        if spark is None:
+            return ingestor.ingest(paths, format=format, progress=advance)
+        from uproar.spark.ingest import spark_ingest
+
+        # tasks leave their chunks beside the output: storage a cluster's machines share
+        beside = (
+            ingestor.folder.parent
+            if isinstance(ingestor, ParquetIngestor)
+            else Path(ingestor.store.path).resolve().parent
+        )
+        return spark_ingest(spark, ingestor, paths, format=format, progress=advance, staging=beside)
 
 
 @app.command(
@@ -173,11 +233,15 @@ def posts(
   uproar stats
 
   uproar stats --db incident.duckdb --json
+
+  uproar stats --parquet posts/
 """
 )
-def stats(db: Path | None = DbOption, json: bool = JsonOption) -> None:
+def stats(
+    db: Path | None = DbOption, parquet: Path | None = ParquetOption, json: bool = JsonOption
+) -> None:
     """Counts of what is stored: per platform, brand, region and day, and quarantine reasons."""
-    with open_store(db, read_only=True) as store:
+    with open_store(db, read_only=True) if parquet is None else open_parquet(parquet) as store:
         figures = store.stats()
     if json:
         emit_json(figures)
@@ -192,6 +256,18 @@ def stats(db: Path | None = DbOption, json: bool = JsonOption) -> None:
             for name, n in figures[key].items():
                 table.add_row(Text(str(name)), f"{n:,}")
             stdout.print(table)
+    if figures["coverage"]:
+        table = Table(title="coverage (from the last `uproar detect`; never incidents)")
+        for col in ("brand", "change", "since (UTC)", "until (UTC)"):
+            table.add_column(col)
+        for c in figures["coverage"]:
+            table.add_row(
+                Text(c["brand"]),
+                "collection began" if c["kind"] == "start" else "gap",
+                f"{c['since']:%Y-%m-%d %H:%M}",
+                f"{c['until']:%Y-%m-%d %H:%M}" if c["until"] else "",
+            )
+        stdout.print(table)
     if figures["days"]:
         table = Table(title="per day")
         table.add_column("day")

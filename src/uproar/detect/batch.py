@@ -17,9 +17,9 @@ import pyarrow as pa
 
 from uproar import plausible
 from uproar.config import Brand
-from uproar.detect.describe import describe
+from uproar.detect.describe import describe, is_chatter
 from uproar.detect.detector import Bin, BinCounts, Coverage
-from uproar.detect.rumours import Rumour, find_rumours
+from uproar.detect.rumours import Rumour, find_rumours, part_of_incidents
 from uproar.detect.scales import HOURLY_SIGNAL, hourly_bins, hourly_detector, merge_scales
 from uproar.detect.signal import FRESH_GAP, complaint_pattern
 from uproar.detect.stream import SIGNALS, Monitor
@@ -222,11 +222,26 @@ def detect_store(
             ).authors
             >= MIN_AUTHORS
         ]
+        # a surge of talk, not complaints (a viral ad, news) pages no one
+        incidents = [i for i in incidents if not is_chatter(store, i, until=end)]
+        # replies to the brand's updates during an incident are that incident (kept in its
+        # ``rumours``), not a crisis of their own
+        rumours, _folded = part_of_incidents(rumours, incidents, until=end)
+    coverage = [
+        c for c in covered + list(det.coverage) if window_start is None or c.since >= window_start
+    ]
     if save:
         sql.save_incidents(
             store,
             incidents,
             replace_brands=sorted(set(brands) | {i.brand for i in incidents}),
+            since=window_start,
+            until=until,
+        )
+        sql.save_coverage(
+            store,
+            ((c.brand, c.kind, c.since, c.until) for c in coverage),
+            replace_brands=sorted(set(brands) | {c.brand for c in coverage}),
             since=window_start,
             until=until,
         )
@@ -238,7 +253,7 @@ def detect_store(
         clock=clock,
         minutes=walked + (det.seen.max().item() if len(det.seen) else 0),
         posts=posts,
-        coverage=tuple(covered + list(det.coverage)),
+        coverage=tuple(coverage),
     )
 
 
@@ -275,13 +290,16 @@ def breakdown(
     signal: str = "fresh_complaint",
 ) -> pa.Table:
     """The detector's signal for one brand split by region or topic, per ``step``: columns
-    time, key, mentions, complaints, authors, signal (where an outage is, and what about)."""
+    time, key, mentions, complaints, authors, signal (where an outage is, and what about),
+    and coverage: "start" or "gap" where the brand's collection began or came back in that
+    bucket (as the last saved detection found), so a jump from nothing is not read as a
+    surge."""
     if signal not in SIGNALS:
         raise ValueError(f"signal must be one of {SIGNALS}, not {signal!r}")
     seconds = step.total_seconds()
     if seconds < 60 or seconds % 60:
         raise ValueError(f"step must be a whole number of minutes, got {step}")
-    return sql.signal_breakdown(
+    table = sql.signal_breakdown(
         store,
         brand=brand,
         by=by,
@@ -292,3 +310,30 @@ def breakdown(
         since=utc(since),
         until=utc(until),
     )
+    # each bucket where the brand's collection began or a gap ended (never a surge)
+    changes = stored_coverage(store, brand=brand, since=since, until=until)
+    times = table.column("time").to_pylist()
+    marks = []
+    for t in times:
+        at = utc(t)
+        assert at is not None
+        marks.append(
+            ", ".join(c.kind for c in changes if at <= (c.until or c.since) < at + step) or None
+        )
+    return table.append_column("coverage", pa.array(marks, pa.string()))
+
+
+def stored_coverage(
+    store: Store,
+    *,
+    brand: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[Coverage]:
+    """The coverage changes the last saved detection found (``detect_store(save=True)``,
+    ``uproar detect``), touching ``[since, until)``: where a brand's collection began or
+    came back after a gap."""
+    return [
+        Coverage(r["brand"], r["kind"], r["since"], r["until"])
+        for r in sql.load_coverage(store, brand=brand, since=utc(since), until=utc(until))
+    ]

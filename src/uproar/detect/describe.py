@@ -115,6 +115,32 @@ def describe(
     )
 
 
+# A surge whose complaints are a smaller share of the brand's mentions than usual (under
+# this fraction of the reference share) is talk about the brand, not complaints to it: a
+# viral ad, news, a meme. Its complaint count rose only because everything did (issue 13:
+# "news spikes that are not complaints"); an outage or a backlash raises the share.
+CHATTER_SHARE = 0.8
+# The reference needs this many mentions before its share is trusted.
+CHATTER_MIN_REFERENCE = 100
+
+
+def is_chatter(store: Store, incident: Incident, *, until: datetime) -> bool:
+    """Whether ``incident`` is a surge of chatter rather than of complaints: the share of
+    its mentions that complain is below ``CHATTER_SHARE`` times the brand's share over the
+    ``REFERENCE`` before it."""
+    n, c, n_ref, c_ref = sql.complaint_shares(
+        store,
+        brand=incident.brand,
+        since=incident.start,
+        until=incident.end or until,
+        ref_since=incident.start - REFERENCE,
+        pattern=complaint_pattern(),
+    )
+    if n == 0 or n_ref < CHATTER_MIN_REFERENCE or c_ref == 0:
+        return False
+    return c / n < CHATTER_SHARE * c_ref / n_ref
+
+
 def _brand_words(brand: Brand | None) -> frozenset[str]:
     if brand is None:
         return frozenset()

@@ -191,6 +191,7 @@ class Detector:
         lookback: int = 60,
         peer_level: float = 1e-3,
         peer_ratio: float = 1.5,
+        peer_incidents: bool = True,
         suspicious: float = 1e-3,
         settled: int = 1440,
         cold_factor: float = 0.1,
@@ -231,6 +232,7 @@ class Detector:
         self.lookback = lookback
         self.peer_level = peer_level
         self.peer_ratio = peer_ratio
+        self.peer_incidents = peer_incidents
         self.suspicious = suspicious
         self.settled = settled
         self.cold_factor = cold_factor
@@ -642,7 +644,12 @@ class Detector:
             mu_w = self._recent(self.ring_mu, w)
             ceiling = winsor_ceiling(mu_w, alpha)
             disp.update(np.minimum(x_w, ceiling), mu_w, learn & (self.seen >= w))
-        ceiling1 = winsor_ceiling(mu_t, self._alphas()[0])
+        # During the warm-up the baseline learns what it sees: clipped against its prior
+        # (0.5 a bin), an hourly baseline's first hours learned 5 where 175 came, and the
+        # hours of day it met first stayed at a third of their counts for days.
+        ceiling1 = np.where(
+            self.seen < self.warmup, np.inf, winsor_ceiling(mu_t, self._alphas()[0])
+        )
         self.expected.learn(t, np.minimum(x, ceiling1), learn & long_ordinary)
         self.seen += covered
         self.clock = t + self.step
@@ -714,6 +721,7 @@ class Detector:
         stats: list[tuple[FloatArray, FloatArray, FloatArray]],
     ) -> list[Event]:
         i = self.index[track.brand]
+        events: list[Event] = []
         track.posts += int(mentions[i])
         track.phase_posts += int(mentions[i])
         track.signal += float(x[i])
@@ -740,8 +748,14 @@ class Detector:
             k = self.index[peer]
             track.peer_x[peer] = track.peer_x.get(peer, 0.0) + float(x[k])
             track.peer_mu[peer] = track.peer_mu.get(peer, 0.0) + float(mu_t[k])
+        before = {p for p, hit in track.surged.items() if hit}
         if self._peers_hit(track):
             track.scope = "industry"
+        if self.peer_incidents:
+            for peer in sorted(p for p, hit in track.surged.items() if hit and p not in before):
+                opened = self._open_peer(peer, track, t)
+                if opened is not None:
+                    events.append(opened)
         # back to baseline?
         track.quiet = 0 if hot else track.quiet + 1
         if track.quiet >= self._quiet:
@@ -749,8 +763,61 @@ class Detector:
             track.peak = min(max(track.peak, track.start), track.end)
             del self.open[track.brand]
             self.cooling[track.brand] = track
-            return [Event("resolved", track.record())]
-        return []
+            return [*events, Event("resolved", track.record())]
+        return events
+
+    def _open_peer(self, peer: str, track: _Track, t: datetime) -> Event | None:
+        """A peer that surged with ``track``'s incident gets an incident of its own, over the
+        same span (from ``track``'s start, never back into the peer's previous incident),
+        detected at the end of bin ``t``, when the surge was evident: the peer's team needs
+        the page too, and its incident names the brand it surged with (``scope`` is
+        "industry"). A peer with an open incident, or one that ended inside this span, has
+        its own already."""
+        if peer in self.open:
+            return None
+        k = self.index[peer]
+        when = t + self.step
+        cooling = self.cooling.get(peer)
+        if cooling is not None:
+            assert cooling.end is not None
+            if cooling.end >= track.start:
+                return None
+            cooling.phases.append(cooling.phase())
+            cooling.phase_start, cooling.phase_detected, cooling.phase_posts = track.start, when, 0
+            cooling.end = None
+            cooling.quiet = 0
+            del self.cooling[peer]
+            self.open[peer] = cooling
+            return Event("reopened", cooling.record())
+        last = self.last_end.get(peer)
+        start = track.start if last is None or last < track.start else last + self.step
+        if start > t:
+            return None
+        new = _Track(
+            id=f"{peer}-{start:%Y%m%dT%H%M}",
+            brand=peer,
+            start=start,
+            detected_at=when,
+            peak=t,
+            scope="industry",
+        )
+        # the bins from the start to ``t`` (already in the ring) count toward it
+        back = min(round((t - start) / self.step) + 1, self.lookback)
+        best = -math.inf
+        for j in range(back):
+            slot = (self.pos - 1 - j) % self.lookback
+            new.signal += float(self.ring_x[k, slot])
+            new.expected += float(self.ring_mu[k, slot])
+            new.posts += int(self.ring_m[k, slot])
+            excess = float(self.ring_x[k, slot] - self.ring_mu[k, slot])
+            if excess > best:
+                best, new.peak = excess, t - j * self.step
+        new.phase_posts = new.posts
+        new.surged[track.brand] = True
+        new.peer_x[track.brand] = track.signal
+        new.peer_mu[track.brand] = track.expected
+        self.open[peer] = new
+        return Event("opened", new.record())
 
     def _peers_hit(self, track: _Track) -> bool:
         """Whether any peer surged over the incident's span so far; each peer that did is

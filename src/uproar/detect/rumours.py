@@ -13,6 +13,13 @@ sentiment (JetBlue's "Our fleet's on fleek", Feb 2015: about 150 authors in thre
 mostly not complaints). Its key names the post (``post <id>``, or ``quote <its text>`` when
 an archive keeps only the quoting text). A reaction is new by nature, so the novelty rule
 does not apply to it.
+
+A reaction to a post the brand made *during one of its incidents* (an acknowledgement or a
+status update) is that incident's own voice: customers complaining under the update are the
+outage, already paged. ``part_of_incidents`` folds such reactions into the incident (they
+stay in its ``rumours``) instead of flagging them as a crisis of their own; on the
+simulated suite, where every status update draws replies, they were four in five of the
+rumour flags (precision 0.80 fell to 0.19 when reactions were added).
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from uproar.records import Incident
 from uproar.store import Store
 from uproar.store import detect as sql
 from uproar.store.store import utc
@@ -41,6 +49,8 @@ class Rumour:
     growth: float  # authors per minute while it reached ``min_authors``
     sample_post_ids: tuple[str, ...]
     variants: int = 0  # other keys of the same spread (reworded copies) folded into it
+    # a reaction's own post: when the brand posted it, where the archive holds it
+    origin: datetime | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -57,6 +67,7 @@ class Rumour:
             "growth": round(self.growth, 3),
             "sample_post_ids": list(self.sample_post_ids),
             "variants": self.variants,
+            "origin": self.origin,
         }
 
 
@@ -98,6 +109,7 @@ def find_rumours(
                 last_seen=last,
                 growth=min_authors / minutes,
                 sample_post_ids=tuple(r["sample_ids"] or ()),
+                origin=utc(r["origin"]),
             )
         )
     return _one_per_spread(out)
@@ -127,3 +139,27 @@ def _one_per_spread(rumours: list[Rumour]) -> list[Rumour]:
             continue
         kept.append(r)
     return sorted(kept, key=lambda r: (r.detected_at, r.brand, r.kind, r.key))
+
+
+def part_of_incidents(
+    rumours: list[Rumour], incidents: list[Incident], *, until: datetime | None = None
+) -> tuple[list[Rumour], list[Rumour]]:
+    """``(own, folded)``: the rumours that are crises of their own, and the reactions that
+    belong to an incident of their brand. A reaction belongs to an incident when what it
+    reacts to began inside it: the brand's own post (or, where the archive keeps only the
+    quoting text, the first reacting post) after the incident's start and before its end
+    (``until`` for one still open). A backlash that itself raises an incident reacts to a
+    post made before that incident began, so it stays a crisis of its own."""
+    spans: dict[str, list[tuple[datetime, datetime | None]]] = {}
+    for inc in incidents:
+        spans.setdefault(inc.brand, []).append((inc.start, inc.end or until))
+    own: list[Rumour] = []
+    folded: list[Rumour] = []
+    for r in rumours:
+        origin = r.origin or r.first_seen
+        inside = r.kind == "reaction" and any(
+            start < origin and (end is None or origin <= end)
+            for start, end in spans.get(r.brand, ())
+        )
+        (folded if inside else own).append(r)
+    return own, folded

@@ -70,8 +70,11 @@ HOURLY_SIGNAL: Mapping[str, str] = {
 
 def hourly_detector(brands: Sequence[str], peers: Mapping[str, Sequence[str]]) -> Detector:
     # The recent-volume level follows a day, not two hours: at two hourly bins it would
-    # follow the storm itself up.
-    baseline = SeasonalBaseline(step=HOUR, level_half_life=timedelta(days=1))
+    # follow the storm itself up. The global prior is a tenth of an hour's worth: the
+    # minute detector's ten bins of 0.5 are ten minutes there, but ten *hours* here, which
+    # held the first hours' estimate at half their counts; those hours (midnight UTC where
+    # a collection starts then) kept the error for days and opened false storms on them.
+    baseline = SeasonalBaseline(step=HOUR, level_half_life=timedelta(days=1), global_prior=0.1)
     return Detector(brands=brands, peers=peers, baseline=baseline, **HOURLY)
 
 

@@ -7,6 +7,8 @@ detector runs, and detections are matched to the truth:
   overlaps the incident's time (with ``SLACK`` either side) and was raised no earlier than
   ``SLACK`` before the onset;
 * a detection overlapping a planted rumour of its brand is a rumour alert, not a false one;
+* a rumour flag is true when raised during a planted rumour of its brand, or, for a
+  reaction, during a true incident of its brand (customers replying to its updates);
 * anything else is a false alarm (floods, noisy days and holidays are where they hide).
 
 Recall counts the scenario's own incidents (the brand named in the truth); peers hit by an
@@ -237,8 +239,14 @@ def score(
             for x in rumours
         )
     s.rumours_flagged = len(rumours)
+    # a reaction raised during a true incident of its brand is that incident's replies (to
+    # the brand's own updates), found even where no incident was: not a false rumour
     s.rumours_flagged_true = sum(
         any(_raised_during(x, brand, r_on, r_end) for brand, r_on, r_end, _d in planted)
+        or (
+            x.kind == "reaction"
+            and any(e.primary and _raised_during(x, e.brand, e.onset, e.end) for e in events)
+        )
         for x in rumours
     )
     s.correct = sum(d.id in used for d in incidents)
@@ -378,6 +386,15 @@ def scenario_files(target: str | Path) -> list[Path]:
         return [shipped / f"{target}.toml"]
     if str(target) == "suite":
         return sorted(shipped.glob("*.toml"))
+    if str(target) == "open":  # shapes not yet found reliably (scenarios/README.md)
+        found = sorted((shipped / "open").glob("*.toml"))
+        if not found:
+            raise ConfigError(
+                "open: no open scenarios (every shape is found reliably and is in the suite); "
+                "hint: run 'uproar eval detect suite'",
+                file=str(shipped / "open"),
+            )
+        return found
     raise ConfigError(f"{target}: no such scenario file or folder", file=str(target))
 
 

@@ -93,8 +93,14 @@ def volume_chart(
         if band.brand in series
     ]
     values += [
-        {"layer": "range", "brand": brand, "t": _ms(x.at, tz), "low": x.low, "high": x.high,
-         "what": usual}
+        {
+            "layer": "range",
+            "brand": brand,
+            "t": _ms(x.at, tz),
+            "low": x.low,
+            "high": x.high,
+            "what": usual,
+        }
         for brand, points in (baselines or {}).items()
         if brand in series
         for x in points

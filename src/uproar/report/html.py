@@ -39,6 +39,7 @@ class Section:
     title: str
     html: str
     intro: str = ""
+    first: bool = False  # before the summary (a drill's debrief), else after the chapters
 
 
 _ENV = jinja2.Environment(
@@ -54,9 +55,7 @@ def _bucket_label(minutes: int) -> str:
     return duration(minutes * 60).replace(" 0 min", "")
 
 
-def render_html(
-    report: Report, *, sections: Sequence[Section] = (), note: str = ""
-) -> str:
+def render_html(report: Report, *, sections: Sequence[Section] = (), note: str = "") -> str:
     """The report as an HTML string (no script, no external resource)."""
     tz = report.tz
     bucket = _bucket_label(report.bucket_minutes)

@@ -218,9 +218,7 @@ def build_report(
     linter = linter or Linter()
     ranked = sorted(incidents, key=lambda i: (-i.posts, i.start))[:CHAPTERS]
     chapters = [
-        _chapter(
-            store, inc, brands, since, until, linter=linter, themes=themes, tz=tz, facts=facts
-        )
+        _chapter(store, inc, brands, since, until, linter=linter, themes=themes, tz=tz, facts=facts)
         for inc in sorted(ranked, key=lambda i: i.start)
     ]
     shown = _shown_brands(brand, chapters, brands, figures["brands"])
@@ -362,8 +360,9 @@ def _chapter(
             # applies to the thread, not to each piece.
             findings=tuple(linter.lint(r["text"], kind="reply")),
         )
-        for r in own_posts(store, incident.brand, since=incident.start, until=end, limit=5000)
-        .to_pylist()
+        for r in own_posts(
+            store, incident.brand, since=incident.start, until=end, limit=5000
+        ).to_pylist()
     ]
     updates = [p for p in own if p.kind == "update"]
     replies = [p for p in own if p.kind == "reply"]

@@ -26,12 +26,16 @@ from importlib import resources
 from pathlib import Path
 
 import msgspec
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 import regex
 
 from uproar.config import INDUSTRIES
 from uproar.errors import ConfigError
 from uproar.records import Finding, Labels
 from uproar.respond.lint import Linter
+from uproar.respond.match import risky_texts, search_column, translate
 from uproar.respond.thread import Facts, fill_facts
 
 INTENTS: tuple[str, ...] = (
@@ -342,3 +346,84 @@ def compose_reply(
         if last.passed:
             return last
     return last
+
+
+# -- a whole column at once ----------------------------------------------------------------
+def link_free(texts: pa.Array, risky: np.ndarray) -> pa.Array:
+    """``classify_intent``'s view of each text (links blanked, ``&amp;`` read as ``&``) for
+    a whole column: RE2 where it is exact, ``regex`` for the risky texts."""
+    translated = translate(_LINK.pattern)
+    assert translated.source is not None and translated.exact
+    blanked = pc.replace_substring_regex(texts, translated.source, " ")
+    body = pc.replace_substring(blanked, "&amp;", "&")
+    rows = np.flatnonzero(risky)
+    if len(rows) == 0:
+        return body
+    fixed = [_LINK.sub(" ", texts[i].as_py() or "").replace("&amp;", "&") for i in rows]
+    return pc.replace_with_mask(body, pa.array(risky), pa.array(fixed, pa.string()))
+
+
+def classify_intents(
+    texts: pa.Array,
+    pack: Pack,
+    *,
+    question: np.ndarray,
+    complaint: np.ndarray,
+    negative: np.ndarray,
+    replies_to_brand: np.ndarray,
+    risky: np.ndarray | None = None,
+) -> list[str]:
+    """``classify_intent`` over a column: the same intent for every text (``question``,
+    ``complaint`` and ``negative`` are the labels' flags, False where a text has none), each
+    pattern searched once over the texts still undecided."""
+    risky = risky_texts(texts) if risky is None else risky
+    body = link_free(texts, risky)
+    p = pack.intents
+    out = np.full(len(texts), "none", dtype=object)
+    open_ = np.ones(len(texts), dtype=bool)
+
+    def decide(intent: str, hit: np.ndarray) -> None:
+        out[hit & open_] = intent
+        open_[hit] = False
+
+    decide("abuse", search_column(p["abuse"], body, risky=risky, only=open_))
+    thanks = search_column(p["thanks"], body, risky=risky, only=open_)
+    decide("thanks", thanks & ~search_column(p["not_thanks"], body, risky=risky, only=thanks))
+    decide("question", search_column(p["question"], body, risky=risky, only=open_) | question)
+    decide("problem", search_column(p["problem"], body, risky=risky, only=open_))
+    decide(
+        "complaint",
+        search_column(p["complaint"], body, risky=risky, only=open_) | complaint | negative,
+    )
+    decide(
+        "information",
+        replies_to_brand | search_column(p["information"], body, risky=risky, only=open_),
+    )
+    return [str(v) for v in out]
+
+
+def topics_of(
+    texts: pa.Array, pack: Pack, *, security_hint: np.ndarray, risky: np.ndarray | None = None
+) -> list[str | None]:
+    """``pack.topic_of`` over a column (``security_hint``: the understand stage gave the
+    text the security topic)."""
+    risky = risky_texts(texts) if risky is None else risky
+    out = np.full(len(texts), None, dtype=object)
+    open_ = np.ones(len(texts), dtype=bool)
+    for topic in pack.topics:
+        if topic.id == "security":
+            hit = search_column(topic.pattern, texts, risky=risky, only=open_) | security_hint
+            out[hit & open_] = "security"
+            open_ &= ~hit
+    for topic in pack.topics:
+        if topic.id != "security" and open_.any():
+            hit = search_column(topic.pattern, texts, risky=risky, only=open_)
+            out[hit] = topic.id
+            open_ &= ~hit
+    return [None if v is None else str(v) for v in out]
+
+
+def have_links(texts: pa.Array, risky: np.ndarray | None = None) -> np.ndarray:
+    """``has_link`` over a column."""
+    risky = risky_texts(texts) if risky is None else risky
+    return search_column(_LINK, texts, risky=risky)

@@ -35,34 +35,37 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import regex
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from uproar.errors import ConfigError, InputError
-from uproar.records import Finding, Labels
+from uproar.records import Finding
 from uproar.respond.answer import (
     INTENTS,
     SILENT,
     Pack,
-    classify_intent,
+    classify_intents,
     compose_reply,
     first_name,
-    has_link,
+    have_links,
     load_pack,
+    topics_of,
 )
 from uproar.respond.datafiles import load_toml
 from uproar.respond.lint import Linter, Profile, default_linter
 from uproar.respond.llm import ModelDrafter
+from uproar.respond.match import risky_texts
 from uproar.respond.platforms import PLATFORMS, fits, link_spans, weighted_length
 from uproar.respond.thread import Facts
 from uproar.store.respond import (
@@ -72,7 +75,7 @@ from uproar.store.respond import (
     latest_mention,
     save_drafts,
 )
-from uproar.store.store import Store, utc
+from uproar.store.store import Store
 from uproar.understand.classifier import Classifier, reach
 
 SIGNALS: tuple[str, ...] = ("question", "urgency", "anger", "reach", "repeat", "unanswered")
@@ -170,7 +173,7 @@ class Cluster:
     intent: str
     score: float
     label: str
-    mentions: tuple[Mention, ...]
+    mentions: Sequence[Mention]  # a tuple, or a view that builds each as it is read
     draft: Draft
     first_reply_s: float | None = None
     median_reply_s: float | None = None
@@ -182,10 +185,14 @@ class Cluster:
 
     @property
     def authors(self) -> int:
+        if isinstance(self.mentions, MentionView):
+            return self.mentions.authors()
         return len({(m.platform, m.author_id) for m in self.mentions})
 
     @property
     def unanswered(self) -> int:
+        if isinstance(self.mentions, MentionView):
+            return int((~self.mentions.flags("replied")).sum())
         return sum(not m.answered for m in self.mentions)
 
     def to_dict(self, *, mentions: int = 5) -> dict[str, Any]:
@@ -384,73 +391,145 @@ def build_inbox(
     signoff = (profile or linter.profile).signoff
     open_spans = brand_incidents(store, brand=brand)
 
-    rows = inbox_mentions(store, brand=brand, since=since, until=until, now=now).to_pylist()
-    mentions = _score(rows, settings, pack, open_spans)
-    needing = [m for m in mentions if m.needs_reply]
-    groups = cluster_mentions(needing, settings.similarity)
-    clusters: list[tuple[float, list[Mention]]] = []
-    for members in groups:
-        members.sort(key=lambda m: (-m.score, m.created_at, m.id))
-        bonus = settings.cluster_bonus * math.log2(len(members))
-        clusters.append((members[0].score + bonus, members))
-    clusters.sort(key=lambda c: (-c[0], c[1][0].created_at, c[1][0].id))
+    table = inbox_mentions(store, brand=brand, since=since, until=until, now=now)
+    scored = _columns(table, settings, pack, open_spans)
+    # Rank: score, then time, then id, as one row at a time would sort them.
+    needing = np.flatnonzero(scored.needs_reply)
+    ranking = pa.table(
+        {
+            "score": pa.array(-scored.score[needing]),
+            "at": pa.array(scored.stamps[needing]),
+            "id": table.column("id").take(pa.array(needing)),
+        }
+    )
+    order = needing[
+        pc.sort_indices(
+            ranking, sort_keys=[("score", "ascending"), ("at", "ascending"), ("id", "ascending")]
+        ).to_numpy()
+    ]
+    members = _cluster_rows(scored, order, settings.similarity)
+    leads = np.fromiter((g[0] for g in members), dtype=np.int64, count=len(members))
+    sizes = np.fromiter((len(g) for g in members), dtype=np.int64, count=len(members))
+    bonus = {n: settings.cluster_bonus * math.log2(n) for n in np.unique(sizes).tolist()}
+    cluster_score = scored.score[leads] + np.array([bonus[n] for n in sizes.tolist()])
+    # Clusters by score, then their lead's time and id (its place in time-and-id order).
+    by_time = pc.sort_indices(
+        pa.table({"at": pa.array(scored.stamps), "id": table.column("id")}),
+        sort_keys=[("at", "ascending"), ("id", "ascending")],
+    ).to_numpy()
+    time_rank = np.empty(len(scored), dtype=np.int64)
+    time_rank[by_time] = np.arange(len(by_time))
+    ranked = np.lexsort((time_rank[leads], -cluster_score)) if len(leads) else leads
 
     out = []
-    for number, (score, members) in enumerate(clusters[:limit], start=1):
-        lead = members[0]
-        platform = _platform(members)
-        draft = _draft(members, platform, facts, pack, linter, drafter, brand, signoff)
-        replied = [m.first_reply_s for m in members if m.first_reply_s is not None]
-        first_reply = None
-        if replied:
-            first_at = min(m.first_reply_at for m in members if m.first_reply_at is not None)
-            first_reply = (first_at - min(m.created_at for m in members)).total_seconds()
+    for number, c in enumerate(ranked[:limit].tolist(), start=1):
+        view = MentionView(scored, np.asarray(members[c], dtype=np.int64))
+        lead = view[0]
+        platform = _platform(view)
+        draft = _draft(view, platform, facts, pack, linter, drafter, brand, signoff)
+        created, replies, replied = view.stamps()
+        latencies = (replies[replied] - created[replied]) / 1e6
         out.append(
             Cluster(
                 id=number,
                 intent=lead.intent,
-                score=score,
+                score=float(cluster_score[c]),
                 label=lead.text,
-                mentions=tuple(members),
+                mentions=view,
                 draft=draft,
-                first_reply_s=first_reply,
-                median_reply_s=float(np.median(replied)) if replied else None,
+                first_reply_s=(
+                    float((replies[replied].min() - created.min()) / 1e6) if replied.any() else None
+                ),
+                median_reply_s=float(np.median(latencies)) if replied.any() else None,
                 topic=lead.topic,
             )
         )
-    response, per_author = _response_times(needing, now)
+    response, per_author = _response_columns(scored, needing, now)
     return Inbox(
         brand=brand,
         since=since,
         until=until,
         now=now,
         incident=incident,
-        mentions=len(mentions),
+        mentions=len(scored),
         needing_reply=len(needing),
-        clusters_total=len(clusters),
+        clusters_total=len(members),
         clusters=tuple(out),
         response=response,
         author_first_reply_s=per_author,
     )
 
 
-def _labels(rows: list[dict[str, Any]]) -> list[Labels | None]:
-    """The stored labels, and the understand stage's for posts it has not labelled yet."""
-    missing = [i for i, r in enumerate(rows) if r["complaint"] is None]
-    fresh = _classifier().classify([rows[i]["text"] or "" for i in missing]) if missing else []
-    out: list[Labels | None] = [None] * len(rows)
-    for i, row in enumerate(rows):
-        if row["complaint"] is not None:
-            out[i] = Labels(
-                complaint=bool(row["complaint"]),
-                sentiment=row["sentiment"] or "neutral",
-                topics=tuple(row["topics"] or ()),
-                question=bool(row["question"]),
-                urgency=bool(row["urgency"]),
-            )
-    for i, labels in zip(missing, fresh, strict=True):
-        out[i] = labels
+def _cluster_rows(scored: Scored, order: np.ndarray, threshold: float) -> list[list[int]]:
+    """``cluster_mentions`` over rows in rank order (``order``): the same clusters, as
+    lists of rows, best first."""
+    by_key: dict[tuple[str, str], list[int]] = {}
+    loose: dict[str, list[int]] = {}
+    intent, topic = scored.intent, scored.topic
+    for i in order.tolist():
+        theme = topic[i]
+        if theme is not None:
+            by_key.setdefault((_group(intent[i]), theme), []).append(i)
+        else:
+            loose.setdefault(intent[i], []).append(i)
+    out = list(by_key.values())
+    for group in loose.values():
+        head = group[:NEAR_DUPLICATE_LIMIT]
+        texts = [scored.texts[i].as_py() for i in head]
+        for near in _near_duplicate_groups(texts, threshold):
+            # A near-duplicate group comes back in text order: members best first (``head``
+            # is in rank order, so its positions are ranks).
+            out.append([head[k] for k in sorted(near)])
+        out.extend([i] for i in group[NEAR_DUPLICATE_LIMIT:])
     return out
+
+
+def _response_columns(
+    scored: Scored, rows: np.ndarray, now: datetime | None
+) -> tuple[ResponseTimes, dict[str, float | None]]:
+    """``_response_times`` over the rows that need a reply, a column at a time."""
+    created, replies, replied = scored.stamps[rows], scored.reply_stamps[rows], scored.replied[rows]
+    latencies = (replies[replied] - created[replied]) / 1e6
+    waiting = (
+        (_micros(now) - created[~replied]) / 1e6 if now is not None else np.zeros(0, np.float64)
+    )
+    picked = scored.table.take(pa.array(rows))
+    handle = pc.if_else(
+        pc.is_valid(picked.column("author_handle")),
+        picked.column("author_handle"),
+        picked.column("author_id"),
+    )
+    # An empty handle falls back to the id too, as ``m.author_handle or m.author_id`` does.
+    handle = pc.if_else(pc.equal(handle, ""), picked.column("author_id"), handle)
+    key = pc.binary_join_element_wise(picked.column("platform"), handle, ":")
+    # Authors in the order they first appear (the row-at-a-time dict's order).
+    encoded = pc.dictionary_encode(key).combine_chunks()
+    authors = encoded.dictionary.to_pylist()
+    inverse = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+    first_post = np.full(len(authors), np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first_post, inverse, created)
+    first_reply = np.full(len(authors), np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first_reply, inverse[replied], replies[replied])
+    answered = first_reply < np.iinfo(np.int64).max
+    author_latency = (first_reply - first_post) / 1e6
+    per_author: dict[str, float | None] = {
+        str(name): float(author_latency[a]) if answered[a] else None
+        for a, name in enumerate(authors)
+    }
+    done = author_latency[answered]
+    return (
+        ResponseTimes(
+            mentions=len(rows),
+            answered=int(replied.sum()),
+            median_first_reply_s=float(np.median(latencies)) if len(latencies) else None,
+            p90_first_reply_s=float(np.percentile(latencies, 90)) if len(latencies) else None,
+            oldest_unanswered_s=float(waiting.max()) if len(waiting) else None,
+            authors=len(authors),
+            authors_answered=int(answered.sum()),
+            median_author_first_reply_s=float(np.median(done)) if len(done) else None,
+        ),
+        per_author,
+    )
 
 
 @cache
@@ -458,68 +537,225 @@ def _classifier() -> Classifier:
     return Classifier("fast")
 
 
+def _flags(table: pa.Table, name: str) -> np.ndarray:
+    """A boolean label column, False where it is NULL."""
+    column = pc.fill_null(table.column(name), False)
+    return np.asarray(column.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    """Every mention of an inbox as columns (row ``i`` of each): what ``_columns`` works
+    out for the whole window at once. ``mention(i)`` builds one ``Mention`` record; only
+    the mentions someone looks at are ever built."""
+
+    table: pa.Table  # the query's columns
+    texts: pa.Array
+    stamps: np.ndarray  # created_at, naive-UTC microseconds
+    reply_stamps: np.ndarray  # the brand's first reply, same unit (0 where none)
+    replied: np.ndarray
+    score: np.ndarray
+    signals: tuple[np.ndarray, ...]  # in SIGNALS order
+    needs_reply: np.ndarray
+    complaint: np.ndarray
+    topics: list[tuple[str, ...]]
+    intent: list[str]
+    topic: list[str | None]
+    incident_open: np.ndarray
+    link: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.table.num_rows)
+
+    def value(self, column: str, i: int) -> Any:
+        return self.table.column(column)[i].as_py()
+
+    def mention(self, i: int) -> Mention:
+        return Mention(
+            platform=self.value("platform", i),
+            id=self.value("id", i),
+            created_at=_time(int(self.stamps[i])),
+            author_id=self.value("author_id", i),
+            author_handle=self.value("author_handle", i),
+            text=self.texts[i].as_py(),
+            score=float(self.score[i]),
+            signals={name: float(col[i]) for name, col in zip(SIGNALS, self.signals, strict=True)},
+            needs_reply=bool(self.needs_reply[i]),
+            complaint=bool(self.complaint[i]),
+            first_reply_at=_time(int(self.reply_stamps[i])) if self.replied[i] else None,
+            topics=self.topics[i],
+            intent=self.intent[i],
+            topic=self.topic[i],
+            incident_open=bool(self.incident_open[i]),
+            link=bool(self.link[i]),
+            author_name=self.value("author_name", i),
+        )
+
+
+class MentionView(Sequence[Mention]):
+    """A cluster's mentions, best first, built as they are read (a cluster of a huge
+    incident may hold a hundred thousand; a page shows three)."""
+
+    __slots__ = ("_rows", "_scored")
+
+    def __init__(self, scored: Scored, rows: np.ndarray) -> None:
+        self._scored, self._rows = scored, rows
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    @overload
+    def __getitem__(self, index: int) -> Mention: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Mention, ...]: ...
+    def __getitem__(self, index: int | slice) -> Mention | tuple[Mention, ...]:
+        if isinstance(index, slice):
+            return tuple(self._scored.mention(int(i)) for i in self._rows[index])
+        return self._scored.mention(int(self._rows[index]))
+
+    def __iter__(self) -> Iterator[Mention]:
+        return (self._scored.mention(int(i)) for i in self._rows)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and tuple(self) == tuple(other)
+
+    def __hash__(self) -> int:
+        return hash(tuple(self._rows.tolist()))
+
+    def __repr__(self) -> str:
+        return f"MentionView({len(self)} mentions)"
+
+    def flags(self, name: str) -> np.ndarray:
+        """A boolean field (complaint, incident_open, link, replied) of every mention."""
+        return np.asarray(getattr(self._scored, name)[self._rows], dtype=bool)
+
+    def authors(self) -> int:
+        table = self._scored.table.take(pa.array(self._rows)).select(["platform", "author_id"])
+        return int(table.group_by(["platform", "author_id"]).aggregate([]).num_rows)
+
+    def platforms(self) -> Counter[str]:
+        column = self._scored.table.column("platform").take(pa.array(self._rows))
+        return Counter(column.to_pylist())
+
+    def stamps(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Created and first-reply times (microseconds), and which were replied to."""
+        s = self._scored
+        return s.stamps[self._rows], s.reply_stamps[self._rows], s.replied[self._rows]
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _time(micros: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=micros)
+
+
 def _score(
-    rows: list[dict[str, Any]],
+    table: pa.Table,
     settings: InboxSettings,
     pack: Pack,
     open_spans: Sequence[tuple[datetime, datetime | None]],
 ) -> list[Mention]:
-    w = settings.weights
-    labels = _labels(rows)
-    reaches = reach(
-        pa.table(
-            {
-                "author_followers": pa.array([r["author_followers"] for r in rows], pa.int64()),
-                "like_count": pa.array([r["like_count"] for r in rows], pa.int64()),
-                "repost_count": pa.array([r["repost_count"] for r in rows], pa.int64()),
-            }
-        )
+    """Every mention of ``table`` (``inbox_mentions``) as a scored ``Mention``."""
+    scored = _columns(table, settings, pack, open_spans)
+    return [scored.mention(i) for i in range(len(scored))]
+
+
+def _columns(
+    table: pa.Table,
+    settings: InboxSettings,
+    pack: Pack,
+    open_spans: Sequence[tuple[datetime, datetime | None]],
+) -> Scored:
+    """Every mention's signals, score, intent and theme, a column at a time: the labels
+    (the understand stage's for posts it has not labelled yet), reach, repeat, unanswered,
+    the pack's intent and theme patterns over the whole column (``answer.classify_intents``,
+    the same answers as ``classify_intent`` text by text), and whether an incident was open."""
+    rows = table.num_rows
+    texts = pc.fill_null(table.column("text"), "").combine_chunks()
+    sentiment = [s or "neutral" for s in table.column("sentiment").to_pylist()]
+    topics = [tuple(t or ()) for t in table.column("topics").to_pylist()]
+    complaint = _flags(table, "complaint")
+    question = _flags(table, "question")
+    urgency = _flags(table, "urgency")
+    anger = np.array([float(s == "negative") for s in sentiment], dtype=np.float64)
+    missing = np.flatnonzero(pc.is_null(table.column("complaint")).to_numpy(zero_copy_only=False))
+    if len(missing):
+        fresh = _classifier().classify([texts[int(i)].as_py() for i in missing])
+        for i, lab in zip(missing.tolist(), fresh, strict=True):
+            complaint[i], question[i], urgency[i] = lab.complaint, lab.question, lab.urgency
+            sentiment[i], topics[i] = lab.sentiment, lab.topics
+            scores = lab.sentiment_scores
+            anger[i] = float(scores["negative"]) if scores else float(lab.sentiment == "negative")
+    raw_reach = reach(table.select(["author_followers", "like_count", "repost_count"]))
+    author_posts = pc.fill_null(table.column("author_posts"), 1).to_numpy(zero_copy_only=False)
+    first_reply = table.column("first_reply_at")
+    replied = np.asarray(pc.is_valid(first_reply).to_numpy(zero_copy_only=False), dtype=bool)
+    signals = {
+        "question": question.astype(np.float64),
+        "urgency": urgency.astype(np.float64),
+        "anger": anger,
+        "reach": np.minimum(1.0, raw_reach / settings.reach_max),
+        "repeat": np.minimum(
+            1.0, (author_posts.astype(np.float64) - 1) / settings.repeat_saturation
+        ),
+        "unanswered": np.where(replied, 0.0, 1.0),
+    }
+    score = np.zeros(rows, dtype=np.float64)
+    for name in SIGNALS:  # the same additions, in the same order, as one row at a time
+        score = score + settings.weights[name] * signals[name]
+    risky = risky_texts(texts)
+    negative = np.array([s == "negative" for s in sentiment], dtype=bool)
+    intents = classify_intents(
+        texts,
+        pack,
+        question=question,
+        complaint=complaint,
+        negative=negative,
+        replies_to_brand=_flags(table, "replies_to_brand"),
+        risky=risky,
     )
-    out = []
-    for row, lab, raw_reach in zip(rows, labels, reaches, strict=True):
-        assert lab is not None
-        text = row["text"] or ""
-        created = utc(row["created_at"])
-        assert created is not None
-        scores = lab.sentiment_scores
-        anger = float(scores["negative"]) if scores else float(lab.sentiment == "negative")
-        repeat = min(1.0, ((row["author_posts"] or 1) - 1) / settings.repeat_saturation)
-        first_reply_at = utc(row["first_reply_at"])
-        signals = {
-            "question": float(lab.question),
-            "urgency": float(lab.urgency),
-            "anger": anger,
-            "reach": min(1.0, float(raw_reach) / settings.reach_max),
-            "repeat": repeat,
-            "unanswered": 0.0 if first_reply_at else 1.0,
-        }
-        intent = classify_intent(
-            text, lab, pack, replies_to_brand=bool(row.get("replies_to_brand"))
-        )
-        out.append(
-            Mention(
-                platform=row["platform"],
-                id=row["id"],
-                created_at=created,
-                author_id=row["author_id"],
-                author_handle=row["author_handle"],
-                text=text,
-                score=sum(w[k] * v for k, v in signals.items()),
-                signals=signals,
-                needs_reply=intent not in SILENT,
-                complaint=lab.complaint,
-                first_reply_at=first_reply_at,
-                topics=lab.topics,
-                intent=intent,
-                topic=pack.topic_of(text, hints=lab.topics),
-                incident_open=any(
-                    s <= created and (e is None or created < e) for s, e in open_spans
-                ),
-                link=bool(row.get("urls")) or has_link(text),
-                author_name=row.get("author_name"),
-            )
-        )
-    return out
+    themes = topics_of(
+        texts,
+        pack,
+        security_hint=np.array(["security" in t for t in topics], dtype=bool),
+        risky=risky,
+    )
+    stamps = _micros_column(table.column("created_at"))
+    inside = np.zeros(rows, dtype=bool)
+    for start, end in open_spans:
+        after = stamps >= _micros(start)
+        inside |= after if end is None else after & (stamps < _micros(end))
+    urls = pc.fill_null(pc.list_value_length(table.column("urls")), 0).to_numpy(
+        zero_copy_only=False
+    )
+    return Scored(
+        table=table,
+        texts=texts,
+        stamps=stamps,
+        reply_stamps=_micros_column(pc.fill_null(first_reply, pa.scalar(0, first_reply.type))),
+        replied=replied,
+        score=score,
+        signals=tuple(signals[name] for name in SIGNALS),
+        needs_reply=np.array([i not in SILENT for i in intents], dtype=bool),
+        complaint=complaint,
+        topics=topics,
+        intent=intents,
+        topic=themes,
+        incident_open=inside,
+        link=(urls > 0) | have_links(texts, risky),
+    )
+
+
+def _micros_column(column: Any) -> np.ndarray:
+    """A naive-UTC timestamp column as int64 microseconds."""
+    values = pc.cast(column, pa.timestamp("us")).cast(pa.int64())
+    return np.asarray(pc.fill_null(values, 0).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _micros(moment: datetime) -> int:
+    """A time as the store's naive-UTC microseconds."""
+    return round(moment.timestamp() * 1_000_000)
 
 
 NEAR_DUPLICATE_LIMIT = 5_000  # mentions without a theme that are compared for near-duplicates
@@ -558,13 +794,19 @@ def cluster_mentions(mentions: Sequence[Mention], threshold: float) -> list[list
 
 
 def _near_duplicates(mentions: Sequence[Mention], threshold: float) -> list[list[Mention]]:
-    """Leader clustering in score order: each mention joins the earliest cluster whose
+    """``_near_duplicate_groups`` of the mentions' texts, as mentions."""
+    groups = _near_duplicate_groups([m.text for m in mentions], threshold)
+    return [[mentions[k] for k in group] for group in groups]
+
+
+def _near_duplicate_groups(texts: Sequence[str], threshold: float) -> list[list[int]]:
+    """Leader clustering in score order: each text joins the earliest cluster whose
     leader it resembles most (cosine >= threshold), or leads a new one. Identical normalised
     texts are grouped before any vector is built; similarities are computed a block of rows
-    at a time against every earlier text."""
-    by_text: dict[str, list[Mention]] = {}
-    for m in mentions:
-        by_text.setdefault(normalise(m.text), []).append(m)
+    at a time against every earlier text. Returns groups of indices into ``texts``."""
+    by_text: dict[str, list[int]] = {}
+    for i, text in enumerate(texts):
+        by_text.setdefault(normalise(text), []).append(i)
     keys = list(by_text)
     if not keys:
         return []
@@ -587,12 +829,17 @@ def _near_duplicates(mentions: Sequence[Mention], threshold: float) -> list[list
                     continue
             leaders.append(i)
             members.append([i])
-    return [[m for k in group for m in by_text[keys[k]]] for group in members]
+    return [[k for key in group for k in by_text[keys[key]]] for group in members]
 
 
 def _platform(members: Sequence[Mention]) -> str:
     """The platform most of the cluster wrote on (X's rules where it is none of the four)."""
-    platform = Counter(m.platform for m in members).most_common(1)[0][0]
+    counts = (
+        members.platforms()
+        if isinstance(members, MentionView)
+        else Counter(m.platform for m in members)
+    )
+    platform = counts.most_common(1)[0][0]
     return platform if platform in PLATFORMS else "x"
 
 
@@ -607,16 +854,16 @@ def _draft(
     signoff: str | None,
 ) -> Draft:
     lead = members[0]
-    to_complaint = any(m.complaint for m in members)
+    to_complaint = _flag(members, "complaint", any)
     name = first_name(lead.author_name) if len(members) == 1 else None
     reply = compose_reply(
         pack,
         lead.intent,
         lead.topic,
         # "We know about it" only if an incident was open when every one of them posted.
-        incident_open=all(m.incident_open for m in members),
+        incident_open=_flag(members, "incident_open", all),
         # The link warning only if every one of them carries a link.
-        link=all(m.link for m in members),
+        link=_flag(members, "link", all),
         linter=linter,
         facts=facts,
         name=name,
@@ -657,6 +904,14 @@ def _draft(
         review_reasons=tuple(reasons),
         note=note,
     )
+
+
+def _flag(members: Sequence[Mention], name: str, how: Callable[[Iterable[bool]], bool]) -> bool:
+    """Whether any (or all) of the members have a boolean field set, from the columns when
+    the members are a view of them."""
+    if isinstance(members, MentionView):
+        return bool(how(members.flags(name).tolist()))
+    return bool(how(bool(getattr(m, name)) for m in members))
 
 
 def _response_times(

@@ -466,6 +466,41 @@ def compose_thread(
     )
 
 
+# A sentence ends at . ! or ? (with any closing quotes or brackets) before a space, or at a
+# line break: the same boundary the linter's ``Document`` uses.
+_SENTENCE = regex.compile(r"(?<=[.!?][\"')\]\u2019\u201d]*)\s+|\s*\n\s*")
+
+
+def split_text(
+    text: str,
+    platform: str,
+    *,
+    previous: int = 0,
+    hashtag: str | None = None,
+    templates: ThreadTemplates | None = None,
+) -> Thread:
+    """A free text (a status update someone wrote) as the numbered thread ``platform``
+    would need: sentence by sentence, split at clauses or between words only where a
+    sentence is too long for one post, each post counted exactly as the platform counts
+    it. Raises ``InputError`` for an empty text or a word too long for any post."""
+    rules_for(platform)  # validates the name
+    if previous < 0:
+        raise InputError("previous must be >= 0", field="previous")
+    sentences = [_Sentence(s, 0) for s in _SENTENCE.split(text.strip()) if s.strip()]
+    if not sentences:
+        raise InputError("nothing to split: the text is empty", field="text")
+    posts = _pack(sentences, platform, templates or load_templates(), previous, hashtag)
+    return Thread(
+        platform=platform,
+        posts=tuple(
+            ThreadPost(text=body, length=weighted_length(body, platform), number=previous + n + 1)
+            for n, (body, _) in enumerate(posts)
+        ),
+        limit=max_length(platform),
+        previous=previous,
+    )
+
+
 def _lint(
     posts: Sequence[tuple[str, list[tuple[int, int, int]]]], linter: Linter, facts: Facts
 ) -> list[tuple[int, Finding]]:

@@ -446,8 +446,11 @@ class _Run:
             key = f"incident-{ii}"
             self.context(bi, key, inc.regions)
             own_topics = {t: 1.0 for t in inc.topics if t in vocab.topics}
+            # news is people talking about the brand, not at it: no outage questions
             topics = self.mixture(
-                [
+                [(own_topics, 0.9), (dict(vocab.mix["chatter"]), 0.1)]
+                if inc.kind == "news"
+                else [
                     (own_topics, 0.7),
                     (dict(vocab.mix.get("incident", {})), 0.22),
                     (dict(vocab.mix["chatter"]), 0.08),

@@ -52,7 +52,10 @@ every duration is a number of minutes or a string such as ``"90m"``, ``"36h"``, 
     [[incidents]]
     id = "kiwinet-malware"            # default: "<brand>-<n>"
     brand = "kiwinet"
-    kind = "outage"                   # outage | crisis
+    kind = "outage"                   # outage | crisis | news (a viral spike that is not
+                                      # a complaint: topics are chatter, e.g. praise or
+                                      # off_topic; no own posts; in the truth's "spikes",
+                                      # not its incidents: detecting it is a false alarm)
     onset = "2014-09-06T07:40:00Z"
     duration = "40h"
     magnitude = 6.0                   # total volume = magnitude x the usual volume then
@@ -112,7 +115,7 @@ from uproar.errors import ConfigError
 
 INDUSTRIES = ("isp", "telco", "airline")
 
-IncidentKind = Literal["outage", "crisis"]
+IncidentKind = Literal["outage", "crisis", "news"]
 OnsetShape = Literal["sharp", "slow"]
 RumourKind = Literal["bait_link", "copypasta"]
 
@@ -606,8 +609,8 @@ def parse_scenario(
         brand_id = brand_ref(inc)
         sim_brand = next(b for b in brands if b.id == brand_id)
         kind = inc.str_("kind", "outage")
-        if kind not in ("outage", "crisis"):
-            raise inc.fail("kind", '"outage" or "crisis"')
+        if kind not in ("outage", "crisis", "news"):
+            raise inc.fail("kind", '"outage", "crisis" or "news"')
         shape = inc.str_("onset_shape", "sharp")
         if shape not in ("sharp", "slow"):
             raise inc.fail("onset_shape", '"sharp" or "slow"')
@@ -619,6 +622,8 @@ def parse_scenario(
         topics = inc.strs("topics", ("no_connection",))
         if not topics:
             raise inc.fail("topics", "a non-empty list of vocabulary topics")
+        if kind == "news" and peers_hit:
+            raise inc.fail("peers_hit", "empty for news (a spike of one brand's chatter)")
         inc_id = inc.str_("id", f"{brand_id}-{i + 1}")
         if inc_id in seen_ids:
             raise inc.fail("id", "unique across incidents")
@@ -656,7 +661,7 @@ def parse_scenario(
                 regions=inc.strs("regions", sim_brand.brand.regions),
                 peers_hit=peers_hit,
                 peer_magnitude=inc.num("peer_magnitude", magnitude, low=1, strict=True),
-                own_posts=inc.bool_("own_posts", True),
+                own_posts=inc.bool_("own_posts", kind != "news"),
                 replies_per_hour=inc.num("replies_per_hour", 10.0),
                 update_every=inc.duration("update_every", "4h"),
                 updates=tuple(sorted(updates, key=lambda u: u.at)),

@@ -43,7 +43,20 @@ def build_truth(
 ) -> dict[str, Any]:
     """The ground truth of one run (the shape documented in README.md)."""
     incidents = []
+    spikes = []
     for inc in sc.incidents:
+        if inc.kind == "news":  # not an incident: a spike of chatter (see scenario.py)
+            spikes.append(
+                {
+                    "id": inc.id,
+                    "brand": inc.brand,
+                    "onset": iso(inc.onset),
+                    "end": iso(inc.end),
+                    "magnitude": inc.magnitude,
+                    "topics": list(inc.topics),
+                }
+            )
+            continue
         names = sorted({places[i].full_name for i in places_in(places, inc.regions)})
         incidents.append(
             {
@@ -59,6 +72,11 @@ def build_truth(
                 "places": names,
                 "scope": inc.scope,
                 "peers_hit": list(inc.peers_hit),
+                # the brand's scripted own posts (a gaffe, the updates, the apology)
+                "updates": [
+                    {"at": iso(u.at), "author": u.author, "thread": list(u.thread)}
+                    for u in inc.updates
+                ],
             }
         )
     rumours = [
@@ -94,6 +112,7 @@ def build_truth(
         "incidents": incidents,
         "rumours": rumours,
         "floods": floods,
+        "spikes": spikes,
         "holidays": sorted({h.date.isoformat() for h in sc.holidays}),
         "noisy_days": sorted({n.date.isoformat() for n in sc.noisy_days}),
         "own_posts": own_posts,

@@ -88,19 +88,44 @@ def count(value: Any) -> int | None:
     return None
 
 
+# Deepest nesting kept in ``raw``. The standard library's writer recurses, so without a
+# bound of our own what is kept would depend on the interpreter's recursion limit, which
+# libraries may raise for the whole process.
+MAX_JSON_DEPTH = 900
+
+
 def to_json(value: Any) -> str:
     """A record as JSON text for ``raw``. orjson writes at most 255 levels of nesting (it
     reads 1,024) and 64-bit integers; the standard library writes the rest as orjson would
-    (compact, UTF-8), and a record that neither can write is quarantined."""
+    (compact, UTF-8), up to ``MAX_JSON_DEPTH`` levels, and a record that neither can write
+    is quarantined."""
     try:
         return orjson.dumps(value).decode()
     except TypeError:  # orjson.JSONEncodeError is a TypeError
         pass
+    if _depth(value) > MAX_JSON_DEPTH:
+        raise RecordError(None, "cannot be kept as JSON: nested too deep", kind="bad value")
     try:
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     except (RecursionError, TypeError, ValueError) as exc:
         reason = "nested too deep" if isinstance(exc, RecursionError) else str(exc)
         raise RecordError(None, f"cannot be kept as JSON: {reason}", kind="bad value") from None
+
+
+def _depth(value: Any) -> int:
+    """How deeply lists and objects nest in ``value`` (without recursion)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, level = stack.pop()
+        if isinstance(node, dict):
+            children: Any = node.values()
+        elif isinstance(node, list | tuple):
+            children = node
+        else:
+            continue
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in children)
+    return deepest
 
 
 def _naive_utc(moment: datetime, key: str, value: str) -> datetime:

@@ -8,8 +8,14 @@
 - Requests are grouped: what arrives while one transaction is being written goes into the
   next (``GroupCommitter``), so many one-post requests cost one commit, not one each.
 - A bad line is quarantined with its reason (invalid JSON, invalid UTF-8, a field the
-  format's parser cannot take); the request's other lines are stored. The quarantine key
-  is the request's own source (client and request number), so requests never collide.
+  format's parser cannot take); the request's other lines are stored.
+- A retry is idempotent, for the quarantine as for posts (which are keyed by their id): a
+  request's source, the quarantine's key with the line, is the client's address and a hash
+  of the format and body, with the client's ``Idempotency-Key`` header where it sends one
+  (draft-ietf-httpapi-idempotency-key-header). The same body again (from the same address,
+  under the same key) finds its posts stored and its bad lines quarantined already; any
+  other body has a source of its own, so requests never collide. A retry that shares a
+  transaction with its first try is answered as if it came after it (``commit._write``).
 - Limits, all enforced while reading (``EndpointLimits``): the body size (chunked bodies
   too: reading stops at the limit), the time to send the headers and the body, the number
   of open connections (past it, the longest-idle connection is closed to make room), and
@@ -21,13 +27,13 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+import hashlib
 import hmac
 import ipaddress
-import itertools
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -35,6 +41,11 @@ import h11
 import orjson
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
+
+try:
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+except ImportError:  # httptools is a C extension; h11 serves where it cannot be built
+    HttpToolsProtocol = None  # type: ignore[assignment,misc]
 
 from uproar.errors import ConfigError, UproarError
 from uproar.sources.commit import GroupCommitter, Item, Unparsed, decode
@@ -136,7 +147,8 @@ class IngestApp:
     """The endpoint as an ASGI app over one ingestor (and so one store).
 
     The writer thread starts with the server (ASGI lifespan) or the first request, and stops
-    at the server's shutdown or ``close()``, after writing what was queued.
+    at the server's shutdown or ``close()``, after writing what was queued. A ``committer``
+    given (``uproar watch``: one writer for every listener) is its owner's to start and stop.
     """
 
     def __init__(
@@ -145,18 +157,19 @@ class IngestApp:
         *,
         token: str | None = None,
         limits: EndpointLimits | None = None,
+        committer: GroupCommitter | None = None,
     ) -> None:
         self.ingestor, self.token = ingestor, token
         self.limits = limits or EndpointLimits()
-        self.committer = GroupCommitter(ingestor, max_rows=self.limits.group_rows)
+        self._owns = committer is None
+        self.committer = committer or GroupCommitter(ingestor, max_rows=self.limits.group_rows)
         self.totals = IngestResult()
         self.requests = 0
         self._budget: _Budget | None = None
-        self._run = f"{datetime.now(UTC):%Y%m%dT%H%M%S.%fZ}"
-        self._numbers = itertools.count(1)
 
     def close(self) -> None:
-        self.committer.close()
+        if self._owns:
+            self.committer.close()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -200,10 +213,10 @@ class IngestApp:
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         if self.token is not None and not bearer_ok(headers.get("authorization"), self.token):
             raise _Refused(401, "missing or wrong token: send 'Authorization: Bearer <token>'")
-        query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
-        name = query.get("format", "auto")
+        name = _format_asked(scope.get("query_string", b""))
         if name != "auto" and name not in JSON_FORMATS:
             raise _Refused(400, f"format must be auto or one of {', '.join(JSON_FORMATS)}")
+        key = idempotency_key(headers.get("idempotency-key"))
         limit = self.limits.max_body
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
@@ -215,7 +228,7 @@ class IngestApp:
         try:
             body = await self._body(receive, limit)
             client = scope.get("client") or ("unknown", 0)
-            source = f"http:{client[0]}/{self._run}-{next(self._numbers)}"
+            source = request_source(client[0], name, body, key)
             parse = self._parse
             piece = (
                 await asyncio.to_thread(parse, body, name, source)
@@ -223,7 +236,7 @@ class IngestApp:
                 else parse(body, name, source)
             )
             del body
-            result = await asyncio.wrap_future(self.committer.submit(piece))
+            result = await self.committer.submit_async(piece)
         finally:
             await self._budget.give(size)
         if isinstance(result, UproarError):
@@ -239,14 +252,21 @@ class IngestApp:
         parts: list[bytes] = []
         size = 0
         deadline = asyncio.get_running_loop().time() + self.limits.body_timeout
+        # uvicorn's receive() answers at once when it holds the rest of the body already
+        # (a small request comes in one packet): no timer is needed for that wait, and
+        # arming one cost a tenth of a one-post request's CPU here
+        ready = getattr(getattr(receive, "__self__", None), "message_event", None)
         while True:
-            try:
-                async with asyncio.timeout_at(deadline):
-                    message = await receive()
-            except TimeoutError:
-                raise _Refused(
-                    408, f"body not received within {self.limits.body_timeout:g} s", close=True
-                ) from None
+            if isinstance(ready, asyncio.Event) and ready.is_set():
+                message = await receive()
+            else:
+                try:
+                    async with asyncio.timeout_at(deadline):
+                        message = await receive()
+                except TimeoutError:
+                    raise _Refused(
+                        408, f"body not received within {self.limits.body_timeout:g} s", close=True
+                    ) from None
             if message["type"] == "http.disconnect":
                 raise _Refused(400, "client went away before sending the whole body")
             chunk = message.get("body", b"")
@@ -268,6 +288,41 @@ class IngestApp:
                 found = "x-v2"  # nothing but undecodable lines: quarantined whatever the format
             name = found
         return Unparsed(source, name, items)
+
+
+# draft-ietf-httpapi-idempotency-key-header §2.1: an sf-string (quoted); a bare token is
+# taken too, as most APIs send one (Stripe, PayPal). Visible ASCII only: it is shown back.
+MAX_KEY = 255
+
+
+def idempotency_key(header: str | None) -> str | None:
+    """The ``Idempotency-Key`` a client sent, or None; a malformed one is a 400."""
+    if header is None:
+        return None
+    key = header.strip()
+    if len(key) >= 2 and key[0] == key[-1] == '"':
+        key = key[1:-1]
+    if not 0 < len(key) <= MAX_KEY or not all("!" <= c <= "~" for c in key):
+        raise _Refused(
+            400, f"Idempotency-Key must be 1 to {MAX_KEY} visible ASCII characters, e.g. a UUID"
+        )
+    return key
+
+
+def request_source(client: str, format: str, body: bytes, key: str | None) -> str:
+    """A request's source (the quarantine's key, with the line): the same for a retry of it
+    (same client address, format, body and ``Idempotency-Key``), different for any other."""
+    digest = hashlib.blake2b(format.encode(), digest_size=16)
+    digest.update(b"\0")
+    digest.update(body)
+    body_part = f"body:{digest.hexdigest()}"
+    return f"http:{client}/" + (f"key:{key}/{body_part}" if key is not None else body_part)
+
+
+@functools.lru_cache(maxsize=64)
+def _format_asked(query: bytes) -> str:
+    """``?format=`` of a query string (clients send the same few again and again)."""
+    return dict(parse_qsl(query.decode("latin-1"))).get("format", "auto")
 
 
 def make_ingest_app(
@@ -327,16 +382,25 @@ def error_body(status: int, message: str) -> dict[str, Any]:
 
 
 # -- serving: uvicorn with the connection limits -------------------------------------------
-class _GuardedH11(H11Protocol):
-    """uvicorn's HTTP/1.1 protocol with a header timeout, a cap on open connections (the
-    longest-idle one makes room for a new one) and JSON errors for malformed requests."""
+class _Guards:
+    """What both of uvicorn's HTTP/1.1 protocols get here: a header timeout, a cap on open
+    connections (the longest-idle one makes room for a new one) and JSON errors for
+    malformed requests. Mixed in ahead of the protocol class."""
 
     limits = EndpointLimits()
+    # provided by uvicorn's protocol classes
+    connections: set[Any]
+    cycle: Any
+    loop: asyncio.AbstractEventLoop
+    transport: asyncio.Transport
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)  # type: ignore[misc]
         self.active = time.monotonic()
-        self._arm_header_timer()
+        self._waiting_since = self.loop.time()  # for the next request's headers
+        self._header_timer = self.loop.call_at(
+            self._waiting_since + self.limits.header_timeout, self._slow_headers
+        )
         if len(self.connections) > self.limits.max_connections:
             self._make_room()
 
@@ -346,7 +410,7 @@ class _GuardedH11(H11Protocol):
     def _make_room(self) -> None:
         """Close the longest-idle connections (this one last) down to the cap; a burst of
         new connections closes one each, so skip those already closing."""
-        open_ = [c for c in self.connections if isinstance(c, _GuardedH11) and not c._closing()]
+        open_ = [c for c in self.connections if isinstance(c, _Guards) and not c._closing()]
         excess = len(open_) - self.limits.max_connections
         if excess <= 0:
             return
@@ -363,32 +427,44 @@ class _GuardedH11(H11Protocol):
         if not self.transport.is_closing():
             self.transport.close()
 
-    def _arm_header_timer(self) -> None:
-        self._header_timer = self.loop.call_later(self.limits.header_timeout, self._slow_headers)
-
     def _slow_headers(self) -> None:
-        if self._idle():  # no request under way: the headers did not come in time
-            self._close()
+        """One timer per connection, moved on only when it fires (not re-armed at every
+        request): it closes a connection whose next request's headers are not in within
+        ``header_timeout`` of the last response (or of connecting)."""
+        timeout = self.limits.header_timeout
+        if not self._idle():  # a request is under way (its body has a timeout of its own)
+            self._header_timer = self.loop.call_later(timeout, self._slow_headers)
+        elif self.loop.time() >= self._waiting_since + timeout:
+            self._close()  # no request under way, and its headers did not come in time
+        else:
+            self._header_timer = self.loop.call_at(
+                self._waiting_since + timeout, self._slow_headers
+            )
 
     def data_received(self, data: bytes) -> None:
         self.active = time.monotonic()
-        super().data_received(data)
-        if not self._idle():
-            self._header_timer.cancel()
+        super().data_received(data)  # type: ignore[misc]
 
     def on_response_complete(self) -> None:
         self.active = time.monotonic()
-        super().on_response_complete()
-        self._header_timer.cancel()
-        self._arm_header_timer()
+        self._waiting_since = self.loop.time()
+        super().on_response_complete()  # type: ignore[misc]
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._header_timer.cancel()
-        super().connection_lost(exc)
+        super().connection_lost(exc)  # type: ignore[misc]
+
+
+def _bad_request(msg: str) -> tuple[list[tuple[bytes, bytes]], bytes]:
+    body = orjson.dumps(error_body(400, f"malformed HTTP request: {msg}"))
+    return [(b"content-type", b"application/json"), (b"connection", b"close")], body
+
+
+class _GuardedH11(_Guards, H11Protocol):
+    """uvicorn's pure-Python HTTP/1.1 protocol (h11), where httptools is not installed."""
 
     def send_400_response(self, msg: str) -> None:
-        body = orjson.dumps(error_body(400, f"malformed HTTP request: {msg}"))
-        headers = [(b"content-type", b"application/json"), (b"connection", b"close")]
+        headers, body = _bad_request(msg)
         for event in (
             h11.Response(status_code=400, headers=headers, reason=b"Bad Request"),
             h11.Data(data=body),
@@ -401,15 +477,57 @@ class _GuardedH11(H11Protocol):
         self.transport.close()
 
 
+class _GuardedHttpTools(_Guards, HttpToolsProtocol):
+    """uvicorn's HTTP/1.1 protocol over llhttp (httptools): several times less CPU per
+    request than h11, which is what a client sending one post per request costs. llhttp
+    sets no limit on the request line and headers, so the bytes received while a request's
+    head is incomplete are counted here."""
+
+    _head_bytes = 0
+    _in_head = True  # from a connection's start, or a request's, until its headers end
+
+    def on_message_begin(self) -> None:
+        self._in_head, self._head_bytes = True, 0
+        super().on_message_begin()
+
+    def on_headers_complete(self) -> None:
+        self._in_head = False
+        super().on_headers_complete()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self._in_head and not self._closing():
+            # the whole chunk is counted: a pipelining client may be refused a little early
+            self._head_bytes += len(data)
+            if self._head_bytes > self.limits.max_header:
+                self.send_400_response(
+                    f"request line and headers over {self.limits.max_header} bytes"
+                )
+
+    def send_400_response(self, msg: str) -> None:
+        headers, body = _bad_request(msg)
+        head = b"".join(b"%s: %s\r\n" % pair for pair in headers)
+        self.transport.write(
+            b"HTTP/1.1 400 Bad Request\r\n%scontent-length: %d\r\n\r\n%s" % (head, len(body), body)
+        )
+        self.transport.close()
+
+
+def _protocol() -> type[_Guards]:
+    return _GuardedHttpTools if HttpToolsProtocol is not None else _GuardedH11
+
+
 def server_config(app: IngestApp, *, host: str, port: int) -> uvicorn.Config:
     """How to serve ``app`` with its limits (``uvicorn.Server(server_config(...)).run()``)."""
     limits = app.limits
-    protocol = type("GuardedH11", (_GuardedH11,), {"limits": limits})
+    base = _protocol()
+    protocol = type(base.__name__.lstrip("_"), (base,), {"limits": limits})
     return uvicorn.Config(
         app,
         host=host,
         port=port,
         http=protocol,
+        loop="auto",  # uvloop where installed: cheaper transports, as httptools is to h11
         lifespan="on",
         log_level="warning",
         timeout_keep_alive=int(max(1, limits.keep_alive)),
@@ -466,7 +584,14 @@ OPENAPI: dict[str, Any] = {
                         "name": "format",
                         "in": "query",
                         "schema": {"enum": ["auto", *JSON_FORMATS], "default": "auto"},
-                    }
+                    },
+                    {
+                        "name": "Idempotency-Key",
+                        "in": "header",
+                        "description": "resending a body under the same key (or none) "
+                        "stores and quarantines it once",
+                        "schema": {"type": "string", "maxLength": MAX_KEY + 2},
+                    },
                 ],
                 "requestBody": {
                     "required": True,

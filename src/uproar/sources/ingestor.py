@@ -36,7 +36,7 @@ import pyarrow.compute as pc
 from uproar import plausible
 from uproar.config import Brand
 from uproar.errors import FormatError, InputError, StoreError
-from uproar.sources import bluesky, csv_format, mastodon, x_v1, x_v2
+from uproar.sources import bluesky, csv_format, mastodon, rss, x_v1, x_v2
 from uproar.sources.fields import INT64, ROW_KEYS, RecordError, Row, Skip, to_json
 from uproar.sources.mentions import BrandMatcher
 from uproar.sources.reader import (
@@ -59,6 +59,7 @@ JSON_FORMATS: dict[str, ModuleType] = {
     "x-v1": x_v1,
     "mastodon": mastodon,
     "bluesky": bluesky,
+    "rss": rss,  # feed entries as ``uproar watch`` polls them (watch/feeds.py)
 }
 FORMATS: tuple[str, ...] = ("auto", "x-v2", "twarc", "x-v1", "mastodon", "bluesky", "csv")
 WHOLE_FILE_LIMIT = 256 << 20  # a JSON array or pretty-printed document is read whole
@@ -271,9 +272,12 @@ class ChunkParser:
         collect.records(records)
         return collect.chunk(self.matcher, self.resolver)
 
-    def parse_span(self, source: str, name: str, span: LineSpan) -> Chunk:
-        """Parse the JSON Lines of ``span`` in the file ``source`` (read here, in a worker)."""
-        lines = span.read(Path(source))
+    def parse_span(
+        self, source: str, name: str, span: LineSpan, *, at: Path | None = None
+    ) -> Chunk:
+        """Parse the JSON Lines of ``span`` in the file ``source`` (read here, in a worker;
+        from ``at`` if given, e.g. the absolute path a Spark executor sees)."""
+        lines = span.read(at or Path(source))
         overlong = {0: span.length} if span.overlong else None
         return self.parse_lines(source, name, span.first, lines, overlong=overlong)
 
@@ -676,41 +680,74 @@ class Ingestor:
         format: str = "auto",
         progress: Progress | None = None,
     ) -> IngestResult:
+        self.start(format)
+        result = IngestResult()
+        for path in map(Path, paths):
+            name, whole = self.resolve(path, format, result)
+            self.store_chunks(path, self._chunks(path, name, whole), result, progress)
+        return result
+
+    def start(self, format: str) -> None:
+        """Check ``format`` and read the clock: the first step of each ingest run."""
         if format not in FORMATS:
             raise FormatError(f"unknown format {format!r}; expected one of {', '.join(FORMATS)}")
         self.parser.now = self._now()
-        result = IngestResult()
-        for path in map(Path, paths):
-            if not path.is_file():
-                raise InputError("no such file", file=str(path))
-            # A JSON array or pretty-printed document is read (and parsed) once, here.
-            whole = None if _is_csv(path) or format == "csv" else _whole_document(path)
-            name = _detect(path, whole) if format in ("auto", "twarc") else format
-            if format == "twarc" and name not in ("x-v2", "x-v1"):
-                raise FormatError(f"not a twarc file (looks like {name})", file=str(path))
-            result.files[str(path)] = name
-            pending: list[Chunk] = []
-            reported = 0
-            try:
-                for chunk in self._chunks(path, name, whole):
-                    pending.append(chunk)
-                    if progress and chunk.bytes_read:
-                        progress(chunk.bytes_read)
-                        reported += chunk.bytes_read
-                    if (
-                        sum(c.posts.num_rows + c.quarantine.num_rows for c in pending)
-                        >= self.batch_size
-                    ):
-                        pending = self._write(pending, result, aligned=True)
-            except InputError:
-                # The file cannot be read on (a corrupt or truncated gzip, a bomb): keep
-                # what was read before the fault, then say so, naming the file and line.
-                self._write(pending, result)
-                raise
+
+    def resolve(
+        self, path: Path, format: str, result: IngestResult
+    ) -> tuple[str, list[Any] | None]:
+        """The format of ``path`` (noted in ``result``), and its records if it is one JSON
+        document (read and parsed once, here)."""
+        if not path.is_file():
+            raise InputError("no such file", file=str(path))
+        whole = None if _is_csv(path) or format == "csv" else whole_document(path)
+        name = _detect(path, whole) if format in ("auto", "twarc") else format
+        if format == "twarc" and name not in ("x-v2", "x-v1"):
+            raise FormatError(f"not a twarc file (looks like {name})", file=str(path))
+        result.files[str(path)] = name
+        return name, whole
+
+    def store_chunks(
+        self,
+        path: Path,
+        chunks: Iterator[Chunk],
+        result: IngestResult,
+        progress: Progress | None = None,
+    ) -> None:
+        """Write one file's parsed chunks, in order, in batches of ``batch_size`` (whoever
+        parsed them: this process, its workers, or a Spark cluster)."""
+        pending: list[Chunk] = []
+        reported = 0
+        try:
+            for chunk in chunks:
+                pending.append(chunk)
+                if progress and chunk.bytes_read:
+                    progress(chunk.bytes_read)
+                    reported += chunk.bytes_read
+                size = sum(c.posts.num_rows + c.quarantine.num_rows for c in pending)
+                if size >= self.batch_size:
+                    pending = self._write(pending, result, aligned=True)
+        except InputError:
+            # The file cannot be read on (a corrupt or truncated gzip, a bomb): keep
+            # what was read before the fault, then say so, naming the file and line.
             self._write(pending, result)
-            if progress:
-                progress(max(0, path.stat().st_size - reported))
-        return result
+            raise
+        self._write(pending, result)
+        if progress:
+            progress(max(0, path.stat().st_size - reported))
+
+    def chunks(self, path: str | Path, *, format: str = "auto") -> Iterator[Chunk]:
+        """Parse one file into chunks without storing them (``uproar bus publish`` routes
+        them to the stream instead); the same parsing, brand matching and quarantine."""
+        if format not in FORMATS:
+            raise FormatError(f"unknown format {format!r}; expected one of {', '.join(FORMATS)}")
+        path = Path(path)
+        if not path.is_file():
+            raise InputError("no such file", file=str(path))
+        self.parser.now = self._now()
+        whole = None if _is_csv(path) or format == "csv" else whole_document(path)
+        name = _detect(path, whole) if format in ("auto", "twarc") else format
+        yield from self._chunks(path, name, whole)
 
     def ingest_objects(
         self, objects: Iterable[Any], *, format: str, source: str, first: int | None = None
@@ -741,43 +778,24 @@ class Ingestor:
 
     # -- reading -------------------------------------------------------------------------
     @property
-    def _job_bytes(self) -> int:
+    def job_bytes(self) -> int:
         """Bytes of lines per parse job (see ``ChunkParser.parse_lines``)."""
         return LABEL_BYTES if self.labellers else CHUNK_BYTES
 
     def _chunks(self, path: Path, name: str, whole: list[Any] | None) -> Iterator[Chunk]:
-        source = str(path)
-        if name == "csv":
-            rows = ((line, 0, raw, rec) for line, raw, rec in
-                    csv_format.rows(path, mapping=self.csv_mapping))  # fmt: skip
-            yield from self._sized(self.parser, source, rows)
-            return
-        if whole is not None:
-            records = _object_records(JSON_FORMATS[name], whole)
-            yield from self._sized(self.parser, source, records)
-            return
-        if self.workers > 1 and path.stat().st_size >= PARALLEL_MIN_BYTES:
+        parallel = name != "csv" and whole is None and self.workers > 1
+        if parallel and path.stat().st_size >= PARALLEL_MIN_BYTES:
             yield from self._parallel(path, name)
             return
-        for batch in read_lines(path, chunk_bytes=self._job_bytes):
-            chunk = self.parser.parse_lines(
-                source, name, batch.first, batch.lines, overlong=batch.overlong
-            )
-            chunk.bytes_read = batch.bytes_read
-            yield chunk
+        yield from file_chunks(
+            self.parser, path, name, whole, batch_size=self.batch_size,
+            job_bytes=self.job_bytes, csv_mapping=self.csv_mapping,
+        )  # fmt: skip
 
     def _sized(
-        self,
-        parser: ChunkParser,
-        source: str,
-        records: Iterator[Record],
+        self, parser: ChunkParser, source: str, records: Iterator[Record]
     ) -> Iterator[Chunk]:
-        """Cut a record stream into chunks of at most ``batch_size`` records."""
-        while True:
-            chunk = parser.parse(source, itertools.islice(records, self.batch_size))
-            if chunk.read == 0:
-                return
-            yield chunk
+        return sized_chunks(parser, source, records, self.batch_size)
 
     def _parallel(self, path: Path, name: str) -> Iterator[Chunk]:
         """Parse in worker processes, in order, with a bounded number of chunks in flight.
@@ -794,12 +812,12 @@ class Ingestor:
                     (source, name, batch.first, batch.lines),
                     batch.bytes_read,
                 )
-                for batch in read_lines(path, chunk_bytes=self._job_bytes)
+                for batch in read_lines(path, chunk_bytes=self.job_bytes)
             )
         else:
             jobs = (
                 (self.parser.parse_span, (source, name, span), span.length + 1)
-                for span in line_spans(path, chunk_bytes=self._job_bytes)
+                for span in line_spans(path, chunk_bytes=self.job_bytes)
             )
         context = multiprocessing.get_context("spawn")  # no fork of DuckDB's threads
         # The parsers keep the cores busy: DuckDB's own threads would only add switching.
@@ -866,7 +884,7 @@ class Ingestor:
                 with self.store.transaction():
                     new = self.store.insert_posts_returning(posts, ENRICH_COLUMNS)
                     if new.num_rows < posts.num_rows:
-                        labels = [_rows_of(t, new) for t in labels]
+                        labels = [rows_of(t, new) for t in labels]
                     self._rest(new, bad, labels)
         except (
             duckdb.IOException,
@@ -906,7 +924,49 @@ class Ingestor:
                 enrich(self.store, piece)
 
 
-def _rows_of(rows: pa.Table, posts: pa.Table) -> pa.Table:
+def file_chunks(
+    parser: ChunkParser,
+    path: Path,
+    name: str,
+    whole: list[Any] | None,
+    *,
+    batch_size: int = BATCH_ROWS,
+    job_bytes: int = CHUNK_BYTES,
+    csv_mapping: Mapping[str, str] | None = None,
+    source: str | None = None,
+) -> Iterator[Chunk]:
+    """A whole file's chunks, parsed here, in order: a CSV or JSON document in chunks of
+    ``batch_size`` records, JSON Lines ``job_bytes`` at a time. ``whole`` is the file's
+    records if it is one JSON document (``Ingestor.resolve``); ``source`` names the file
+    in the rows (default: ``path`` as given)."""
+    source = str(path) if source is None else source
+    if name == "csv":
+        rows = ((line, 0, raw, rec) for line, raw, rec in
+                csv_format.rows(path, mapping=dict(csv_mapping or {})))  # fmt: skip
+        yield from sized_chunks(parser, source, rows, batch_size)
+        return
+    if whole is not None:
+        records = _object_records(JSON_FORMATS[name], whole)
+        yield from sized_chunks(parser, source, records, batch_size)
+        return
+    for batch in read_lines(path, chunk_bytes=job_bytes):
+        chunk = parser.parse_lines(source, name, batch.first, batch.lines, overlong=batch.overlong)
+        chunk.bytes_read = batch.bytes_read
+        yield chunk
+
+
+def sized_chunks(
+    parser: ChunkParser, source: str, records: Iterator[Record], batch_size: int
+) -> Iterator[Chunk]:
+    """Cut a record stream into chunks of at most ``batch_size`` records."""
+    while True:
+        chunk = parser.parse(source, itertools.islice(records, batch_size))
+        if chunk.read == 0:
+            return
+        yield chunk
+
+
+def rows_of(rows: pa.Table, posts: pa.Table) -> pa.Table:
     """The rows of ``rows`` whose (platform, id) is one of ``posts``."""
 
     def key(table: pa.Table) -> pa.ChunkedArray:
@@ -965,7 +1025,7 @@ def ingest(
 
 
 # -- format detection ----------------------------------------------------------------------
-def _whole_document(path: Path) -> list[Any] | None:
+def whole_document(path: Path) -> list[Any] | None:
     """A JSON array file or a pretty-printed document, as a list of records; else None."""
     lines = _first_lines(path, 2)
     stripped = lines[0].lstrip() if lines else b""
@@ -1029,7 +1089,7 @@ def _is_csv(path: Path) -> bool:
 
 def detect_format(path: Path) -> str:
     """The format of an archive, from its extension (CSV) or its first JSON records."""
-    return _detect(path, None if _is_csv(path) else _whole_document(path))
+    return _detect(path, None if _is_csv(path) else whole_document(path))
 
 
 def _detect(path: Path, whole: list[Any] | None) -> str:

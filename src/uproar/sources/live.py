@@ -6,9 +6,10 @@ connection is retried with backoff; Jetstream resumes from the cursor saved in t
 
 A poison message (one the parser or the store cannot take) is quarantined with its reason,
 the messages batched with it are stored, and Jetstream's cursor is saved in the same
-transaction, past it: a restart never meets it again (``commit.py``). Between batches the
-store is lent to any command that asked for it (``Store.available``); messages wait in
-memory meanwhile. ``stop`` (set on SIGTERM by the CLI) ends a stream after a last write.
+transaction, past it: a restart never meets it again (``commit.py``). A message over 8 MB
+is quarantined with its first bytes, and the connection kept (``websocket.py``). Between
+batches the store is lent to any command that asked for it (``Store.available``); messages
+wait in memory meanwhile. ``stop`` (set on SIGTERM by the CLI) ends a stream after a last write.
 
 - Mastodon: ``GET /api/v1/streaming?stream=public`` (or ``hashtag&tag=x``) upgraded to a
   WebSocket; each message is ``{"stream": [...], "event": "update", "payload": "<Status>"}``
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,17 +30,15 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
 from uproar.errors import InputError, StoreError
-from uproar.sources.commit import Item, commit, decode, parse_piece
+from uproar.sources.commit import Item, commit, parse_piece
+from uproar.sources.fields import RecordError
 from uproar.sources.ingestor import JSON_FORMATS, Ingestor, IngestResult
+from uproar.sources.websocket import message_item, open_stream, receive
 
 Clock = Callable[[], float]
-# websockets' default is 1 MiB; a Jetstream or Mastodon message is a few KB, and a message
-# over this closes the connection (code 1009) rather than growing without bound.
-MAX_MESSAGE_BYTES = 8 << 20
 # Messages held while the store is lent to another command, beyond which receiving waits.
 MAX_HELD = 200_000
 TICK = 0.1  # seconds between checks for a due batch, a stop, or a command wanting the store
@@ -82,7 +82,7 @@ class Batcher:
         max_wait: float = 1.0,
         clock: Clock = time.monotonic,
         checkpoint: Callable[[], None] | None = None,
-        seen: Callable[[Any], None] | None = None,
+        seen: Callable[[Item], None] | None = None,
     ) -> None:
         self.ingestor, self.format = ingestor, format
         self.module = JSON_FORMATS[format]
@@ -94,14 +94,16 @@ class Batcher:
         self.totals = LiveTotals()
         ingestor.store.available()  # from now on, lend the store to commands that ask
 
-    def add(self, raw: str | bytes) -> None:
-        """Take one message (``seen`` hears its decoded value first)."""
+    def add(self, raw: str | bytes, *, oversized: int | None = None) -> None:
+        """Take one message (``seen`` hears it decoded first); ``oversized``: the size of a
+        message over the limit, of which ``raw`` is the first bytes (it is quarantined)."""
         if not self.pending:
             self.oldest = self.clock()
         self.totals.messages += 1
-        item = decode(self.totals.messages, raw.encode() if isinstance(raw, str) else raw)
+        data = raw.encode() if isinstance(raw, str) else raw
+        item = message_item(self.totals.messages, data, oversized)
         if self.seen is not None:
-            self.seen(item[2])
+            self.seen(item)
         self.pending.append(item)
         if len(self.pending) >= self.max_batch:
             self.flush()
@@ -120,6 +122,7 @@ class Batcher:
                 return
             time.sleep(TICK / 4)
         batch, self.pending = self.pending, []
+        self.ingestor.live_parser.now = self.ingestor._now()  # the gate moves with time
         piece = parse_piece(self.ingestor.live_parser, self.module, self.format, self.source, batch)
         (result,) = commit(self.ingestor, [piece], then=self.checkpoint)
         if isinstance(result, Exception):
@@ -189,11 +192,10 @@ async def listen_jetstream(
             store.save_cursor(base, state["cursor"], now=datetime.now(UTC))
             state["saved"] = state["cursor"]
 
-    def seen(message: Any) -> None:
-        if isinstance(message, dict):
-            time_us = message.get("time_us")
-            if type(time_us) is int and 0 < time_us < 2**63:
-                state["cursor"] = time_us
+    def seen(item: Item) -> None:
+        time_us = jetstream_cursor(item)
+        if time_us is not None:
+            state["cursor"] = time_us
 
     batcher = Batcher(ingestor, format="bluesky", source=base, checkpoint=save, seen=seen)
 
@@ -201,6 +203,27 @@ async def listen_jetstream(
         return jetstream_url(base, cursor=state["saved"])
 
     return await _follow(url, {}, batcher, limits or StreamLimits(), stop)
+
+
+# Jetstream writes ``did`` then ``time_us`` first (github.com/bluesky-social/jetstream,
+# models.Event), so a message cut short or not JSON still says where it is in the stream.
+_TIME_US = re.compile(
+    rb'\A\s*\{\s*(?:"did"\s*:\s*"[^"\\]*"\s*,\s*)?"time_us"\s*:\s*(\d{1,19})\s*[,}]'
+)
+
+
+def jetstream_cursor(item: Item) -> int | None:
+    """Where to resume Jetstream after ``item`` (it replays from the cursor, inclusive): a
+    message's ``time_us``; for a message that could not be decoded (cut at the size limit,
+    say), one past the ``time_us`` its first bytes give, so it is not met again; None where
+    there is none."""
+    _, raw, value = item
+    if isinstance(value, dict):
+        time_us = value.get("time_us")
+    else:
+        found = _TIME_US.match(raw) if isinstance(value, RecordError) else None
+        time_us = int(found[1]) + 1 if found else None
+    return time_us if type(time_us) is int and 0 < time_us < 2**63 else None
 
 
 async def _follow(
@@ -223,23 +246,18 @@ async def _follow(
     failures = 0
     while not finished():
         try:
-            async with connect(
-                url(),
-                additional_headers=headers,
-                open_timeout=10,
-                max_size=MAX_MESSAGE_BYTES,
-            ) as socket:
+            async with open_stream(url(), headers) as socket:
                 failures = 0
                 while not finished():
                     try:
-                        raw = await asyncio.wait_for(socket.recv(), timeout=TICK)
+                        raw, oversized = await asyncio.wait_for(receive(socket), timeout=TICK)
                     except TimeoutError:
                         if batcher.due():
                             batcher.flush()
                         else:  # still lend the store to a command that asks for it
                             batcher.ingestor.store.available()
                         continue
-                    batcher.add(raw)
+                    batcher.add(raw, oversized=oversized)
                     if batcher.due():
                         batcher.flush()
         except (ConnectionClosed, OSError, InvalidHandshake) as exc:

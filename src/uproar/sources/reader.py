@@ -70,9 +70,12 @@ class LineSpan:
             return stream.read(self.length).split(b"\n")
 
 
+GZIP_MAGIC = b"\x1f\x8b"
+
+
 def is_gzip(path: Path) -> bool:
     with path.open("rb") as probe:
-        return probe.read(2) == b"\x1f\x8b"
+        return probe.read(2) == GZIP_MAGIC
 
 
 class _Unreadable(InputError):

@@ -352,6 +352,44 @@ def incident_posts(
     return store.connection.sql(sql, params=params).to_arrow_table()
 
 
+def complaint_shares(
+    store: Store,
+    *,
+    brand: str,
+    since: datetime,
+    until: datetime,
+    ref_since: datetime,
+    pattern: str,
+) -> tuple[int, int, int, int]:
+    """(mentions, complaints) of the brand's original mentions (not reposts, not its own
+    posts) in ``[since, until)``, then in the reference ``[ref_since, since)``."""
+    sql = """
+        SELECT count(*) FILTER (WHERE inside),
+               count(*) FILTER (WHERE inside AND complaint),
+               count(*) FILTER (WHERE NOT inside),
+               count(*) FILTER (WHERE NOT inside AND complaint)
+        FROM (
+            SELECT p.created_at >= $since AS inside,
+                   coalesce(l.complaint, regexp_matches(lower(p.text), $pattern)) AS complaint
+            FROM posts p LEFT JOIN labels l ON l.platform = p.platform AND l.id = p.id
+            WHERE list_contains(p.brands, $brand)
+              AND (p.own_brand IS NULL OR p.own_brand <> $brand)
+              AND p.reposted_id IS NULL
+              AND p.created_at >= $ref_since AND p.created_at < $until
+        )
+    """
+    params = {
+        "brand": brand,
+        "since": naive_utc(since),
+        "until": naive_utc(until),
+        "ref_since": naive_utc(ref_since),
+        "pattern": pattern,
+    }
+    # fetchall, not fetchone: a half-read result blocks the connection's next query
+    (row,) = store.connection.execute(sql, params).fetchall()
+    return int(row[0]), int(row[1]), int(row[2]), int(row[3])
+
+
 def term_counts(
     store: Store,
     *,
@@ -418,7 +456,8 @@ _SPREAD_KEYS = """
         SELECT brand, platform, id, created_at, author_id, 'domain' AS kind,  -- posts with links
                regexp_replace(
                    regexp_extract(lower(unnest(urls)), '^(?:[a-z]+://)?([^/:?#]+)', 1),
-                   '^www\\.', '') AS key
+                   '^www\\.', '') AS key,
+               NULL::TIMESTAMP AS origin
         FROM m WHERE (own_brand IS NULL OR own_brand <> brand) AND len(urls) > 0
         UNION ALL
         -- Texts people wrote themselves: a retweet cascade is one post being shared, not
@@ -426,20 +465,29 @@ _SPREAD_KEYS = """
         SELECT brand, platform, id, created_at, author_id, 'text' AS kind,
                trim(regexp_replace(lower(text),
                    'https?://\\S+|@\\w+|[^a-z ]+|\\s+', ' ', 'g'))
-               AS key
+               AS key,
+               NULL::TIMESTAMP AS origin
         FROM m WHERE (own_brand IS NULL OR own_brand <> brand) AND length(text) >= $minraw
           AND reposted_id IS NULL AND NOT starts_with(lower(text), 'rt @')
         UNION ALL
+        -- two equi-joins, not one join on "reply or quote": an OR there is a nested loop
+        -- over every mention times every own post (hours at 10M posts)
         SELECT m.brand, m.platform, m.id, m.created_at, m.author_id, 'reaction' AS kind,
-               'post ' || o.id AS key
-        FROM m JOIN posts o ON o.own_brand = m.brand
-                           AND (o.id = m.reply_to_id OR o.id = m.quoted_id)
+               'post ' || o.id AS key, o.created_at AS origin
+        FROM m JOIN posts o ON o.own_brand = m.brand AND o.id = m.reply_to_id
         WHERE m.own_brand IS NULL OR m.own_brand <> m.brand
+        UNION ALL
+        SELECT m.brand, m.platform, m.id, m.created_at, m.author_id, 'reaction' AS kind,
+               'post ' || o.id AS key, o.created_at AS origin
+        FROM m JOIN posts o ON o.own_brand = m.brand AND o.id = m.quoted_id
+        WHERE (m.own_brand IS NULL OR m.own_brand <> m.brand)
+          AND m.reply_to_id IS DISTINCT FROM m.quoted_id
         UNION ALL
         SELECT m.brand, m.platform, m.id, m.created_at, m.author_id, 'reaction' AS kind,
                'quote ' || left(trim(regexp_replace(lower(
                    regexp_extract(m.text, $quote, 2)),
-                   'https?://\\S+|@\\w+|[^a-z ]+|\\s+', ' ', 'g')), 60) AS key
+                   'https?://\\S+|@\\w+|[^a-z ]+|\\s+', ' ', 'g')), 60) AS key,
+               NULL::TIMESTAMP AS origin
         FROM m JOIN brands b ON b.id = m.brand
         WHERE (m.own_brand IS NULL OR m.own_brand <> m.brand)
           AND regexp_matches(m.text, $quote)
@@ -464,13 +512,15 @@ def spread_candidates(
     ``within_s`` seconds of first appearing in a brand's mentions.
 
     Columns: brand, kind, key, first_seen, reached_at (when the ``min_authors``-th author
-    posted it), posts, authors, last_seen, sample_ids (earliest first).
+    posted it), posts, authors, last_seen, origin (when the brand's own post a reaction
+    replies to or quotes was posted, where the archive holds it), sample_ids (earliest
+    first).
     """
     sql = f"""
         WITH k AS ({_SPREAD_KEYS}),
         firsts AS (
             SELECT brand, kind, key, author_id, min(created_at) AS t
-            FROM k GROUP BY ALL
+            FROM k GROUP BY brand, kind, key, author_id
         ),
         ranked AS (
             SELECT *, row_number() OVER (PARTITION BY brand, kind, key ORDER BY t, author_id)
@@ -484,7 +534,7 @@ def spread_candidates(
         )
         SELECT h.brand, h.kind, h.key, h.first_seen, h.reached_at,
                count(*) AS posts, count(DISTINCT k.author_id) AS authors,
-               max(k.created_at) AS last_seen,
+               max(k.created_at) AS last_seen, max(k.origin) AS origin,
                list(k.id ORDER BY k.created_at, k.platform, k.id)[1:5] AS sample_ids
         FROM hits h JOIN k USING (brand, kind, key)
         GROUP BY ALL
@@ -506,8 +556,12 @@ def spread_candidates(
 # -- incidents ---------------------------------------------------------------------------
 _INCIDENT_COLUMNS = (
     "id", "brand", "start", "detected_at", "peak", "end", "severity", "scope", "posts",
-    "authors", "regions", "topics", "terms", "sample_post_ids", "rumours",
+    "authors", "regions", "topics", "terms", "sample_post_ids", "rumours", "peers", "phases",
+    "term_counts",
 )  # fmt: skip
+# the columns held as JSON arrays of objects, and the keys of a phase that are times
+_JSON_COLUMNS = ("rumours", "peers", "phases", "term_counts")
+_PHASE_TIMES = ("start", "detected_at", "end")
 
 
 def save_incidents(
@@ -529,30 +583,41 @@ def save_incidents(
                      AND ($until IS NULL OR start < $until)""",
                 {"brand": brand, "since": naive_utc(since), "until": naive_utc(until)},
             )
-        for inc in rows:
-            con.execute(
-                """INSERT OR REPLACE INTO incidents VALUES ($id, $brand, $start, $detected_at,
-                     $peak, $end, $severity, $scope, $posts, $authors, $regions, $topics,
-                     $terms, $sample_post_ids, $rumours)""",
-                {
-                    "id": inc.id,
-                    "brand": inc.brand,
-                    "start": naive_utc(inc.start),
-                    "detected_at": naive_utc(inc.detected_at),
-                    "peak": naive_utc(inc.peak),
-                    "end": naive_utc(inc.end),
-                    "severity": inc.severity,
-                    "scope": inc.scope,
-                    "posts": inc.posts,
-                    "authors": inc.authors,
-                    "regions": list(inc.regions),
-                    "topics": list(inc.topics),
-                    "terms": list(inc.terms),
-                    "sample_post_ids": list(inc.sample_post_ids),
-                    "rumours": json.dumps(list(inc.rumours), default=str),
-                },
-            )
+        upsert_incidents(store, rows)
     return len(rows)
+
+
+def upsert_incidents(store: Store, incidents: Iterable[Incident]) -> None:
+    """Insert or replace incidents by id, inside the caller's transaction."""
+    con = store.connection
+    cols = ", ".join(f'"{c}"' for c in _INCIDENT_COLUMNS)
+    values = ", ".join(f"${c}" for c in _INCIDENT_COLUMNS)
+    for inc in incidents:
+        con.execute(
+            f"INSERT OR REPLACE INTO incidents ({cols}) VALUES ({values})",
+            {
+                "id": inc.id,
+                "brand": inc.brand,
+                "start": naive_utc(inc.start),
+                "detected_at": naive_utc(inc.detected_at),
+                "peak": naive_utc(inc.peak),
+                "end": naive_utc(inc.end),
+                "severity": inc.severity,
+                "scope": inc.scope,
+                "posts": inc.posts,
+                "authors": inc.authors,
+                "regions": list(inc.regions),
+                "topics": list(inc.topics),
+                "terms": list(inc.terms),
+                "sample_post_ids": list(inc.sample_post_ids),
+                "rumours": json.dumps(list(inc.rumours), default=str),
+                "peers": json.dumps(list(inc.peers), default=str),
+                "phases": json.dumps(
+                    [{k: _iso(v) for k, v in p.items()} for p in inc.phases], default=str
+                ),
+                "term_counts": json.dumps(list(inc.term_counts), default=str),
+            },
+        )
 
 
 def load_incidents(
@@ -563,8 +628,10 @@ def load_incidents(
     until: datetime | None = None,
     open_only: bool = False,
 ) -> list[Incident]:
-    """Stored incidents overlapping ``[since, until)``, oldest first."""
-    cols = ", ".join(f'"{c}"' for c in _INCIDENT_COLUMNS)
+    """Stored incidents overlapping ``[since, until)``, oldest first. A store written
+    before a column existed, opened read-only, reads it as empty."""
+    present = set(store.columns("incidents"))
+    cols = ", ".join(f'"{c}"' if c in present else f'NULL AS "{c}"' for c in _INCIDENT_COLUMNS)
     rows = store.connection.execute(
         f"""SELECT {cols} FROM incidents
             WHERE ($brand IS NULL OR brand = $brand)
@@ -598,16 +665,88 @@ def load_incidents(
                 topics=tuple(rec["topics"] or ()),
                 terms=tuple(rec["terms"] or ()),
                 sample_post_ids=tuple(rec["sample_post_ids"] or ()),
-                rumours=tuple(json.loads(rec["rumours"]) if rec["rumours"] else ()),
+                rumours=_json_list(rec["rumours"]),
+                peers=_json_list(rec["peers"]),
+                phases=tuple(
+                    {k: _time(v) if k in _PHASE_TIMES else v for k, v in p.items()}
+                    for p in _json_list(rec["phases"])
+                ),
+                term_counts=_json_list(rec["term_counts"]),
             )
         )
     return out
+
+
+def _json_list(text: str | None) -> tuple[dict[str, Any], ...]:
+    """A JSON array column (NULL in rows stored before the column existed: empty)."""
+    return tuple(json.loads(text)) if text else ()
+
+
+def _iso(value: Any) -> Any:
+    return utc(value).isoformat() if isinstance(value, datetime) else value  # type: ignore[union-attr]
+
+
+def _time(value: Any) -> datetime | None:
+    return utc(datetime.fromisoformat(value)) if isinstance(value, str) else None
 
 
 def _aware(value: datetime) -> datetime:
     out = utc(value)
     assert out is not None
     return out
+
+
+# -- coverage changes --------------------------------------------------------------------
+def save_coverage(
+    store: Store,
+    changes: Iterable[tuple[str, str, datetime, datetime | None]],
+    *,
+    replace_brands: Sequence[str] = (),
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> int:
+    """Keep coverage changes ``(brand, kind, since, until)``; first deletes the
+    ``replace_brands`` changes in ``[since, until)``, so a re-run over a window replaces
+    its results (as ``save_incidents`` does)."""
+    rows = list(changes)
+    with store.transaction() as con:
+        for brand in replace_brands:
+            con.execute(
+                """DELETE FROM coverage WHERE brand = $brand
+                     AND ($since IS NULL OR since >= $since)
+                     AND ($until IS NULL OR since < $until)""",
+                {"brand": brand, "since": naive_utc(since), "until": naive_utc(until)},
+            )
+        for brand, kind, at, to in rows:
+            con.execute(
+                "INSERT OR REPLACE INTO coverage VALUES ($brand, $kind, $since, $until)",
+                {"brand": brand, "kind": kind, "since": naive_utc(at), "until": naive_utc(to)},
+            )
+    return len(rows)
+
+
+def load_coverage(
+    store: Store,
+    *,
+    brand: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """Stored coverage changes (brand, kind, since, until) touching ``[since, until)``,
+    oldest first (none in a store no detection has written, opened read-only)."""
+    if not store.has_table("coverage"):
+        return []
+    rows = store.connection.execute(
+        """SELECT brand, kind, since, "until" FROM coverage
+           WHERE ($brand IS NULL OR brand = $brand)
+             AND ($until IS NULL OR since < $until)
+             AND ($since IS NULL OR coalesce("until", since) >= $since)
+           ORDER BY since, brand, kind""",
+        {"brand": brand, "since": naive_utc(since), "until": naive_utc(until)},
+    ).fetchall()
+    return [
+        {"brand": b, "kind": k, "since": _aware(a), "until": utc(z)} for b, k, a, z in rows
+    ]
 
 
 # -- detector state ----------------------------------------------------------------------

@@ -149,7 +149,8 @@ def save_drafts(
 ) -> int:
     """Keep an inbox's drafts (one dict per cluster: ``cluster``, ``intent``, ``platform``,
     ``text``, ``source``, ``needs_review``, ``review_reasons``, ``findings``, ``post_ids``).
-    Saving the same inbox again replaces its rows."""
+    Saving the same inbox (brand, moment and incident: None for the brand's inbox) again
+    replaces its rows; another inbox's are left alone."""
     rows = [
         {
             "brand": brand,
@@ -166,17 +167,48 @@ def save_drafts(
     if not rows:
         return 0
     with store.transaction() as con:
+        con.execute(
+            """DELETE FROM reply_drafts
+               WHERE brand = $brand AND drafted_at = $at
+                 AND incident IS NOT DISTINCT FROM $incident""",
+            {"brand": brand, "at": naive_utc(drafted_at), "incident": incident},
+        ).fetchall()
         con.register("reply_batch", pa.Table.from_pylist(rows))
         try:
             con.execute(
-                """INSERT OR REPLACE INTO reply_drafts
+                """INSERT INTO reply_drafts
                    SELECT brand, drafted_at, cluster, incident, intent, platform, text, source,
                           needs_review, review_reasons, findings::JSON, post_ids
                    FROM reply_batch"""
-            )
+            ).fetchall()
         finally:
             con.unregister("reply_batch")
     return len(rows)
+
+
+def upgrade_reply_drafts(store: Store, schema: str) -> bool:
+    """Rebuild ``reply_drafts`` of a store made when its key was (brand, drafted_at,
+    cluster), without the incident: there a brand's inbox and an incident's inbox saved at
+    the same moment overwrote each other. The old table is renamed, ``schema`` (the store's
+    schema.sql, idempotent) makes the new one, and the rows move over, in one transaction.
+    True if the store was upgraded."""
+    con = store.connection
+    old_key = con.execute(
+        """SELECT 1 FROM duckdb_constraints()
+           WHERE schema_name = 'main' AND table_name = 'reply_drafts'
+             AND constraint_type = 'PRIMARY KEY'"""
+    ).fetchall()
+    if not old_key:
+        return False
+    with store.transaction() as con:
+        con.execute("DROP INDEX IF EXISTS reply_drafts_inbox").fetchall()
+        con.execute("ALTER TABLE reply_drafts RENAME TO reply_drafts_before_upgrade").fetchall()
+        con.execute(schema).fetchall()
+        con.execute(
+            "INSERT INTO reply_drafts BY NAME SELECT * FROM reply_drafts_before_upgrade"
+        ).fetchall()
+        con.execute("DROP TABLE reply_drafts_before_upgrade").fetchall()
+    return True
 
 
 def held_drafts(store: Store, *, brand: str | None = None) -> list[dict[str, Any]]:

@@ -172,6 +172,9 @@ class Store:
             try:
                 with mapped_errors(self.path):
                     self.connection.execute(schema)
+                    from uproar.store.respond import upgrade_reply_drafts
+
+                    upgrade_reply_drafts(self, schema)  # a key that changed (issue 15)
             except StoreError:
                 self._release()
                 raise
@@ -291,6 +294,30 @@ class Store:
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A cursor for a reader on another thread."""
         return self.connection.cursor()
+
+    def for_thread(self) -> Store:
+        """This store seen through a new cursor, for one reader or writer on another thread
+        (a dashboard request): the ``store/<stage>.py`` queries take a ``Store``. Close it
+        with ``close_thread``; it never checkpoints or closes the file."""
+        view = object.__new__(Store)
+        view.path, view.read_only, view._config = self.path, self.read_only, self._config
+        view._lends, view._con = None, self.cursor()
+        return view
+
+    def close_thread(self) -> None:
+        """Close the cursor of a ``for_thread`` view."""
+        con, self._con = self._con, None
+        if con is not None:
+            con.close()
+
+    def wanted(self) -> bool:
+        """Whether another process asks for this file, or lends it (a listener, which
+        cannot ask for it back): a long-running holder that is not a listener (the
+        dashboard) then closes it between requests."""
+        mine = f"{self.path}.lends.{os.getpid()}"
+        return bool(_live(f"{self.path}.wants.*")) or any(
+            str(p) != mine for p in _live(f"{self.path}.lends.*")
+        )
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -540,7 +567,31 @@ class Store:
                 q("SELECT kind, count(*) FROM quarantine GROUP BY 1 ORDER BY 2 DESC").fetchall()
             ),
             "labelled": int((q("SELECT count(*) FROM labels").fetchone() or (0,))[0]),
+            # where collections began or had gaps, as the last `uproar detect` found them
+            # (none in a store no detection has written, opened read-only)
+            "coverage": [
+                {"brand": b, "kind": k, "since": utc(a), "until": utc(z)}
+                for b, k, a, z in q(
+                    'SELECT brand, kind, since, "until" FROM coverage ORDER BY since, brand'
+                ).fetchall()
+            ]
+            if self.has_table("coverage")
+            else [],
         }
+
+    def has_table(self, name: str) -> bool:
+        """Whether the store has table ``name`` (a store opened read-only keeps the tables
+        of the version that wrote it)."""
+        return bool(self.columns(name))
+
+    def columns(self, table: str) -> tuple[str, ...]:
+        """Table ``table``'s column names, in order (none when there is no such table)."""
+        rows = self.connection.execute(
+            """SELECT column_name FROM duckdb_columns()
+               WHERE table_name = $t AND schema_name = 'main' ORDER BY column_index""",
+            {"t": table},
+        ).fetchall()
+        return tuple(str(r[0]) for r in rows)
 
     # -- names the user types ------------------------------------------------------------
     def require_brand(self, brand: str) -> None:

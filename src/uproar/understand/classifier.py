@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 from uproar.errors import ModelError
 from uproar.records import Labels
 from uproar.understand.features import as_string_array, tokenize
+from uproar.understand.language import platform_languages
 from uproar.understand.rules import LabelArrays, Rules
 from uproar.understand.taxonomy import SENTIMENTS, UnderstandConfig, resolve_config
 
@@ -63,15 +64,18 @@ class Classifier:
 
             self._accurate = AccurateSentiment(threads=threads, fast=self._fast)
 
-    def arrays(self, texts: Any) -> LabelArrays:
-        """All labels of a batch as arrays (the columnar core the other methods wrap)."""
+    def arrays(self, texts: Any, *, known: pa.StringArray | None = None) -> LabelArrays:
+        """All labels of a batch as arrays (the columnar core the other methods wrap).
+        ``known``: each text's language where its platform detected it, null elsewhere."""
         arr = as_string_array(texts)
         tokens = tokenize(arr)
         fast_lp = self._fast.log_probs_tokens(tokens)
         if self._accurate is None:
-            return self.rules.apply(arr, tokens, fast_lp)
+            return self.rules.apply(arr, tokens, fast_lp, known=known)
         log_probs, embedding = self._accurate.encode(arr.to_pylist(), tokens, fast_lp)
-        return self.rules.apply(arr, tokens, log_probs, fast_log_probs=fast_lp, embedding=embedding)
+        return self.rules.apply(
+            arr, tokens, log_probs, fast_log_probs=fast_lp, embedding=embedding, known=known
+        )
 
     def classify(
         self,
@@ -117,14 +121,15 @@ class Classifier:
         missing = {"platform", "id", "text"} - set(posts.column_names)
         if missing:
             raise ModelError(f"posts table lacks column(s) {', '.join(sorted(missing))}")
-        a = self.arrays(posts.column("text"))
-        language = a.language
+        known = None
         if "lang" in posts.column_names:
-            # The platform's own language tag wins where it is a real code.
-            given = pc.cast(posts.column("lang").combine_chunks(), pa.string())
-            usable = pc.and_(pc.is_valid(given), pc.not_equal(pc.fill_null(given, ""), "und"))
-            usable = pc.and_(usable, pc.greater(pc.utf8_length(pc.fill_null(given, "")), 0))
-            language = pc.if_else(usable, given, language)
+            # A platform that detects the language itself (X) is taken at its word; the
+            # other posts' language is guessed from the text (rules.py).
+            tax = self.config.taxonomy
+            known = platform_languages(
+                posts.column("platform"), posts.column("lang"), tax.detected_by, tax.aliases
+            )
+        a = self.arrays(posts.column("text"), known=known)
         n = posts.num_rows
         columns = [
             posts.column("platform").combine_chunks().cast(pa.string()),
@@ -134,7 +139,7 @@ class Classifier:
             a.topics,
             pa.array(a.question, type=pa.bool_()),
             pa.array(a.urgency, type=pa.bool_()),
-            language,
+            a.language,
             pa.array(a.sarcasm, type=pa.bool_()),
             pa.array(reach(posts), type=pa.float64()),
             pa.array(np.full(n, self.model, dtype=object), type=pa.string()),

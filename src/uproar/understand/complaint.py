@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,7 @@ import pyarrow as pa
 from scipy import sparse
 
 from uproar.errors import ModelError
-from uproar.understand.features import Tokens, vocabulary_hits
+from uproar.understand.features import Tokens, Vocabulary, vocabulary_hits
 
 MODEL = "complaint"
 ORDERS = (1, 2)
@@ -90,6 +90,8 @@ class ComplaintHead:
     w_embedding: np.ndarray | None = None  # (EMBEDDING,) for the accurate head
     emb_mean: np.ndarray | None = None
     emb_scale: np.ndarray | None = None
+    # ``vocab`` indexed once (a shipped head's), so that scoring a batch hashes only the batch
+    index: Vocabulary | None = field(default=None, compare=False, repr=False)
 
     @property
     def uses_embedding(self) -> bool:
@@ -98,7 +100,8 @@ class ComplaintHead:
     def decision(self, design: Design) -> np.ndarray:
         """Log-odds that each post is a complaint, shape (n,)."""
         n = design.n
-        rows, cols = vocabulary_hits(design.tokens, self.vocab, ORDERS)
+        vocab = self.vocab if self.index is None else self.index
+        rows, cols = vocabulary_hits(design.tokens, vocab, ORDERS)
         score = np.bincount(rows, weights=self.w_ngram[cols], minlength=n).astype(np.float64)
         score += ((design.dense - self.dense_mean) / self.dense_scale) @ self.w_dense
         if self.w_embedding is not None:
@@ -250,8 +253,10 @@ def load_head(name: str) -> ComplaintHead:
     w_ngram = arr("w_ngram")
     if w_ngram is None or len(w_ngram) != len(words):
         raise ModelError(f"{MODEL}: {name} weights do not fit its vocabulary")
+    vocab = pa.array(words, type=pa.string())
     return ComplaintHead(
-        vocab=pa.array(words, type=pa.string()),
+        vocab=vocab,
+        index=Vocabulary(vocab),
         w_ngram=w_ngram.astype(np.float64),
         w_dense=np.asarray(arr("w_dense"), dtype=np.float32),
         dense_mean=np.asarray(arr("dense_mean"), dtype=np.float32),

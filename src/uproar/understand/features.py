@@ -48,8 +48,9 @@ def as_string_array(texts: Any) -> pa.StringArray:
 def clean(texts: pa.StringArray) -> pa.StringArray:
     """Lower-case and normalise, ready to split on whitespace."""
     s = pc.utf8_lower(texts)
-    for entity, char in _ENTITIES:
-        s = pc.replace_substring(s, entity, char)
+    if pc.any(pc.match_substring(s, "&")).as_py():  # one pass, not one per entity
+        for entity, char in _ENTITIES:
+            s = pc.replace_substring(s, entity, char)
     s = pc.replace_substring_regex(s, _URL, " http ")
     s = pc.replace_substring_regex(s, _MENTION, " @user ")
     s = pc.replace_substring_regex(s, "\u2019", "'")
@@ -66,25 +67,61 @@ class Tokens:
     values: pa.StringArray
     rows: np.ndarray  # int64, one per token, non-decreasing
     lengths: np.ndarray  # tokens per text
-    _grams: dict[int, tuple[pa.Array, np.ndarray]] = field(default_factory=dict, repr=False)
+    _distinct: dict[int, tuple[pa.StringArray, np.ndarray]] = field(
+        default_factory=dict, repr=False
+    )
+    _starts: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
 
     def ngrams(self, k: int) -> tuple[pa.Array, np.ndarray]:
         """All k-grams that stay inside one text, as space-joined strings with their rows."""
         if k == 1:
             return self.values, self.rows
-        if k not in self._grams:
-            self._grams[k] = self._ngrams(k)
-        return self._grams[k]
+        distinct, codes = self.distinct(k)
+        return distinct.take(pa.array(codes)), self.rows[self.starts(k)]
 
-    def _ngrams(self, k: int) -> tuple[pa.Array, np.ndarray]:
-        m = len(self.values) - k + 1
-        if m <= 0:
-            return pa.array([], type=pa.string()), np.zeros(0, dtype=np.int64)
-        keep = self.rows[:m] == self.rows[k - 1 :]
-        parts = [self.values.slice(j, m) for j in range(k)]
-        joined = pc.binary_join_element_wise(*parts, " ")
-        idx = np.flatnonzero(keep)
-        return joined.take(pa.array(idx)), self.rows[:m][keep]
+    def starts(self, k: int) -> np.ndarray:
+        """Where each k-gram that stays inside one text starts (token indices, ascending)."""
+        if k not in self._starts:
+            m = len(self.values) - k + 1
+            if m <= 0:
+                self._starts[k] = np.zeros(0, dtype=np.int64)
+            else:
+                self._starts[k] = np.flatnonzero(self.rows[:m] == self.rows[k - 1 :])
+        return self._starts[k]
+
+    def distinct(self, k: int) -> tuple[pa.StringArray, np.ndarray]:
+        """The distinct k-grams, and for each k-gram (in ``starts(k)`` order) its index
+        among them.
+
+        Every phrase table and vocabulary looks its phrases up in these, hashed once per
+        batch and order, rather than each hashing all of the batch's k-grams again. A k-gram
+        is found as the pair of codes (its first k-1 tokens, its last token), so only the
+        distinct k-grams are ever joined into strings."""
+        if k not in self._distinct:
+            if k == 1:
+                encoded = pc.dictionary_encode(self.values)
+                words = encoded.dictionary
+                codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+            else:
+                words, word_codes = self.distinct(1)
+                head, head_codes = self.distinct(k - 1)
+                starts = self.starts(k)
+                if len(starts) == 0:
+                    self._distinct[k] = (pa.array([], pa.string()), np.zeros(0, np.int64))
+                    return self._distinct[k]
+                # The (k-1)-gram at each start: k-grams start where (k-1)-grams do, in order.
+                at = np.searchsorted(self.starts(k - 1), starts)
+                pairs = head_codes[at] * len(words) + word_codes[starts + k - 1]
+                encoded = pc.dictionary_encode(pa.array(pairs, pa.int64()))
+                found = encoded.dictionary.to_numpy(zero_copy_only=False)
+                words = pc.binary_join_element_wise(
+                    head.take(pa.array(found // len(words))),
+                    words.take(pa.array(found % len(words))),
+                    " ",
+                )
+                codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+            self._distinct[k] = (words, codes)
+        return self._distinct[k]
 
 
 def tokenize(texts: Any) -> Tokens:
@@ -128,32 +165,59 @@ class PhraseTable:
         self.ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         self.flat = np.fromiter((i for v in keys.values() for i in v), dtype=np.int64)
         self.sizes = sorted({k.count(" ") + 1 for k in keys}) if keys else []
+        # The first two tokens of the phrases over two tokens long: a longer n-gram is only
+        # joined into a string where its first two tokens begin such a phrase.
+        self.leads = pa.array(
+            sorted({" ".join(k.split(" ")[:2]) for k in keys if k.count(" ") > 1}), pa.string()
+        )
 
     def __len__(self) -> int:
         return len(self.keys)
 
     def hits(self, tokens: Tokens) -> tuple[np.ndarray, np.ndarray]:
         """(rows, ids) for every phrase occurrence in ``tokens``."""
+        found: list[tuple[np.ndarray, np.ndarray]] = []  # (key index or -1, row) per n-gram
+        for k in self.sizes:
+            if k > 2:
+                break
+            starts = tokens.starts(k)
+            if len(starts):
+                distinct, codes = tokens.distinct(k)
+                found.append((_positions(distinct, self.keys)[codes], tokens.rows[starts]))
+        long = [k for k in self.sizes if k > 2]
+        leads = self._leading(tokens) if long else np.zeros(0, dtype=np.int64)
+        values, rows = tokens.values, tokens.rows
+        for k in long:
+            starts = leads[leads + k - 1 < len(values)]
+            starts = starts[rows[starts] == rows[starts + k - 1]]
+            if len(starts):
+                parts = (values.take(pa.array(starts + j)) for j in range(k))
+                grams = pc.binary_join_element_wise(*parts, " ")
+                found.append((_positions(grams, self.keys), rows[starts]))
         all_rows: list[np.ndarray] = []
         all_ids: list[np.ndarray] = []
-        for k in self.sizes:
-            grams, rows = tokens.ngrams(k)
-            if len(grams) == 0:
-                continue
-            pos = pc.index_in(grams, value_set=self.keys)
-            valid = pc.is_valid(pos).to_numpy(zero_copy_only=False)
+        for pos, at in found:
+            valid = pos >= 0
             if not valid.any():
                 continue
-            p = pc.fill_null(pos, 0).to_numpy(zero_copy_only=False)[valid].astype(np.int64)
+            p = pos[valid]
             counts = self.ptr[p + 1] - self.ptr[p]
             # Expand each matched phrase into all of its ids (vectorised ranges).
             offs = np.repeat(self.ptr[p] - np.cumsum(counts) + counts, counts)
             offs += np.arange(int(counts.sum()), dtype=np.int64)
-            all_rows.append(np.repeat(rows[valid], counts))
+            all_rows.append(np.repeat(at[valid], counts))
             all_ids.append(self.flat[offs])
         if not all_rows:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         return np.concatenate(all_rows), np.concatenate(all_ids)
+
+    def _leading(self, tokens: Tokens) -> np.ndarray:
+        """Where the bigrams that begin a phrase of three or more tokens start."""
+        bigrams, codes = tokens.distinct(2)
+        if len(bigrams) == 0:
+            return np.zeros(0, dtype=np.int64)
+        begins = pc.is_in(bigrams, value_set=self.leads).to_numpy(zero_copy_only=False)
+        return np.asarray(tokens.starts(2)[begins[codes]], dtype=np.int64)
 
     def indicator(self, tokens: Tokens, n_ids: int) -> np.ndarray:
         """Boolean matrix (texts x ids): does text i contain a phrase with id j."""
@@ -190,12 +254,21 @@ class Vocabulary:
         if len(values) == 0:
             return np.zeros(0, dtype=np.int64)
         encoded = pc.dictionary_encode(values)
-        get = self._index.get
-        distinct = encoded.dictionary.to_pylist()
-        found = np.fromiter((get(v, -1) for v in distinct), dtype=np.int64, count=len(distinct))
-        found = np.append(found, -1)  # where a value is null
-        index = pc.fill_null(encoded.indices, len(distinct))
+        found = np.append(self.lookup(encoded.dictionary), -1)  # -1 where a value is null
+        index = pc.fill_null(encoded.indices, len(encoded.dictionary))
         return np.asarray(found[index.to_numpy(zero_copy_only=False)], dtype=np.int64)
+
+    def lookup(self, distinct: pa.StringArray) -> np.ndarray:
+        """The position of each of ``distinct`` (non-null values) in the words, -1 if absent."""
+        get = self._index.get
+        values = distinct.to_pylist()
+        return np.fromiter((get(v, -1) for v in values), dtype=np.int64, count=len(values))
+
+
+def _positions(values: pa.Array, keys: pa.StringArray) -> np.ndarray:
+    """The index of each of ``values`` in ``keys`` (-1 if absent)."""
+    found = pc.fill_null(pc.index_in(values, value_set=keys), -1)
+    return np.asarray(found.to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
 def vocabulary_hits(
@@ -206,19 +279,18 @@ def vocabulary_hits(
     rs: list[np.ndarray] = []
     cs: list[np.ndarray] = []
     for k in orders:
-        grams, rows = tokens.ngrams(k)
-        if len(grams) == 0:
+        starts = tokens.starts(k) if k > 1 else None
+        if starts is not None and len(starts) == 0:
             continue
+        distinct, codes = tokens.distinct(k)
         if isinstance(vocab, Vocabulary):
-            found = vocab.positions(grams)
-            valid = found >= 0
-            rs.append(rows[valid])
-            cs.append(found[valid])
-            continue
-        pos = pc.index_in(grams, value_set=vocab)
-        valid = pc.is_valid(pos).to_numpy(zero_copy_only=False)
+            found = vocab.lookup(distinct)[codes]
+        else:
+            found = _positions(distinct, vocab)[codes]
+        valid = found >= 0
+        rows = tokens.rows if starts is None else tokens.rows[starts]
         rs.append(rows[valid])
-        cs.append(pc.fill_null(pos, 0).to_numpy(zero_copy_only=False)[valid].astype(np.int64))
+        cs.append(found[valid])
     if not rs:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     return np.concatenate(rs), np.concatenate(cs)

@@ -6,6 +6,9 @@ posts of two or more words where they do not go to Lingua (lingua-language-detec
 for short and mixed texts), run on the text without @mentions and URLs; those are a few per
 cent of an English stream, so the fast path keeps its speed. A post with no letters outside
 mentions and URLs (handle-only, emoji-only) has no language: ``None``.
+
+None of that runs for a post whose platform detected its language itself (X's ``lang``, the
+taxonomy's ``languages.detected_by``): ``platform_languages`` takes those tags as they are.
 """
 
 from __future__ import annotations
@@ -22,6 +25,9 @@ from uproar.errors import ModelError
 from uproar.understand.features import Tokens
 
 _NOT_WORDS = r"(?:https?://|www\.)\S+|@\w+"
+# A tag that names one language: an ISO 639-1 code, perhaps with subtags ("en-GB", "zh_TW").
+# X's codes for no language ("und", "qme", "zxx", ...) have three letters: they name none.
+_ONE_LANGUAGE = r"^(?P<code>[A-Za-z]{2})(?:[-_][A-Za-z0-9]+)*$"
 # Latin letters outside ASCII (é, ñ, ß, ã, ...): a hint of a language other than English.
 _ACCENTED = r"[^\P{Latin}a-zA-Z]"
 
@@ -93,3 +99,31 @@ def _strip(text: str) -> str:
     import re
 
     return re.sub(_NOT_WORDS, " ", text)
+
+
+def platform_languages(
+    platforms: pa.Array | pa.ChunkedArray,
+    tags: pa.Array | pa.ChunkedArray,
+    detected_by: Sequence[str],
+    aliases: Sequence[tuple[str, str]] = (),
+) -> pa.StringArray:
+    """Each post's language as its platform detected it (lower-case ISO 639-1), where the
+    platform is one of ``detected_by`` and the tag names one language; null elsewhere (no
+    tag, a tag of no language such as X's ``und``, or a platform whose tag the poster's app
+    sets). ``aliases`` maps retired codes to current ones (X's ``in`` is ``id``)."""
+    platforms, tags = _combined(platforms), _combined(tags)
+    if len(tags) == 0 or not detected_by:
+        return pa.nulls(len(tags), pa.string())
+    if not pa.types.is_string(tags.type):
+        tags = tags.cast(pa.string())
+    code = pc.utf8_lower(pc.struct_field(pc.extract_regex(tags, _ONE_LANGUAGE), [0]))
+    if aliases:
+        old = pa.array([a for a, _ in aliases], pa.string())
+        new = pa.array([b for _, b in aliases], pa.string())
+        code = pc.coalesce(new.take(pc.index_in(code, value_set=old)), code)
+    trusted = pc.is_in(platforms.cast(pa.string()), value_set=pa.array(list(detected_by)))
+    return pc.if_else(trusted, code, pa.scalar(None, pa.string()))
+
+
+def _combined(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values

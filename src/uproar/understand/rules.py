@@ -13,8 +13,9 @@ returns every label as an array. Decisions, in order:
 * question: a '?', a question phrase anywhere ("what do I do"), or a question word as the
   first token after mentions;
 * urgency: any urgency phrase;
-* language: dominant non-Latin script, else English when its stop words win outright, else
-  Lingua (``language.py``); no letters outside mentions and URLs: none;
+* language: the platform's own where it detected it (``known``), else dominant non-Latin
+  script, else English when its stop words win outright, else Lingua (``language.py``); no
+  letters outside mentions and URLs: none;
 * config examples: posts whose token set is close (Jaccard) to a labelled example take the
   labels that example gives.
 """
@@ -29,7 +30,14 @@ import pyarrow.compute as pc
 from scipy import sparse
 
 from uproar.understand.complaint import DENSE, ComplaintHead, Design, decide, load_head
-from uproar.understand.features import PhraseTable, Tokens, tokenize, tokenize_many, vocabulary_hits
+from uproar.understand.features import (
+    PhraseTable,
+    Tokens,
+    take_tokens,
+    tokenize,
+    tokenize_many,
+    vocabulary_hits,
+)
 from uproar.understand.language import identify, in_doubt, word_counts, word_letters
 from uproar.understand.taxonomy import SENTIMENTS, UnderstandConfig, default_taxonomy
 
@@ -185,10 +193,12 @@ class Rules:
         *,
         fast_log_probs: np.ndarray | None = None,
         embedding: np.ndarray | None = None,
+        known: pa.StringArray | None = None,
     ) -> LabelArrays:
         """Every label of a batch. ``log_probs`` decide sentiment; ``fast_log_probs`` (the fast
         model's, default ``log_probs``) and ``embedding`` (accurate path) feed the complaint
-        head."""
+        head. ``known`` is each text's language where its platform detected it (null where
+        not): only the others are guessed."""
         n = tokens.n
         s = self._signals(tokens)
         counts, flags, topic_hits, sarcasm = s.counts, s.flags, s.topic_hits, s.sarcasm
@@ -199,12 +209,7 @@ class Rules:
         scores[sarcasm] = scores[sarcasm][:, ::-1]
         sentiment[sarcasm] = 0
         # No words: an empty post is neutral; emoji alone decide by their count.
-        letters = (
-            pc.count_substring_regex(texts, r"\pL")
-            .to_numpy(zero_copy_only=False)
-            .astype(np.float64)
-        )
-        wordless = letters == 0
+        wordless = ~pc.match_substring_regex(texts, r"\pL").to_numpy(zero_copy_only=False)
         neg, pos = counts[:, EMOJI_NEG], counts[:, EMOJI_POS]
         sentiment[wordless] = 1
         sentiment[wordless & (neg > pos)] = 0
@@ -219,7 +224,7 @@ class Rules:
             complaint = design.dense[:, DENSE.index("rule_complaint")] > 0
         # Emoji alone ("😡" at a brand) complain when they are negative.
         complaint |= wordless & (neg > pos)
-        language = self._language(texts, tokens)
+        language = self._language(texts, tokens, known)
         # The heads learnt English; other languages keep the phrase rule (taxonomy.toml lists
         # complaint phrases in several).
         foreign = pc.and_(
@@ -258,7 +263,20 @@ class Rules:
         out[rows] = pc.is_in(firsts, value_set=self.starters).to_numpy(zero_copy_only=False)
         return out
 
-    def _language(self, texts: pa.StringArray, tokens: Tokens) -> pa.StringArray:
+    def _language(
+        self, texts: pa.StringArray, tokens: Tokens, known: pa.StringArray | None = None
+    ) -> pa.StringArray:
+        """``known`` where it is set; the guess (``_guess``) for the other texts only."""
+        if known is None or known.null_count == len(known):
+            return self._guess(texts, tokens)
+        if known.null_count == 0:
+            return known
+        missing = pc.is_null(known)
+        rows = np.flatnonzero(missing.to_numpy(zero_copy_only=False))
+        guessed = self._guess(texts.take(pa.array(rows)), take_tokens(tokens, rows))
+        return pc.replace_with_mask(known, missing, guessed)
+
+    def _guess(self, texts: pa.StringArray, tokens: Tokens) -> pa.StringArray:
         n = tokens.n
         letters = word_letters(texts)
         codes = np.full(n, -1, dtype=np.int64)

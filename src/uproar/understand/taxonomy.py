@@ -81,6 +81,9 @@ class Taxonomy:
     scripts: tuple[tuple[str, str], ...]
     stopwords: tuple[tuple[str, tuple[str, ...]], ...]
     detect_languages: tuple[str, ...] = ()  # Lingua's candidates for posts in doubt
+    # Platforms that detect a post's language themselves (their tag is taken as it is)
+    detected_by: tuple[str, ...] = ()
+    aliases: tuple[tuple[str, str], ...] = ()  # retired language code -> current code
 
     @property
     def topic_ids(self) -> tuple[str, ...]:
@@ -137,9 +140,12 @@ def parse_taxonomy(data: Mapping[str, Any], *, source: str) -> Taxonomy:
     )
     scripts = langs.get("scripts", {})
     stops = langs.get("stopwords", {})
-    if not isinstance(scripts, Mapping) or not isinstance(stops, Mapping):
+    aliases = langs.get("aliases", {})
+    if not all(isinstance(t, Mapping) for t in (scripts, stops, aliases)):
         raise ConfigError(
-            f"{source}: languages.scripts and languages.stopwords must be tables", file=source
+            f"{source}: languages.scripts, languages.stopwords and languages.aliases must be "
+            "tables",
+            file=source,
         )
     return Taxonomy(
         topics=tuple(topics),
@@ -157,6 +163,8 @@ def parse_taxonomy(data: Mapping[str, Any], *, source: str) -> Taxonomy:
             (str(k), _strings(v, f"languages.stopwords.{k}", source)) for k, v in stops.items()
         ),
         detect_languages=_strings(langs.get("detect", []), "languages.detect", source),
+        detected_by=_strings(langs.get("detected_by", []), "languages.detected_by", source),
+        aliases=tuple((str(k), str(v)) for k, v in aliases.items()),
     )
 
 

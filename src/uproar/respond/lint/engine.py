@@ -91,21 +91,25 @@ def _any_of(patterns: Sequence[str]) -> regex.Pattern[str]:
 
 
 @cache
-def _kind_patterns() -> tuple[regex.Pattern[str], regex.Pattern[str], regex.Pattern[str]]:
+def _kind_patterns() -> tuple[regex.Pattern[str], ...]:
     kinds = shipped_voice().kinds
-    return _any_of(kinds["reply"]), _any_of(kinds["resolved"]), _any_of(kinds["ongoing"])
+    return tuple(_any_of(kinds[k]) for k in ("reply", "resolved", "ongoing", "update"))
 
 
 def detect_kind(text: str) -> str:
     """Guess what a draft is: ``reply`` when it addresses someone (a handle, a greeting by
     name, a request to them), ``resolved`` when it says the problem is fixed and nothing is
-    still going on, else ``update``."""
-    reply, resolved, ongoing = _kind_patterns()
+    still going on, ``update`` when it tells many people about a service's state (who is
+    affected, an outage, work going on, the next update), else ``reply``: a sentence to one
+    person, such as thanks or a promise to call back, owes no next-update time."""
+    reply, resolved, ongoing, update = _kind_patterns()
     if reply.search(text):
         return "reply"
     if resolved.search(text) and not ongoing.search(text):
         return "resolved"
-    return "update"
+    if update.search(text) or ongoing.search(text):
+        return "update"
+    return "reply"
 
 
 class Linter:

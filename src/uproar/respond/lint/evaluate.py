@@ -5,6 +5,14 @@ finding of that category at warning level or above) and precision (share of draf
 such a finding that carry the label). For clean drafts: the share with no error-level
 finding (the target is 95%) and the share with no finding at warning level or above.
 Held-out drafts were kept aside while the rules were written and are scored apart.
+
+The paraphrase families of ``scorer/drafts.yaml`` (one meaning said ten ways, in many
+registers) were written after the blame, defensive and flippant rules and never used to
+tune them; batch 1 was read while the dismissive rules were written, batch 2 was written
+after every rule. :func:`score_families` gives each tone category's recall on them (a draft
+counts as caught by any blame, defensive, flippant or dismissive finding at warning level or
+above) and the share of the clean families' drafts flagged; :func:`family_reports` scores
+all families and batch 2 (held out from every rule) apart.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import yaml
 
 from uproar.errors import InputError
@@ -199,3 +208,128 @@ def score_real_replies(linter: Linter, texts: Sequence[str]) -> RealReplies:
             counts[rule] = counts.get(rule, 0) + 1
     ranked = tuple(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
     return RealReplies(replies=len(texts), with_error=with_error, by_rule=ranked)
+
+
+# The tone categories the paraphrase families are labelled with; a draft is caught by a
+# finding in any of them at warning level or above.
+FAMILY_LABELS: tuple[str, ...] = ("blame", "defensive", "flippant", "dismissive", "clean")
+TONE_FINDINGS: frozenset[str] = frozenset(FAMILY_LABELS) - {"clean"}
+
+
+class Family(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    family: str
+    label: str
+    drafts: list[str]
+    # 1: written after the rules of 2026-12-06 04:06 and read while the Dismissive and
+    # Brushoff rules were written; 2: written after every rule, held out from all of them.
+    batch: int = 1
+
+
+def load_families(path: str | Path | None = None) -> list[Family]:
+    """The shipped paraphrase families (``scorer/drafts.yaml``), or a file in that shape."""
+    if path is None:
+        source = "scorer/drafts.yaml"
+        raw = (resources.files("uproar.respond.lint") / "scorer" / "drafts.yaml").read_bytes()
+    else:
+        source = str(path)
+        try:
+            raw = Path(path).read_bytes()
+        except OSError as exc:
+            raise InputError(f"cannot read families: {exc}", file=source) from exc
+    try:
+        families = msgspec.yaml.decode(raw, type=list[Family])
+    except msgspec.ValidationError as exc:
+        raise InputError(f"bad paraphrase family: {exc}", file=source) from exc
+    for f in families:
+        if f.label not in FAMILY_LABELS:
+            raise InputError(
+                f"family {f.family}: unknown label {f.label!r} "
+                f"(expected one of {', '.join(FAMILY_LABELS)})",
+                file=source,
+                field="label",
+            )
+    return families
+
+
+@dataclass(frozen=True, slots=True)
+class FamilyScore:
+    label: str
+    families: int
+    drafts: int
+    recall: float  # share caught (for "clean": share flagged)
+
+
+@dataclass(frozen=True, slots=True)
+class FamilyReport:
+    """The linter on paraphrase families."""
+
+    split: str
+    families: int
+    drafts: int
+    labels: tuple[FamilyScore, ...]
+    overall_recall: float
+    clean_flagged: float  # clean drafts with a tone finding at warning or above
+    clean_error: float  # clean drafts with any error-level finding
+    missed: tuple[tuple[str, str], ...]  # (family, draft) not caught
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "split": self.split,
+            "families": self.families,
+            "drafts": self.drafts,
+            "labels": [asdict(s) for s in self.labels],
+            "overall_recall": self.overall_recall,
+            "clean_flagged": self.clean_flagged,
+            "clean_error": self.clean_error,
+            "missed": [list(m) for m in self.missed],
+        }
+
+
+def score_families(
+    linter: Linter, families: Sequence[Family], *, split: str = "all"
+) -> FamilyReport:
+    """Recall per tone label and overall, and the clean drafts flagged, each draft linted
+    as the linter would guess its kind."""
+    caught: dict[str, list[bool]] = {lab: [] for lab in FAMILY_LABELS}
+    errors: list[bool] = []
+    missed: list[tuple[str, str]] = []
+    for f in families:
+        for text in f.drafts:
+            found = linter.lint(text)
+            hit = any(x.category in TONE_FINDINGS and x.severity in COUNTED for x in found)
+            caught[f.label].append(hit)
+            if f.label == "clean":
+                errors.append(Linter.has_errors(found))
+            elif not hit:
+                missed.append((f.family, text))
+    bad = [hit for lab in FAMILY_LABELS if lab != "clean" for hit in caught[lab]]
+    scores = tuple(
+        FamilyScore(
+            label=lab,
+            families=sum(1 for f in families if f.label == lab),
+            drafts=len(caught[lab]),
+            recall=sum(caught[lab]) / len(caught[lab]) if caught[lab] else 0.0,
+        )
+        for lab in FAMILY_LABELS
+        if caught[lab]
+    )
+    clean = caught["clean"]
+    return FamilyReport(
+        split=split,
+        families=len(families),
+        drafts=sum(len(f.drafts) for f in families),
+        labels=scores,
+        overall_recall=sum(bad) / len(bad) if bad else 0.0,
+        clean_flagged=sum(clean) / len(clean) if clean else 0.0,
+        clean_error=sum(errors) / len(errors) if errors else 0.0,
+        missed=tuple(missed),
+    )
+
+
+def family_reports(linter: Linter, families: Sequence[Family]) -> list[FamilyReport]:
+    """All families, then batch 2: the families written after every rule."""
+    held = [f for f in families if f.batch >= 2]
+    reports = [score_families(linter, families)]
+    if held:
+        reports.append(score_families(linter, held, split="held out from every rule"))
+    return reports

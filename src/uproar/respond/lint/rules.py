@@ -33,6 +33,7 @@ CATEGORIES: tuple[str, ...] = (
     "blame",
     "defensive",
     "flippant",
+    "dismissive",
     "jargon",
     "vague",
     "overpromise",

@@ -1,0 +1,122 @@
+"""Now: every brand against its usual range, open incidents, rumours, the verdict; the live
+stream of changes (``/events``) that keeps the page current."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.responses import HTMLResponse, Response, StreamingResponse
+
+from uproar.drill import advance
+from uproar.serve.auth import get_store
+from uproar.serve.lease import StoreLease
+from uproar.serve.live import LiveFeed, event_stream
+from uproar.serve.pages._common import (
+    cached,
+    json_response,
+    json_script,
+    note_pulse,
+    parse_time,
+)
+from uproar.serve.render import render
+from uproar.serve.views import now_view
+from uproar.serve.views.now import watch_lag
+from uproar.store import Store
+from uproar.store.drill import load_drill_state
+from uproar.store.pages import Pulse, pulse
+
+router = APIRouter(tags=["now"])
+
+At = Annotated[
+    str | None,
+    Query(description="ISO 8601 time to show the dashboard at (default: the newest post)."),
+]
+Hours = Annotated[float, Query(gt=0, le=168, description="Hours of history shown.")]
+Wall = Annotated[bool, Query(description="Large type for a shared wall screen.")]
+
+
+def _context(
+    request: Request, store: Store, at: str | None, hours: float, wall: bool
+) -> dict[str, object]:
+    moment = parse_time(at)
+    view = cached(request, store, ("now", moment, hours),
+                  lambda: now_view(store, moment, hours=hours))  # fmt: skip
+    # the watch's lag is read each time (a small file): it moves without the store's pulse
+    lag = watch_lag(store, now=request.app.state.clock())
+    return {
+        "view": view,
+        "chart": json_script(view.chart),
+        "wall": wall,
+        "at": at or "",
+        "watch": lag,
+    }
+
+
+@router.get("/now", response_class=HTMLResponse, summary="The Now page.")
+def now_page(
+    request: Request,
+    store: Annotated[Store, Depends(get_store)],
+    at: At = None,
+    hours: Hours = 6.0,
+    wall: Wall = False,
+) -> Response:
+    return render(request, "now.html.j2", _context(request, store, at, hours, wall))
+
+
+@router.get("/now/panel", response_class=HTMLResponse, summary="The Now page's live panel.")
+def now_panel(
+    request: Request,
+    store: Annotated[Store, Depends(get_store)],
+    at: At = None,
+    hours: Hours = 6.0,
+    wall: Wall = False,
+) -> Response:
+    return render(request, "_now_panel.html.j2", _context(request, store, at, hours, wall))
+
+
+@router.get(
+    "/api/now",
+    summary="What the Now page shows: brands, incidents, rumours and the chart spec.",
+    response_description="The NowView as JSON (times in ISO 8601 UTC).",
+)
+def now_api(
+    store: Annotated[Store, Depends(get_store)], at: At = None, hours: Hours = 6.0
+) -> Response:
+    return json_response(now_view(store, parse_time(at), hours=hours))
+
+
+def feed_of(request: Request) -> LiveFeed:
+    """The app's one live feed, made on first use: it reads the pulse through the lease, so
+    it holds the file only for the moment of each read."""
+    state = request.app.state
+    feed: LiveFeed | None = getattr(state, "live_feed", None)
+    if feed is None:
+        lease: StoreLease = state.lease
+
+        def read() -> Pulse:
+            with lease.store() as store:
+                if load_drill_state(store) is not None:  # a drill's clock releases its posts
+                    advance(store, now=state.clock())
+                fresh = pulse(store)
+            note_pulse(state, fresh)  # pages built after the event see at least this
+            return fresh
+
+        feed = LiveFeed(read)
+        state.live_feed = feed
+    return feed
+
+
+# Not in the OpenAPI spec: a stream that never ends is no request/response operation, and a
+# spec-driven client (schemathesis) would wait on it forever. Described in the README.
+@router.get("/events", include_in_schema=False)
+async def events(request: Request) -> StreamingResponse:
+    """Server-sent events: ``change`` whenever posts arrive or incidents open, change or
+    close (a JSON summary), ``problem`` when the store cannot be read, and a comment line
+    every 15 s that keeps the stream open."""
+    feed = feed_of(request)
+    return StreamingResponse(
+        event_stream(feed, request.is_disconnected),
+        media_type="text/event-stream",
+        headers={"cache-control": "no-store", "x-accel-buffering": "no"},
+    )
