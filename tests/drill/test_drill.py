@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -173,6 +174,41 @@ def test_pause_stops_the_clock_and_resume_carries_on(drill_store: Store) -> None
     resume(drill_store, now=t1 + timedelta(minutes=10))
     later = clock(drill_store, now=t1 + timedelta(minutes=10, seconds=5))
     assert not later.paused and later.now == before + timedelta(minutes=5)  # 5 s at 60x
+
+
+@pytest.mark.slow
+def test_request_threads_move_the_clock_at_once(drill_store: Store) -> None:
+    """The dashboard advances the drill from each request and from its live feed, on their
+    own cursors and at the same moment: every release lands once, none fails."""
+    history = drill_store.count_posts()
+    start = threading.Barrier(4)
+    failures: list[BaseException] = []
+
+    def visit(seconds: int) -> None:
+        view = drill_store.for_thread()
+        try:
+            start.wait()
+            for step in range(5):
+                advance(view, now=WALL + timedelta(seconds=seconds + step * 7))
+        except BaseException as exc:  # reported by the assertion below
+            failures.append(exc)
+        finally:
+            view.close_thread()
+
+    threads = [threading.Thread(target=visit, args=(s,)) for s in (10, 11, 12, 13)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    released = drill_store.count_posts() - history
+    step = advance(drill_store, now=WALL + timedelta(seconds=41))  # the furthest any reached
+    assert step.released == 0 and released > 0
+    left = drill_store.connection.execute(
+        "SELECT count(*) FROM drill_feed WHERE created_at <= ?",
+        [step.clock.now.replace(tzinfo=None)],
+    ).fetchone()
+    assert left == (0,)
 
 
 @pytest.mark.slow

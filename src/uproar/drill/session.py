@@ -16,6 +16,7 @@ drill store (``drill_state``), so separate processes can share one drill.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -41,6 +42,11 @@ from uproar.store import Store
 from uproar.store import drill as q
 from uproar.store.detect import load_incidents, save_incidents
 from uproar.times import zone
+
+# The dashboard moves the clock from every request thread and from its live feed at once:
+# two releases of the same feed rows would conflict in DuckDB (a 500 page), so the clock's
+# writes take turns within the process (re-entrant: a response advances the clock first).
+_CLOCK_WRITES = threading.RLock()
 
 STORE_SUFFIXES = (".duckdb", ".db")
 
@@ -385,33 +391,38 @@ def start_drill(
 
 
 def pause(store: Store, *, now: datetime) -> Clock:
-    state = _state(store)
-    if state["paused_wall"] is None:
-        q.set_clock(store, state["id"], paused_wall=now.astimezone(UTC), paused_s=state["paused_s"])
-    return clock(store, now=now)
+    with _CLOCK_WRITES:
+        state = _state(store)
+        if state["paused_wall"] is None:
+            q.set_clock(
+                store, state["id"], paused_wall=now.astimezone(UTC), paused_s=state["paused_s"]
+            )
+        return clock(store, now=now)
 
 
 def resume(store: Store, *, now: datetime) -> Clock:
-    state = _state(store)
-    if state["paused_wall"] is not None:
-        waited = max(0.0, (now.astimezone(UTC) - state["paused_wall"]).total_seconds())
-        q.set_clock(store, state["id"], paused_wall=None, paused_s=state["paused_s"] + waited)
-    return clock(store, now=now)
+    with _CLOCK_WRITES:
+        state = _state(store)
+        if state["paused_wall"] is not None:
+            waited = max(0.0, (now.astimezone(UTC) - state["paused_wall"]).total_seconds())
+            q.set_clock(store, state["id"], paused_wall=None, paused_s=state["paused_s"] + waited)
+        return clock(store, now=now)
 
 
 def advance(store: Store, *, now: datetime, show: int = 50) -> Advance:
     """Release the posts the drill's clock has reached by wall-clock ``now``; the first
     ``show`` of them come back, to show the team."""
-    state = _state(store)
-    at = _drill_now(state, now)
-    before = state["released_until"]
-    if at <= before:
-        return Advance(clock(store, now=now), 0)
-    released = q.release(store, state["id"], at)
-    if at >= state["onset"]:  # the incident is on every page (Now, Incidents) from its onset
-        drill_incident(store, now=now)
-    posts = q.released_posts(store, since=before, until=at, limit=show)
-    return Advance(clock(store, now=now), released, posts)
+    with _CLOCK_WRITES:
+        state = _state(store)
+        at = _drill_now(state, now)
+        before = state["released_until"]
+        if at <= before:
+            return Advance(clock(store, now=now), 0)
+        released = q.release(store, state["id"], at)
+        if at >= state["onset"]:  # the incident is on every page (Now, Incidents) from its onset
+            drill_incident(store, now=now)
+        posts = q.released_posts(store, since=before, until=at, limit=show)
+        return Advance(clock(store, now=now), released, posts)
 
 
 def record_response(
@@ -428,63 +439,64 @@ def record_response(
     ``drill_responses`` and posted as the brand's own post (a reply answers its mention in
     the inbox). ``kind``: update, reply or resolved (default: reply when it answers a
     mention, else as the linter guesses)."""
-    if not text.strip():
-        raise InputError("a response needs some text", field="text")
-    state = _state(store)
-    advance(store, now=now)  # what the team could see is in the store before its answer
-    at = _drill_now(state, now)
-    target: tuple[str, str] | None = None
-    if reply_to is not None:
-        target = q.find_post(store, reply_to)
-        if target is None:
-            raise InputError(
-                f"no post {reply_to!r} has appeared in the drill yet", field="reply_to"
-            )
-    if kind is None:
-        kind = "reply" if target is not None else detect_kind(text)
-        if kind == "reply" and target is None:
-            kind = "update"
-    if kind not in KINDS:
-        raise InputError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}", field="kind")
-    findings = tuple((linter or Linter()).lint(text, kind=kind))
-    n = q.next_response_number(store, state["id"])
-    brand = store.load_brands().get(state["brand"])
-    handle = brand.handles[0].lstrip("@") if brand and brand.handles else state["brand"]
-    platform = target[0] if target else "x"
-    post_id = f"drill-{n}"
-    q.record_response(
-        store,
-        {
-            "drill_id": state["id"],
-            "n": n,
-            "kind": kind,
-            "drill_at": at,
-            "wall_at": now.astimezone(UTC),
-            "author": author,
-            "text": text,
-            "reply_to": f"{target[0]}:{target[1]}" if target else None,
-            "platform": platform,
-            "post_id": post_id,
-            "findings": json.dumps([_finding(f) for f in findings]),
-        },
-        {
-            "platform": platform,
-            "id": post_id,
-            "created_at": at,
-            "text": text,
-            "author_id": f"drill:{state['brand']}",
-            "author_handle": handle,
-            "author_name": brand.name if brand else state["brand"],
-            "reply_to_id": target[1] if target else None,
-            "conversation_id": target[1] if target else post_id,
-            "brands": [state["brand"]],
-            "own_brand": state["brand"],
-            "ingested_at": now.astimezone(UTC),
-        },
-    )
-    return Response(
-        n, kind, at, text, author, f"{target[0]}:{target[1]}" if target else None, findings
-    )
+    with _CLOCK_WRITES:
+        if not text.strip():
+            raise InputError("a response needs some text", field="text")
+        state = _state(store)
+        advance(store, now=now)  # what the team could see is in the store before its answer
+        at = _drill_now(state, now)
+        target: tuple[str, str] | None = None
+        if reply_to is not None:
+            target = q.find_post(store, reply_to)
+            if target is None:
+                raise InputError(
+                    f"no post {reply_to!r} has appeared in the drill yet", field="reply_to"
+                )
+        if kind is None:
+            kind = "reply" if target is not None else detect_kind(text)
+            if kind == "reply" and target is None:
+                kind = "update"
+        if kind not in KINDS:
+            raise InputError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}", field="kind")
+        findings = tuple((linter or Linter()).lint(text, kind=kind))
+        n = q.next_response_number(store, state["id"])
+        brand = store.load_brands().get(state["brand"])
+        handle = brand.handles[0].lstrip("@") if brand and brand.handles else state["brand"]
+        platform = target[0] if target else "x"
+        post_id = f"drill-{n}"
+        q.record_response(
+            store,
+            {
+                "drill_id": state["id"],
+                "n": n,
+                "kind": kind,
+                "drill_at": at,
+                "wall_at": now.astimezone(UTC),
+                "author": author,
+                "text": text,
+                "reply_to": f"{target[0]}:{target[1]}" if target else None,
+                "platform": platform,
+                "post_id": post_id,
+                "findings": json.dumps([_finding(f) for f in findings]),
+            },
+            {
+                "platform": platform,
+                "id": post_id,
+                "created_at": at,
+                "text": text,
+                "author_id": f"drill:{state['brand']}",
+                "author_handle": handle,
+                "author_name": brand.name if brand else state["brand"],
+                "reply_to_id": target[1] if target else None,
+                "conversation_id": target[1] if target else post_id,
+                "brands": [state["brand"]],
+                "own_brand": state["brand"],
+                "ingested_at": now.astimezone(UTC),
+            },
+        )
+        return Response(
+            n, kind, at, text, author, f"{target[0]}:{target[1]}" if target else None, findings
+        )
 
 
 def _finding(f: Finding) -> dict[str, Any]:
