@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -17,6 +20,7 @@ from websockets.typing import Origin
 from uproar.serve import accounts, create_app
 from uproar.serve.accounts import LoginLimiter
 from uproar.serve.app import route_table
+from uproar.serve.auth import LOOKUP_TTL_S
 from uproar.serve.security import CONTENT_SECURITY_POLICY
 from uproar.store import Store
 
@@ -216,6 +220,26 @@ def test_role_changes_and_removals_take_effect_at_once(
     audit = admin.get("/settings").text
     for action in ("session.login", "user.add", "user.role", "user.remove"):
         assert action in audit
+
+
+def test_an_account_removed_by_another_process_is_refused_within_the_lookup_time(
+    dashboard: Dashboard, clients: Clients
+) -> None:
+    """The gate remembers an account it found for LOOKUP_TTL_S; `uproar users remove` in
+    another process (which this process cannot hear of) holds at most that long."""
+    admin, token = clients.log_in(dashboard.url, "ann")
+    form = {"name": "gone", "password": PASSWORD, "role": "viewer", "csrf_token": token}
+    assert admin.post("/settings/users", data=form).status_code == 303
+    gone, _ = clients.log_in(dashboard.url, "gone")
+    assert gone.get("/api/me").json()["role"] == "viewer"  # the gate has it now
+    removed = subprocess.run(
+        [sys.executable, "-m", "uproar.cli", "users", "remove", "gone", "--db", str(dashboard.db)],
+        capture_output=True,
+        timeout=120,
+    )
+    assert removed.returncode == 0, removed.stderr
+    time.sleep(LOOKUP_TTL_S)
+    assert gone.get("/api/me").status_code == 401
 
 
 def test_an_admin_cannot_lock_themself_out(dashboard: Dashboard, clients: Clients) -> None:

@@ -36,6 +36,20 @@ _HASHER = PasswordHasher()
 # wrong password (no telling which names exist from the timing).
 _DUMMY_HASH = _HASHER.hash(secrets.token_urlsafe(16))
 
+# Bumped by each change to an account made in this process, so that the dashboard's gate
+# drops the accounts it looked up before (``uproar.serve.auth``).
+_changes = 0
+
+
+def changes() -> int:
+    """How many account changes this process has made (the gate's cache checks it)."""
+    return _changes
+
+
+def _changed() -> None:
+    global _changes
+    _changes += 1
+
 
 @dataclass(frozen=True, slots=True)
 class User:
@@ -77,6 +91,7 @@ def add_user(store: Store, name: str, password: str, *, role: str, now: datetime
     _check_name(name)
     _check_password(password)
     checked = check_role(role)
+    _changed()
     if not sql.add_user(store, name, checked, _HASHER.hash(password), now=now):
         raise InputError(
             f"account {name!r} already exists; `uproar users remove {name}` first", field="name"
@@ -85,12 +100,14 @@ def add_user(store: Store, name: str, password: str, *, role: str, now: datetime
 
 
 def remove_user(store: Store, name: str) -> None:
+    _changed()
     if not sql.remove_user(store, name):
         raise _unknown(store, name)
 
 
 def set_role(store: Store, name: str, role: str) -> User:
     checked = check_role(role)
+    _changed()
     if not sql.set_role(store, name, checked):
         raise _unknown(store, name)
     return User(name, checked)

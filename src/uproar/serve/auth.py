@@ -8,7 +8,8 @@ for a page). Only ``PUBLIC_PATHS`` and ``/static/`` are open.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import AsyncIterator, Callable
 from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -36,6 +37,12 @@ from uproar.store import Store
 
 PUBLIC_PATHS = frozenset({"/health", "/login"})
 PUBLIC_PREFIXES = ("/static/",)
+# An account found is trusted for this long before it is looked up again: the lookup (a
+# thread hop and a query) was a quarter of a cached page's CPU. A change made through this
+# process (the Settings page) is seen at once; one made by another process (`uproar users`)
+# within this time. A token or name not found is looked up every time.
+LOOKUP_TTL_S = 2.0
+LOOKUPS_KEPT = 4096
 
 
 def error_body(message: str, status: int) -> dict[str, Any]:
@@ -81,6 +88,8 @@ class AuthGate:
 
     def __init__(self, app: ASGIApp, *, lease: StoreLease, sessions: Sessions) -> None:
         self.app, self.lease, self.sessions = app, lease, sessions
+        # (kind, token or name) -> (account, until when, accounts.changes() then)
+        self._found: dict[tuple[str, str], tuple[User, float, int]] = {}
 
     def _lookup(self, token: str | None, session: Session | None) -> User | None:
         with self.lease.store() as store:
@@ -89,6 +98,17 @@ class AuthGate:
             if session is not None and session.user is not None:
                 return accounts.user(store, session.user)
         return None
+
+    def _recent(self, key: tuple[str, str]) -> User | None:
+        hit = self._found.get(key)
+        if hit is None or hit[1] < time.monotonic() or hit[2] != accounts.changes():
+            return None
+        return hit[0]
+
+    def _remember(self, key: tuple[str, str], user: User) -> None:
+        if len(self._found) >= LOOKUPS_KEPT:
+            self._found.clear()
+        self._found[key] = (user, time.monotonic() + LOOKUP_TTL_S, accounts.changes())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -100,7 +120,12 @@ class AuthGate:
         token = _bearer(headers)
         public = path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
         user = None
-        if token is not None or (session is not None and session.user is not None):
+        key: tuple[str, str] | None = None
+        if token is not None:
+            key = ("token", token)
+        elif session is not None and session.user is not None:
+            key = ("user", session.user)
+        if key is not None and (user := self._recent(key)) is None:
             try:
                 user = await anyio.to_thread.run_sync(self._lookup, token, session)
             except StoreLockedError as exc:  # as the routes answer it: busy, try again
@@ -108,6 +133,8 @@ class AuthGate:
                 busy.headers["retry-after"] = "5"
                 await busy(scope, receive, send)
                 return
+            if user is not None:
+                self._remember(key, user)
         state = scope.setdefault("state", {})
         state.update(user=user, session=session, via_token=token is not None and user is not None)
         if scope["type"] == "websocket" and (
@@ -158,11 +185,18 @@ def require_role(role: Role) -> Callable[[Request], User]:
     return dependency
 
 
-def get_store(request: Request) -> Iterator[Store]:
-    """The store for this request (its own cursor): ``store: Store = Depends(get_store)``."""
+async def get_store(request: Request) -> AsyncIterator[Store]:
+    """The store for this request (its own cursor): ``store: Store = Depends(get_store)``.
+    Async, so that taking and closing a cursor costs no trip to a worker thread; only
+    opening the file (it may wait on another process) goes to one."""
     lease: StoreLease = request.app.state.lease
-    with lease.store() as store:
+    store = lease.try_borrow()
+    if store is None:
+        store = await anyio.to_thread.run_sync(lease.borrow)
+    try:
         yield store
+    finally:
+        lease.give_back(store, lend=False)
 
 
 def session_of(request: Request) -> Session | None:

@@ -94,20 +94,47 @@ class StoreLease:
     @contextmanager
     def store(self) -> Iterator[Store]:
         """A ``Store`` for one request, on its own cursor."""
+        view = self.borrow()
+        try:
+            yield view
+        finally:
+            self.give_back(view, lend=True)
+
+    def borrow(self) -> Store:
+        """A ``Store`` view on its own cursor, to ``give_back`` when done; opens the file
+        first if it is not open here (which may wait on another process)."""
+        view = self._borrow(wait=True)
+        assert view is not None  # waiting, it opens the file or raises
+        return view
+
+    def try_borrow(self) -> Store | None:
+        """As ``borrow``, but None rather than opening the file: the event loop borrows
+        without blocking and leaves the opening to a thread."""
+        return self._borrow(wait=False)
+
+    def _borrow(self, *, wait: bool) -> Store | None:
         with self._cond:
             if self._store is None:
+                if not wait:
+                    return None
                 self._store = self._open()  # others wait: they need the same file
             self._users += 1
             shared = self._store
-        view: Store | None = None
         try:
-            view = shared.for_thread()
-            yield view
-        finally:
-            if view is not None:
-                view.close_thread()
+            return shared.for_thread()
+        except BaseException:
             with self._cond:
                 self._users -= 1
+            raise
+
+    def give_back(self, view: Store, *, lend: bool) -> None:
+        """Close a borrowed view. With ``lend``, also close the file if another process
+        wants it (a checkpoint: not for the event loop, whose ticker lends within
+        ``LEND_CHECK_SECONDS``)."""
+        view.close_thread()
+        with self._cond:
+            self._users -= 1
+        if lend:
             self.lend()
 
     def lend(self) -> bool:

@@ -53,6 +53,7 @@ def environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("uproar.serve", "templates"),
         autoescape=True,  # every template, whatever its name
+        auto_reload=False,  # packaged templates: no stat of each file on every render
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

@@ -3,6 +3,7 @@ stream of changes (``/events``) that keeps the page current."""
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -21,7 +22,7 @@ from uproar.serve.pages._common import (
 )
 from uproar.serve.render import render
 from uproar.serve.views import now_view
-from uproar.serve.views.now import watch_lag
+from uproar.serve.views.now import WatchLag, watch_lag
 from uproar.store import Store
 from uproar.store.drill import load_drill_state
 from uproar.store.pages import Pulse, pulse
@@ -34,6 +35,19 @@ At = Annotated[
 ]
 Hours = Annotated[float, Query(gt=0, le=168, description="Hours of history shown.")]
 Wall = Annotated[bool, Query(description="Large type for a shared wall screen.")]
+# The watch reports every 10 s; its lag is read at most this often (a query when no status
+# file is beside the store: most of a cached Now page's cost under load).
+LAG_READ_EVERY_S = 1.0
+
+
+def _watch_lag(request: Request, store: Store) -> WatchLag | None:
+    """The watch's lag, read again once ``LAG_READ_EVERY_S`` has passed (it moves without
+    the store's pulse, so the view cache cannot keep it)."""
+    state = request.app.state
+    read: tuple[float, WatchLag | None] | None = getattr(state, "watch_lag_read", None)
+    if read is None or time.monotonic() - read[0] >= LAG_READ_EVERY_S:
+        read = state.watch_lag_read = (time.monotonic(), watch_lag(store, now=state.clock()))
+    return read[1]
 
 
 def _context(
@@ -42,8 +56,7 @@ def _context(
     moment = parse_time(at)
     view = cached(request, store, ("now", moment, hours),
                   lambda: now_view(store, moment, hours=hours))  # fmt: skip
-    # the watch's lag is read each time (a small file): it moves without the store's pulse
-    lag = watch_lag(store, now=request.app.state.clock())
+    lag = _watch_lag(request, store)
     return {
         "view": view,
         "chart": json_script(view.chart),

@@ -17,6 +17,8 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from uproar.config import Brand
 from uproar.detect.signal import complaint_pattern
 from uproar.errors import InputError
@@ -370,8 +372,10 @@ def watch_lag(store: Store, *, now: datetime) -> WatchLag | None:
         with suppress(OSError, ValueError):
             loaded = json.loads(Path(f"{store.path}.watch.json").read_text(encoding="utf-8"))
             status = loaded if isinstance(loaded, dict) else None
-    if status is None and store.has_table("watch_status"):
-        status = load_status(store)
+    if status is None:
+        # No has_table here: listing the catalogue costs more than the page's other reads.
+        with suppress(duckdb.CatalogException):  # an older store opened read-only
+            status = load_status(store)
     if status is None:
         return None
     at = _time(status.get("at"))
