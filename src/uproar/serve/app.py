@@ -10,6 +10,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
@@ -27,6 +28,8 @@ from uproar.serve.security import SecurityHeaders, Sessions
 from uproar.store import Store, search_index
 
 Clock = Callable[[], datetime]
+# Requests served at once on worker threads (the pages' own work: queries, rendering).
+REQUEST_THREADS = 4
 
 _TITLES = {400: "Bad request", 401: "Not logged in", 403: "Forbidden", 404: "Not found",
            405: "Method not allowed", 422: "Bad request", 429: "Too many tries",
@@ -63,6 +66,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Requests beyond these wait their turn in order (anyio's limiter is FIFO): more
+        # threads than cores only fight over the GIL, and the unlucky request waits longest.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = REQUEST_THREADS
         lease.start()
         try:
             yield
