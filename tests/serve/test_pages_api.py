@@ -3,10 +3,16 @@
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 import httpx
 import pytest
 
-from .conftest import Dashboard
+from uproar.serve.pages.now import LAG_READ_EVERY_S
+from uproar.watch.runner import write_status
+
+from .conftest import NOW, Dashboard
 
 pytestmark = pytest.mark.slow  # the dashboard builds inboxes and loads the linter
 
@@ -26,6 +32,7 @@ def test_now_and_incidents(dashboard: Dashboard) -> None:
         kiwi = next(b for b in now["brands"] if b["id"] == "kiwinet")
         assert kiwi["mentions"] > 0 and kiwi["state"] == "no history"
         assert now["chart"]["facet"]["row"]["field"] == "brand"
+        assert now["watch"] is None  # no watch ever ran on this store
         assert client.get("/api/now?at=yesterday").json()["status"] == 400
         assert client.get("/api/incidents").json() == []
         missing = client.get("/api/incidents/kiwinet-nope")
@@ -36,6 +43,26 @@ def test_now_and_incidents(dashboard: Dashboard) -> None:
             "run `uproar detect` to find them",
             "status": 404,
         }
+
+
+def test_now_carries_the_watch_lag(dashboard: Dashboard) -> None:
+    """What `uproar watch` last wrote beside the store is in /api/now, read again within
+    LAG_READ_EVERY_S of a change."""
+    status = Path(f"{dashboard.db}.watch.json")
+    write_status(
+        status,
+        {"at": NOW.isoformat(), "running_s": 30.0, "stored": 77, "pending": 0,
+         "lag_stored_s": {"p50": 0.3, "p99": 1.9}, "lag_detected_s": {"p50": 3.5, "p99": 6.1}},
+    )  # fmt: skip
+    try:
+        time.sleep(LAG_READ_EVERY_S)
+        with api(dashboard, "vic") as client:
+            watch = client.get("/api/now").json()["watch"]
+        assert watch["stored"] == 77 and watch["running"] is True
+        assert (watch["stored_p99"], watch["detected_p99"]) == (1.9, 6.1)
+    finally:
+        status.unlink()
+        time.sleep(LAG_READ_EVERY_S)  # the next test reads the store without it
 
 
 def test_inbox_decisions_need_a_responder(dashboard: Dashboard) -> None:

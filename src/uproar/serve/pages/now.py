@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from typing import Annotated
 
+import msgspec
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import HTMLResponse, Response, StreamingResponse
 
@@ -22,7 +23,7 @@ from uproar.serve.pages._common import (
 )
 from uproar.serve.render import render
 from uproar.serve.views import now_view
-from uproar.serve.views.now import WatchLag, watch_lag
+from uproar.serve.views.now import NowView, WatchLag, watch_lag
 from uproar.store import Store
 from uproar.store.drill import load_drill_state
 from uproar.store.pages import Pulse, pulse
@@ -50,12 +51,18 @@ def _watch_lag(request: Request, store: Store) -> WatchLag | None:
     return read[1]
 
 
+def _view(request: Request, store: Store, at: str | None, hours: float) -> NowView:
+    """The Now view at ``at`` (default: the newest post), kept while the store is unchanged."""
+    moment = parse_time(at)
+    view: NowView = cached(request, store, ("now", moment, hours),
+                           lambda: now_view(store, moment, hours=hours))  # fmt: skip
+    return view
+
+
 def _context(
     request: Request, store: Store, at: str | None, hours: float, wall: bool
 ) -> dict[str, object]:
-    moment = parse_time(at)
-    view = cached(request, store, ("now", moment, hours),
-                  lambda: now_view(store, moment, hours=hours))  # fmt: skip
+    view = _view(request, store, at, hours)
     lag = _watch_lag(request, store)
     return {
         "view": view,
@@ -90,13 +97,20 @@ def now_panel(
 
 @router.get(
     "/api/now",
-    summary="What the Now page shows: brands, incidents, rumours and the chart spec.",
-    response_description="The NowView as JSON (times in ISO 8601 UTC).",
+    summary="What the Now page shows: brands, incidents, rumours, the chart spec and the "
+    "watch's lag.",
+    response_description="The NowView as JSON (times in ISO 8601 UTC), with ``watch``: what "
+    "`uproar watch` last reported on this store (null when none ever ran).",
 )
 def now_api(
-    store: Annotated[Store, Depends(get_store)], at: At = None, hours: Hours = 6.0
+    request: Request,
+    store: Annotated[Store, Depends(get_store)],
+    at: At = None,
+    hours: Hours = 6.0,
 ) -> Response:
-    return json_response(now_view(store, parse_time(at), hours=hours))
+    body = msgspec.to_builtins(_view(request, store, at, hours))
+    body["watch"] = msgspec.to_builtins(_watch_lag(request, store))
+    return json_response(body)
 
 
 def feed_of(request: Request) -> LiveFeed:
