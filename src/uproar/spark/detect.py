@@ -46,7 +46,6 @@ from uproar.store.scale import context_times
 from uproar.store.store import POST_COLUMNS, utc
 
 CONTEXT_BRAND = "~context"  # not a brand id a brands file can declare
-FAMILY_MEMORY = "1GB"  # DuckDB's own memory in each family's task, beyond which it spills
 RESULT_SCHEMA = "family string, result binary"
 
 
@@ -62,12 +61,7 @@ class FamilyDetect:
     def __call__(self, posts: pa.Table) -> pa.Table:
         family = str(posts.column("family")[0].as_py())
         members = {b: self.brands[b] for b, f in self.families.items() if f == family}
-        # A file, not ":memory:": DuckDB can then evict the family's pages to disk under its
-        # memory limit, where an in-memory store held a large family twice (Arrow and DuckDB).
-        with (
-            tempfile.TemporaryDirectory(prefix="uproar-family-") as folder,
-            Store(Path(folder) / "family.duckdb", memory_limit=FAMILY_MEMORY) as store,
-        ):
+        with Store(":memory:") as store:
             store.save_brands(members)
             store.insert_posts(_naive(posts.select(_present(posts, POST_COLUMNS))))
             store.insert_posts(self._context_rows())
