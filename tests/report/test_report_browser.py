@@ -3,12 +3,10 @@ phone widths nothing overflows sideways, and the page carries no script to run."
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
 from uproar.report import build_report, write_report
 from uproar.store import Store
@@ -18,26 +16,7 @@ from .conftest import Stored
 
 pytestmark = pytest.mark.slow
 
-# The flags keep chromium off the network this machine does not have.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 WIDTHS = {"laptop": (1366, 900), "phone": (390, 844)}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    executable = shutil.which("chromium")
-    assert executable, "Debian's chromium is needed (apt-get install chromium; .ci/run does)"
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.mark.parametrize("device", sorted(WIDTHS))

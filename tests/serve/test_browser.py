@@ -4,38 +4,17 @@ a laptop and a wall screen. Screenshots go to test-artifacts/serve/."""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
 from .conftest import HOSTILE_AUTHOR, HOSTILE_TEXT, PASSWORD, Dashboard
 
 pytestmark = pytest.mark.slow
 
-# The flags keep chromium off the network this machine does not have.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SCREENS = {"phone": (390, 844), "laptop": (1366, 900), "wall": (2560, 1440)}
 ARTIFACTS = Path(__file__).parents[2] / "test-artifacts" / "serve"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    executable = shutil.which("chromium")
-    assert executable, "Debian's chromium is needed (apt-get install chromium; .ci/run does)"
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 def test_log_in_and_search_in_a_browser(browser: Browser, dashboard: Dashboard) -> None:

@@ -1,10 +1,9 @@
-"""Serving the dashboard on loopback for a real browser: uvicorn on a thread, and Debian's
-chromium driven by Playwright (the flags keep it off the network this machine lacks)."""
+"""Serving the dashboard on loopback for a real browser (uvicorn on a thread; the browser
+is the ``browser`` fixture of tests/conftest.py)."""
 
 from __future__ import annotations
 
 import re
-import shutil
 import socket
 import threading
 import time
@@ -19,22 +18,8 @@ from playwright.sync_api import Browser, Page
 from uproar.serve import accounts, create_app
 from uproar.store import Store
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PASSWORD = "correct horse battery"
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "serve"
-
-
-def chromium() -> str:
-    executable = shutil.which("chromium")
-    assert executable, "Debian's chromium is needed (apt-get install chromium; .ci/run does)"
-    return executable
 
 
 def add_users(db: Path) -> None:

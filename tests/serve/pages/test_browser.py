@@ -5,32 +5,23 @@ Screenshots go to test-artifacts/serve/."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
 from uproar.serve import accounts
 from uproar.store import Store
 from uproar.store.pages import decisions
 from uproar.watch.runner import write_status
 
-from .browser import CHROMIUM_ARGS, add_users, chromium, log_in, serving, shot
+from .browser import add_users, log_in, serving, shot
 from .conftest import HOSTILE, Served
 
 pytestmark = pytest.mark.slow
 
 BLAME = "Most of these modems were not supplied by us"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 def test_work_an_incident(browser: Browser, served_copy: Served) -> None:

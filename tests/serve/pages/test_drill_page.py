@@ -8,19 +8,18 @@ start one."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
 from uproar.drill import prepare_source, start_drill
 from uproar.store import Store
 from uproar.store.drill import load_drill_state
 
-from .browser import CHROMIUM_ARGS, add_users, chromium, log_in, serving, shot
+from .browser import add_users, log_in, serving, shot
 
 pytestmark = pytest.mark.slow
 
@@ -30,14 +29,6 @@ GOOD = (
     "and don't click the prize link going round, it's a scam. Next update at 7.30pm."
 )
 BLAMING = "Most of these modems were not supplied by us, so please check yours."
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from websockets.asyncio.server import ServerConnection, serve
 
@@ -25,7 +25,7 @@ from uproar.store import Store
 from watch.jetstream import BASE_US, Story, events  # tests/watch: the Jetstream-style story
 
 from ..conftest import running
-from .browser import CHROMIUM_ARGS, add_users, chromium, log_in, serving, shot
+from .browser import add_users, log_in, serving, shot
 
 pytestmark = pytest.mark.slow
 
@@ -104,14 +104,6 @@ def watching(db: Path, config: Path, log: Path) -> Iterator[subprocess.Popen[byt
     command = ["watch", "--db", str(db), "--config", str(config), "--max-seconds", "120"]
     with running(command, log) as process:
         yield process
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 def test_an_incident_appears_on_now_while_watch_streams(browser: Browser, tmp_path: Path) -> None:
