@@ -386,7 +386,6 @@ class ChunkParser:
             chunk.labels = [labeller.label(posts) for labeller in self.labellers]
         return chunk
 
-
     def _implausible(self, stamps: pa.Array) -> list[int]:
         """Positions of typed (X) rows whose time the plausible-time gate stops."""
         low = pa.scalar(plausible.earliest("x"), _NAIVE)
