@@ -22,8 +22,8 @@ class ClassifyLabeller:
 
         return label_table(posts, model=self.model)
 
-    def save(self, store: Store, rows: pa.Table) -> None:
-        store.save_labels(rows)
+    def save(self, store: Store, rows: pa.Table, *, fresh: bool = False) -> None:
+        store.save_labels(rows, fresh=fresh)
 
     def __call__(self, store: Store, posts: pa.Table) -> None:
         self.save(store, self.label(posts))

@@ -83,6 +83,25 @@ def test_labels_of_duplicates_are_not_stored_again(
         assert stored_labels(store).equals(expected)
 
 
+def test_labels_kept_for_a_post_not_stored_are_replaced(
+    archives: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    """New posts' labels go in with a plain INSERT; one that meets a label already kept
+    (here: kept for a post the store does not hold) falls back to replacing it."""
+    archive, brands = archives[0], load_brands(archives[2])
+    lines = archive.read_bytes().splitlines(keepends=True)
+    part = tmp_path / "part.jsonl"
+    part.write_bytes(b"".join(lines[:50]))
+    with Store(":memory:") as store:
+        result = ingest([part], store, brands, batch_size=997, enrichers=ingest_enrichers())
+        expected = stored_labels(store)
+        store.connection.execute("DELETE FROM posts")
+        store.connection.execute("UPDATE labels SET model = 'before'")
+        again = ingest([part], store, brands, batch_size=997, enrichers=ingest_enrichers())
+        assert again.stored == result.stored > 0
+        assert stored_labels(store).equals(expected)
+
+
 def test_only_the_fast_model_labels_in_workers() -> None:
     assert isinstance(classify_enricher(model="fast"), Labeller)
     assert classify_enricher(model="fast") == ClassifyLabeller("fast")

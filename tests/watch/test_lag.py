@@ -80,7 +80,7 @@ def test_only_brand_mentions_are_labelled() -> None:
             self.labelled += rows.column("id").to_pylist()
             return rows
 
-        def save(self, store: object, rows: pa.Table) -> None:
+        def save(self, store: object, rows: pa.Table, *, fresh: bool = False) -> None:
             pass
 
         def __call__(self, store: object, rows: pa.Table) -> None:

@@ -127,7 +127,8 @@ class Labeller(Protocol):
 
     ``label`` gets a chunk's posts (``ENRICH_COLUMNS``) and returns one row per post, in
     order, keyed by ``platform`` and ``id``; it must pickle, to travel to the workers.
-    ``save`` stores the rows of the posts that were new, inside the batch's transaction.
+    ``save`` stores the rows of the posts that were new, inside the batch's transaction;
+    ``fresh``: none of those posts was stored before, so none has labels yet.
     Called as a plain ``Enricher`` (a live stream's batch), it does both.
     """
 
@@ -135,7 +136,7 @@ class Labeller(Protocol):
 
     def label(self, posts: pa.Table) -> pa.Table: ...
 
-    def save(self, store: Store, rows: pa.Table) -> None: ...
+    def save(self, store: Store, rows: pa.Table, *, fresh: bool = False) -> None: ...
 
 
 # (line, item within the line, the raw line or decoded value, what it parsed into)
@@ -890,7 +891,7 @@ class Ingestor:
                     with self.store.transaction():
                         self.store.insert_fresh_posts(posts)
                         new = posts.select(ENRICH_COLUMNS)
-                        self._rest(new, bad, labels)
+                        self._rest(new, bad, labels, fresh=True)
                 except DuplicatePostsError:
                     new = None
             if new is None:
@@ -923,14 +924,16 @@ class Ingestor:
             result.note(chunk.errors)
         return rest
 
-    def _rest(self, new: pa.Table, bad: pa.Table, labels: list[pa.Table]) -> None:
+    def _rest(
+        self, new: pa.Table, bad: pa.Table, labels: list[pa.Table], *, fresh: bool = False
+    ) -> None:
         """The rest of a batch's transaction: its quarantine, the labellers' rows of the new
         posts, and the other enrichers on new posts (in slices of at most ``ENRICH_ROWS``,
         to bound what a model holds at once)."""
         self.store.quarantine(bad)
         for labeller, rows in zip(self.labellers, labels, strict=True):
             if rows.num_rows:
-                labeller.save(self.store, rows)
+                labeller.save(self.store, rows, fresh=fresh)
         for start in range(0, new.num_rows, ENRICH_ROWS):
             piece = new.slice(start, ENRICH_ROWS)
             for enrich in self.enrichers:

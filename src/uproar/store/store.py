@@ -367,8 +367,9 @@ class Store:
         self.close()
 
     # -- posts ---------------------------------------------------------------------------
-    def _insert(self, table: str, batch: pa.Table, *, on_conflict: str) -> int:
-        """Insert an Arrow batch by column name; ``on_conflict`` is IGNORE or REPLACE.
+    def _insert(self, table: str, batch: pa.Table, *, on_conflict: str | None) -> int:
+        """Insert an Arrow batch by column name; ``on_conflict`` is IGNORE, REPLACE or None
+        (a plain INSERT: a conflict is an error).
 
         Table and column names come from this module and the stages' own schemas, never
         from input; the rows themselves travel as Arrow, not as SQL text.
@@ -378,7 +379,8 @@ class Store:
         cols = ", ".join(batch.column_names)
         with mapped_errors(self.path):
             row = self.connection.execute(
-                f"INSERT OR {on_conflict} INTO {table} ({cols}) SELECT {cols} FROM batch"
+                f"INSERT {f'OR {on_conflict} ' if on_conflict else ''}INTO {table} ({cols}) "
+                f"SELECT {cols} FROM batch"
             ).fetchone()
         return int(row[0]) if row else 0
 
@@ -673,9 +675,16 @@ class Store:
         return int(row[0]) if row else None
 
     # -- labels --------------------------------------------------------------------------
-    def save_labels(self, batch: pa.Table) -> int:
-        """Upsert labels (columns as in the ``labels`` table)."""
-        return self._insert("labels", batch, on_conflict="REPLACE")
+    def save_labels(self, batch: pa.Table, *, fresh: bool = False) -> int:
+        """Upsert labels (columns as in the ``labels`` table). ``fresh``: the posts were
+        stored in this transaction, so none has labels yet and a plain INSERT will do
+        (it skips the per-row conflict check: a third of labels' write)."""
+        if not fresh:
+            return self._insert("labels", batch, on_conflict="REPLACE")
+        try:
+            return self._insert("labels", batch, on_conflict=None)
+        except duckdb.ConstraintException as exc:  # labels kept for posts that were not
+            raise DuplicatePostsError(f"{self.path}: labels already stored: {exc}") from exc
 
 
 def _is_lock(exc: duckdb.Error) -> bool:

@@ -34,8 +34,8 @@ class MentionsOnly:
     def label(self, posts: pa.Table) -> pa.Table:
         return self.inner.label(mentions(posts))
 
-    def save(self, store: Store, rows: pa.Table) -> None:
-        self.inner.save(store, rows)
+    def save(self, store: Store, rows: pa.Table, *, fresh: bool = False) -> None:
+        self.inner.save(store, rows, fresh=fresh)
 
     def __call__(self, store: Store, posts: pa.Table) -> None:
         self.save(store, self.label(posts))
