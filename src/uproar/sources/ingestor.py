@@ -847,7 +847,7 @@ class Ingestor:
             in_flight: deque[tuple[Future[Chunk], int]] = deque()
             for parse, args, size in jobs:
                 in_flight.append((pool.submit(parse, *args), size))
-                if len(in_flight) > 2 * self.workers:
+                if len(in_flight) > 8 * self.workers:
                     yield _done(*in_flight.popleft())
             while in_flight:
                 yield _done(*in_flight.popleft())
