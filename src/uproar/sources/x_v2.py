@@ -8,7 +8,6 @@ Field names: developer.x.com, "Tweet object" and "Expansions" (API v2).
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Iterator
 from typing import Annotated, Any
 
@@ -272,34 +271,6 @@ def _reserialised(raw: bytes | Raw) -> bytes:
         raise _Unreadable from None
 
 
-# UTF-16 surrogate escapes: a pair is one character; one on its own is a string orjson
-# (and so the generic path) refuses, the only escape that makes a record unreadable.
-_SURROGATE_PAIR = re.compile(rb"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}")
-_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
-
-
-def _read_back(line: bytes) -> bool:
-    """Whether a line's escaped records must be read back through orjson: only where one
-    may hold a lone surrogate. Elsewhere a record keeps its escapes as written (twarc2
-    escapes every non-ASCII character, and re-serialising each such record was a third of
-    parsing), the same JSON value the generic path stores. An escaped backslash could hide
-    a surrogate's pairing from the patterns, so such a line is read back too."""
-    if b"\\\\" in line:
-        return True
-    if b"\\ud" not in line and b"\\uD" not in line:
-        return False
-    return _SURROGATE.search(_SURROGATE_PAIR.sub(b"", line)) is not None
-
-
-def _canonical(raw: bytes | Raw) -> bytes | Raw:
-    """A record of a line that is read back: as ``orjson.dumps`` writes it, or stepping
-    aside (``_Unreadable``) where orjson refuses it."""
-    data = bytes(raw)
-    if b"\\u" in data or b"\\/" in data:
-        return _reserialised(data)
-    return raw
-
-
 def _compact(line: bytes) -> bool:
     """Whether a line comes from a writer that puts no spaces between tokens (orjson, X's
     own API). A writer is consistent, so its first object tells: '{"key":value' with no
@@ -360,7 +331,6 @@ def _typed_rows(line: bytes) -> tuple[list[tuple[Any, ...]], list[str]] | None:
             places = {
                 p.id: (p, r) for p, r in zip(includes.places, raw_includes.places, strict=True)
             }
-    read_back = _read_back(compact)
     rows: list[tuple[Any, ...]] = []
     times: list[str] = []
     keep, when = rows.append, times.append
@@ -424,18 +394,21 @@ def _typed_rows(line: bytes) -> tuple[list[tuple[Any, ...]], list[str]] | None:
             if user.public_metrics is not None:
                 followers = user.public_metrics.followers_count
         # raw: {"data": tweet, "includes": {"users": [user], "places": [place]}}, compact;
-        # a tweet with coordinates and every place (floats) are re-serialised.
+        # a tweet with coordinates and every place (floats) are re-serialised. A record
+        # keeps its own \u escapes (twarc2 escapes every non-ASCII character): the same JSON
+        # value the generic path stores, and msgspec, like orjson, refused the line if one
+        # was a lone surrogate.
         if geo is not None and len(geo.coordinates):
             data: bytes | Raw = _reserialised(tweet_raw)
         else:
-            data = _canonical(tweet_raw) if read_back else tweet_raw
+            data = tweet_raw
         parts = [b'{"data":', data]
         with_user = user is not None and t.author is UNSET
         if with_user or place is not None:
             parts.append(b',"includes":{')
             if with_user:
                 assert user_raw is not None
-                parts += (b'"users":[', _canonical(user_raw) if read_back else user_raw, b"]")
+                parts += (b'"users":[', user_raw, b"]")
             if place is not None:
                 key = place.id
                 if key not in place_bytes:
