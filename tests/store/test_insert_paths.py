@@ -1,4 +1,5 @@
-"""The insert path ingest uses: plain INSERT for fresh posts, and DuckDB's thread setting."""
+"""The insert path ingest uses: plain INSERT for fresh posts, raw as JSON, and DuckDB's
+threads and memory while parse workers share the machine."""
 
 from __future__ import annotations
 
@@ -42,16 +43,32 @@ def test_a_batch_holding_one_post_twice_is_refused(store: Store) -> None:
     assert store.count_posts() == 0
 
 
-def test_threads_are_restored(store: Store) -> None:
-    def threads() -> int:
-        row = store.connection.execute("SELECT current_setting('threads')").fetchone()
-        assert row is not None
-        return int(row[0])
+def settings(store: Store) -> tuple[int, str]:
+    row = store.connection.execute(
+        "SELECT current_setting('threads'), current_setting('memory_limit')"
+    ).fetchone()
+    assert row is not None
+    return int(row[0]), str(row[1])
 
-    before = threads()
-    with store.threads(1):
-        assert threads() == 1
-    assert threads() == before
-    with pytest.raises(RuntimeError), store.threads(1):
-        raise RuntimeError("the block failed")
-    assert threads() == before
+
+@pytest.mark.parametrize(("own", "inside"), [("512MB", "244.1 MiB"), ("100MB", "95.3 MiB")])
+def test_sharing_caps_threads_and_memory_then_restores_them(own: str, inside: str) -> None:
+    with Store(":memory:", memory_limit=own) as store:
+        before = settings(store)
+        with store.sharing(threads=1, memory="256MB"):
+            assert settings(store) == (1, inside)  # never above the store's own cap
+        assert settings(store) == before
+        for _ in range(3):  # restored exactly, not drifting with DuckDB's rounding
+            with pytest.raises(RuntimeError), store.sharing(threads=1, memory="256MB"):
+                raise RuntimeError("the block failed")
+        assert settings(store) == before
+
+
+def test_raw_is_stored_as_the_json_it_was(store: Store) -> None:
+    batch = posts("1", "2").set_column(6, "raw", pa.array(['{"a":"caf\\u00e9"}', "[1,2]"]))
+    with store.transaction():
+        assert store.insert_fresh_posts(batch) == 2
+    rows = store.connection.execute(
+        "SELECT typeof(raw), raw, raw->>'$.a' FROM posts ORDER BY id"
+    ).fetchall()
+    assert rows == [("JSON", '{"a":"caf\\u00e9"}', "café"), ("JSON", "[1,2]", None)]

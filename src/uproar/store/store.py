@@ -334,16 +334,27 @@ class Store:
             self.connection.execute("COMMIT")
 
     @contextmanager
-    def threads(self, count: int) -> Iterator[None]:
-        """Run DuckDB on ``count`` threads inside the block (for a writer that shares the
-        cores with other processes), then on as many as before."""
-        row = self.connection.execute("SELECT current_setting('threads')").fetchone()
-        before = int(row[0]) if row else 1
-        self.connection.execute(f"SET threads = {int(count)}")  # an int: SET takes no parameters
+    def sharing(self, *, threads: int, memory: str) -> Iterator[None]:
+        """Inside the block, run DuckDB on ``threads`` threads and within ``memory`` (or the
+        store's own cap, if lower): for a writer that shares the machine with other
+        processes. Then as before."""
+        con = self.connection
+        row = con.execute(
+            "SELECT current_setting('threads'), current_setting('memory_limit')"
+        ).fetchone()
+        before_threads, now = (int(row[0]), str(row[1])) if row else (1, "")
+        own = self._config.get("memory_limit")
+        lower = _size(memory) < _size(now)
+        # SET takes no parameters: an int, and a size from this module or the caller's.
+        con.execute(f"SET threads = {int(threads)}")
+        if lower:
+            con.execute(f"SET memory_limit = '{memory}'")
         try:
             yield
         finally:
-            self.connection.execute(f"SET threads = {before}")
+            con.execute(f"SET threads = {before_threads}")
+            if lower:
+                con.execute(f"SET memory_limit = '{own}'" if own else "RESET memory_limit")
 
     def close(self) -> None:
         """Close the file; a writable one is checkpointed first, so that the ``.duckdb``
@@ -687,6 +698,18 @@ class Store:
             return self._insert("labels", batch, on_conflict=None)
         except duckdb.ConstraintException as exc:  # labels kept for posts that were not
             raise DuplicatePostsError(f"{self.path}: labels already stored: {exc}") from exc
+
+
+_SIZE_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+               "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}  # fmt: skip
+
+
+def _size(text: str) -> float:
+    """Bytes in a DuckDB memory size ('512MB', '488.2 MiB'); unreadable counts as no cap."""
+    found = re.fullmatch(r"\s*([\d.]+)\s*([a-zA-Z]*)\s*", text)
+    if not found or found.group(2).lower() not in _SIZE_UNITS:
+        return float("inf")
+    return float(found.group(1)) * _SIZE_UNITS[found.group(2).lower()]
 
 
 def _raw_as_json(posts: pa.Table) -> pa.Table:
