@@ -9,13 +9,14 @@ command with ``--no-classify``. Both run on two files of the same posts: one wri
 twarc2 writes (``json.dumps`` defaults: spaces after separators, ``\\u`` escapes) and one
 compact (the simulator's own). Each line reads, e.g.::
 
-    ingest twarc2 (uproar ingest, labelled): 201688 posts, 52k posts/s, 1.05x duckdb
-    read_json (50k posts/s), peak RSS 420 MB + 2 x 160 MB workers = 740 MB (duckdb 640 MB),
-    cpu 40 us/post (duckdb 33 us/post); unlabelled 64k posts/s, 1.28x, cpu 30 us/post;
-    load average 1.2-1.9
+    ingest twarc2 (uproar ingest, labelled): 1007499 posts, 45.6k posts/s, 0.99x duckdb
+    read_json (45.9k posts/s), peak PSS 773 MB with 2 workers (RSS: writer 788 MB, a worker
+    239 MB, pages shared; duckdb PSS 1383 MB), cpu 39.7 us/post (duckdb 23.2 us/post);
+    unlabelled 71.9k posts/s, 1.57x, cpu 25.5 us/post; load average 2.0-1.7
 
-Each side runs in its own process so that peak memory is measured apart; CPU time per post
-is printed too, since wall-clock rates on a shared machine swing with the load.
+Each side runs in its own process so that peak memory is measured apart (the PSS of its
+process tree, sampled every 2 s); CPU time per post is printed too, since wall-clock rates
+on a shared machine swing with the load.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ def run_uproar(archive: Path, brands: Path, db: Path, classify: bool) -> dict[st
 
     argv = ["ingest", str(archive), "--db", str(db), "--brands", str(brands), "--json"]
     argv += [] if classify else ["--no-classify"]
-    app = get_app()  # imports done: the rest is the command's own work
+    app = get_app(argv)  # as `uproar` does; imports done: the rest is the command's own work
     out = io.StringIO()
     started, cpu = time.perf_counter(), cpu_seconds()
     with contextlib.redirect_stdout(out):
@@ -116,10 +117,42 @@ def phase(args: argparse.Namespace) -> None:
 
 
 def child(*argv: str) -> dict[str, float]:
-    done = subprocess.run([sys.executable, __file__, *argv], capture_output=True, text=True)
-    if done.returncode:
-        raise SystemExit(done.stderr)
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    """Run one side in a process of its own; add the peak memory of its process tree.
+
+    The parse workers are forked from the ingesting process and share its pages, so their
+    RSS counts those pages again: the tree's proportional set size (PSS, each shared page
+    split between the processes that map it) is what it takes from the machine. Reading it
+    stalls the process read, so it is sampled every ``PSS_EVERY_S`` seconds only.
+    """
+    with subprocess.Popen(
+        [sys.executable, __file__, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    ) as process:
+        peak = 0
+        while process.poll() is None:
+            peak = max(peak, tree_pss_kb(process.pid))
+            time.sleep(PSS_EVERY_S)
+        out, err = process.communicate()
+    if process.returncode:
+        raise SystemExit(err.decode())
+    figures: dict[str, float] = json.loads(out.decode().strip().splitlines()[-1])
+    figures["pss_mb"] = peak / 1024
+    return figures
+
+
+PSS_EVERY_S = 2.0
+
+
+def tree_pss_kb(pid: int) -> int:
+    """PSS in kB of a process and its descendants (Linux ``/proc``; 0 where unreadable)."""
+    total = 0
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                total += int(line.split()[1])
+    except OSError:
+        return total
+    return total + sum(tree_pss_kb(int(kid)) for kid in children)
 
 
 def twarc_style(compact: Path, out: Path) -> Path:
@@ -151,15 +184,15 @@ def line(style: str, runs: dict[str, dict[str, float]], workers: int) -> str:
         return run["cpu_seconds"] / run["stored"] * 1e6
 
     ours, bare, theirs = runs["labelled"], runs["unlabelled"], runs["duckdb"]
-    total = ours["rss_mb"] + workers * ours["worker_rss_mb"]
     return (
         f"ingest {style} (uproar ingest, labelled): {int(ours['stored'])} posts, "
-        f"{rate(ours) / 1e3:.0f}k posts/s, {rate(ours) / rate(theirs):.2f}x duckdb read_json "
-        f"({rate(theirs) / 1e3:.0f}k posts/s), peak RSS {ours['rss_mb']:.0f} MB + {workers} x "
-        f"{ours['worker_rss_mb']:.0f} MB workers = {total:.0f} MB "
-        f"(duckdb {theirs['rss_mb']:.0f} MB), cpu {cpu(ours):.0f} us/post "
-        f"(duckdb {cpu(theirs):.0f} us/post); unlabelled {rate(bare) / 1e3:.0f}k posts/s, "
-        f"{rate(bare) / rate(theirs):.2f}x, cpu {cpu(bare):.0f} us/post"
+        f"{rate(ours) / 1e3:.1f}k posts/s, {rate(ours) / rate(theirs):.2f}x duckdb read_json "
+        f"({rate(theirs) / 1e3:.1f}k posts/s), peak PSS {ours['pss_mb']:.0f} MB with "
+        f"{workers} workers (RSS: writer {ours['rss_mb']:.0f} MB, a worker "
+        f"{ours['worker_rss_mb']:.0f} MB, pages shared; duckdb PSS {theirs['pss_mb']:.0f} MB), "
+        f"cpu {cpu(ours):.1f} us/post (duckdb {cpu(theirs):.1f} us/post); unlabelled "
+        f"{rate(bare) / 1e3:.1f}k posts/s, {rate(bare) / rate(theirs):.2f}x, "
+        f"cpu {cpu(bare):.1f} us/post"
     )
 
 
