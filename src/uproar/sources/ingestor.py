@@ -154,10 +154,10 @@ WRITER_MEMORY = "256MB"
 # Files at least this big are parsed by worker processes while the main one writes.
 PARALLEL_MIN_BYTES = 32 << 20
 # Lines per parse job when posts are labelled as they are parsed: the fast labeller costs
-# about 18 ms of CPU a call whatever the batch (compiling its patterns, looking up its
-# tables), so it is called on about 4,000 posts at once rather than on each 2 MB piece; 8 MB
-# jobs made each worker peak about 50 MB higher (bench/ingest.py).
-LABEL_BYTES = 4 << 20
+# about 7 ms of CPU a call whatever the batch (compiling its patterns, hashing the batch),
+# so it is called on about 6,000 posts at once rather than on each 2 MB piece (4 MB jobs:
+# 1.2 us more a post in the workers, bench/ingest.py; 8 MB: each worker 50 MB bigger).
+LABEL_BYTES = 6 << 20
 
 
 @dataclass(slots=True)
