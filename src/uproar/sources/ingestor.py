@@ -12,7 +12,6 @@ generic ``records``, so what is stored and what is quarantined does not depend o
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import itertools
 import multiprocessing
@@ -22,6 +21,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -760,7 +760,11 @@ class Ingestor:
                 raise
             if writing is not None:
                 writing.result()
-        self._write(pending, result)
+        # A big last batch is written straight into the file (see ``Store.writing_through``).
+        rows = sum(c.posts.num_rows for c in pending)
+        last = self.store.writing_through() if rows >= self.batch_size // 8 else nullcontext()
+        with last:
+            self._write(pending, result)
         if progress:
             progress(max(0, path.stat().st_size - reported))
 
@@ -923,7 +927,7 @@ class Ingestor:
         sharing = (
             self.store.sharing(threads=1, memory=WRITER_MEMORY)
             if self._parsing_elsewhere
-            else contextlib.nullcontext()
+            else nullcontext()
         )
         try:
             with sharing:
