@@ -398,12 +398,25 @@ class Store:
         if batch.num_rows == 0:
             return 0
         cols = ", ".join(batch.column_names)
-        with mapped_errors(self.path):
+        with mapped_errors(self.path), self._registered(batch) as rows:
             row = self.connection.execute(
                 f"INSERT {f'OR {on_conflict} ' if on_conflict else ''}INTO {table} ({cols}) "
-                f"SELECT {cols} FROM batch"
+                f"SELECT {cols} FROM {rows}"
             ).fetchone()
         return int(row[0]) if row else 0
+
+    @contextmanager
+    def _registered(self, batch: pa.Table) -> Iterator[str]:
+        """``batch`` as a view of this connection for one statement, by a name of ours
+        (not DuckDB's look-up of a Python variable that happens to be called so)."""
+        self.connection.register(_BATCH_VIEW, batch)
+        try:
+            yield _BATCH_VIEW
+        finally:
+            # In a transaction that the statement aborted, DuckDB refuses even this; the
+            # next batch registered under the name replaces the view (and its table).
+            with suppress(duckdb.Error):
+                self.connection.unregister(_BATCH_VIEW)
 
     def insert_posts(self, batch: pa.Table) -> int:
         """Insert posts, ignoring (platform, id) already stored; returns how many were new."""
@@ -423,9 +436,9 @@ class Store:
         batch = _raw_as_json(batch)
         cols = ", ".join(batch.column_names)
         try:
-            with mapped_errors(self.path):
+            with mapped_errors(self.path), self._registered(batch) as rows:
                 row = self.connection.execute(
-                    f"INSERT INTO posts ({cols}) SELECT {cols} FROM batch"
+                    f"INSERT INTO posts ({cols}) SELECT {cols} FROM {rows}"
                 ).fetchone()
         except duckdb.ConstraintException as exc:
             raise DuplicatePostsError(f"{self.path}: posts already stored: {exc}") from exc
@@ -438,12 +451,11 @@ class Store:
             raise StoreError(f"unknown post columns: {sorted(unknown)}")
         batch = _raw_as_json(batch)
         cols = ", ".join(batch.column_names)
-        sql = (
-            f"INSERT OR IGNORE INTO posts ({cols}) SELECT {cols} FROM batch "
-            f"RETURNING {', '.join(columns)}"
-        )
-        with mapped_errors(self.path):
-            return self.connection.sql(sql).to_arrow_table()
+        with mapped_errors(self.path), self._registered(batch) as rows:
+            return self.connection.sql(
+                f"INSERT OR IGNORE INTO posts ({cols}) SELECT {cols} FROM {rows} "
+                f"RETURNING {', '.join(columns)}"
+            ).to_arrow_table()
 
     def quarantine(self, batch: pa.Table) -> int:
         """Keep bad input with its file, line and reason; re-quarantining is a no-op."""
@@ -710,6 +722,7 @@ class Store:
             raise DuplicatePostsError(f"{self.path}: labels already stored: {exc}") from exc
 
 
+_BATCH_VIEW = "uproar_batch"  # the view name an insert reads its Arrow batch from
 # Checkpoint every 256 MB of WAL rather than DuckDB's 16 MB: ingest commits many batches,
 # and each early checkpoint recompresses what the next one rewrites.
 CHECKPOINT_THRESHOLD = "256MB"
