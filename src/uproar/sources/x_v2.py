@@ -165,7 +165,8 @@ def _tweet(t: dict[str, Any], users: dict[str, Any], places: dict[str, Any]) -> 
 # slices of each tweet, user and place, so that ``raw`` is assembled without re-serialising.
 # Anything these types reject (a wrong type, a missing field, bad JSON) is not an error here:
 # ``typed_rows`` returns None and the line goes through ``records`` above, which decides
-# what is quarantined and why. Rows that do come out equal what ``records`` makes of the line.
+# what is quarantined and why. Rows that do come out equal what ``records`` makes of the line
+# (``raw``: the same JSON value, as its writer spaced and escaped it).
 
 
 _ABSENT = Raw()  # a Raw field's default: the field was not there
@@ -271,22 +272,6 @@ def _reserialised(raw: bytes | Raw) -> bytes:
         raise _Unreadable from None
 
 
-def _compact(line: bytes) -> bool:
-    """Whether a line comes from a writer that puts no spaces between tokens (orjson, X's
-    own API). A writer is consistent, so its first object tells: '{"key":value' with no
-    space after the colon and no ', "' in its opening bytes. Other lines are compacted."""
-    colon = line.find(b'":', 0, 64)
-    return (
-        line.startswith(b'{"')
-        and colon > 0
-        and line[colon + 2 : colon + 3] not in _SPACES
-        and b', "' not in line[:256]
-    )
-
-
-_SPACES = (b" ", b"\t", b"\r", b"\n", b"")
-
-
 def typed_rows(line: bytes) -> tuple[list[tuple[Any, ...]], list[str]] | None:
     """The posts of one JSON line as ``ROW_KEYS`` tuples plus their ``created_at`` texts,
     or None when the line is not a plain page (then ``records`` must handle it).
@@ -304,13 +289,12 @@ def _typed_rows(line: bytes) -> tuple[list[tuple[Any, ...]], list[str]] | None:
     """``typed_rows``' work; raises ``_Unreadable`` for a record orjson cannot read."""
     try:
         page = _PAGE.decode(line)
-        compact = line if _compact(line) else msgspec.json.format(line, indent=-1)
-        raw_page = _RAW_PAGE.decode(compact)
+        raw_page = _RAW_PAGE.decode(line)
         if page.data is None:
             if page.includes is not None:
                 return None
             tweets = [_TWEET.decode(line)]  # a twarc2 flattened tweet, or not X at all
-            tweet_raws: list[Raw] | list[bytes] = [compact]
+            tweet_raws: list[Raw] | list[bytes] = [line]
         elif isinstance(page.data, list):
             tweets = page.data
             tweet_raws = _RAW_LIST.decode(raw_page.data)
@@ -393,11 +377,11 @@ def _typed_rows(line: bytes) -> tuple[list[tuple[Any, ...]], list[str]] | None:
             handle, name, location = user.username, user.name, user.location
             if user.public_metrics is not None:
                 followers = user.public_metrics.followers_count
-        # raw: {"data": tweet, "includes": {"users": [user], "places": [place]}}, compact;
-        # a tweet with coordinates and every place (floats) are re-serialised. A record
-        # keeps its own \u escapes (twarc2 escapes every non-ASCII character): the same JSON
-        # value the generic path stores, and msgspec, like orjson, refused the line if one
-        # was a lone surrogate.
+        # raw: {"data": tweet, "includes": {"users": [user], "places": [place]}}; a tweet
+        # with coordinates and every place (floats) are re-serialised. A record keeps its
+        # writer's spacing and \u escapes (twarc2 writes json.dumps' defaults): the same
+        # JSON value the generic path stores, without a pass to rewrite each line (a third
+        # of parsing such a file), and msgspec, like orjson, refused a lone surrogate.
         if geo is not None and len(geo.coordinates):
             data: bytes | Raw = _reserialised(tweet_raw)
         else:
