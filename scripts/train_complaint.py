@@ -4,10 +4,11 @@
     python scripts/train_complaint.py --grid     # also search C by 10-fold CV
 
 Training rows: the ACL 2019 complaints set (all 3,449 tweets) plus Uproar's own labelled
-posts (``data/labelled.jsonl``, ``data/complaints.jsonl``). The regularisation C of each head
-was chosen by stratified 10-fold CV (seed 0) on the complaints set; the figures this prints
+posts (``data/labelled.jsonl``, ``data/complaints.jsonl``). The regularisation C of each head,
+and the accurate head's n-gram weight, were chosen by stratified 10-fold CV (seed 0) on the
+complaints set (``--grid``; the same folds report the figure, so it is a little optimistic); the figures this prints
 are that CV and the leave-one-industry-out table (``uproar eval classify --complaints``
-prints the same). Needs ``embedding`` in the ONNX model (scripts/add_embedding_output.py).
+prints the same). Needs ``complaint_embedding`` in the ONNX model (scripts/add_embedding_output.py).
 """
 
 from __future__ import annotations
