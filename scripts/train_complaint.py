@@ -1,14 +1,15 @@
 """Train the complaint heads shipped in src/uproar/understand/models/complaint.*.
 
     python scripts/train_complaint.py            # reads ../shared/data, a few minutes on one core
-    python scripts/train_complaint.py --grid     # also search C by 10-fold CV
+    python scripts/train_complaint.py --grid     # also search C (and n-gram weight) by CV
 
 Training rows: the ACL 2019 complaints set (all 3,449 tweets) plus Uproar's own labelled
-posts (``data/labelled.jsonl``, ``data/complaints.jsonl``). The regularisation C of each head,
-and the accurate head's n-gram weight, were chosen by stratified 10-fold CV (seed 0) on the
-complaints set (``--grid``; the same folds report the figure, so it is a little optimistic); the figures this prints
-are that CV and the leave-one-industry-out table (``uproar eval classify --complaints``
-prints the same). Needs ``complaint_embedding`` in the ONNX model (scripts/add_embedding_output.py).
+posts (``data/labelled.jsonl``, ``data/complaints.jsonl``). The regularisation C of each
+head, and the accurate head's n-gram weight, were chosen by stratified 10-fold CV (seed 0) on
+the complaints set (``--grid``; the same folds report the figure, so it is a little
+optimistic: the accurate grid spans 0.861-0.864). The figures this prints are that CV and
+the leave-one-industry-out table (``uproar eval classify --complaints`` prints the same).
+Needs ``complaint_embedding`` in the ONNX model (scripts/add_embedding_output.py).
 """
 
 from __future__ import annotations
