@@ -83,8 +83,9 @@ class AccurateSentiment:
         tokens: Tokens | None = None,
         fast_log_probs: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Sentiment log-probabilities (n, 3) and the encoder's mean-pooled sentence vectors
-        (n, 384, the complaint head's input), from one encoder run per post."""
+        """Sentiment log-probabilities (n, 3) and the encoder's layer-4 mean-pooled sentence
+        vectors (n, 384, the complaint head's input: ``complaint_embedding``, added by
+        scripts/add_embedding_output.py), from one encoder run per post."""
         n = len(texts)
         if n == 0:
             return (
@@ -113,7 +114,7 @@ class AccurateSentiment:
     def _run(self, ids: list[int]) -> tuple[np.ndarray, np.ndarray]:
         x = np.asarray([ids], dtype=np.int64)
         feeds = {"input_ids": x, "attention_mask": np.ones_like(x)}
-        logits, embedding = self.session.run(["logits", "embedding"], feeds)
+        logits, embedding = self.session.run(["logits", "complaint_embedding"], feeds)
         return logits[0], embedding[0]
 
     def info(self) -> dict[str, Any]:

@@ -7,9 +7,10 @@ and Aletras, ACL 2019): an outage, a late flight, a lost parcel, or customer-ser
 * **fast**: logistic regression over word uni/bi-grams plus dense rule features (complaint,
   "problem over", praise, sarcasm and question phrase hits, problem topics, emoji, the fast
   sentiment model's log-probabilities and the old rule decision);
-* **accurate**: the same inputs plus the fine-tuned MiniLM's 384-float mean-pooled sentence
-  vector (the ONNX model's ``embedding`` output), so one encoder run per post gives both
-  sentiment and complaint.
+* **accurate**: the same inputs plus the fine-tuned MiniLM's 384-float sentence vector, the
+  mean over its layer-4 hidden states (the ONNX model's ``complaint_embedding`` output; the
+  last layer is tuned to sentiment), so one encoder run per post gives both sentiment and
+  complaint.
 
 Weights ship in ``models/complaint.*`` and are made by ``scripts/train_complaint.py`` from
 ``../shared/data/complaints`` and Uproar's own labelled posts; ``fit_head`` is the one
@@ -174,14 +175,19 @@ def fit_head(
     min_count: int = 2,
     threshold: float = 0.5,
     sample_weight: np.ndarray | None = None,
+    ngram_weight: float = 1.0,
 ) -> ComplaintHead:
-    """Fit one head (L2 logistic regression, balanced classes) on a training design."""
+    """Fit one head (L2 logistic regression, balanced classes) on a training design.
+
+    ``ngram_weight`` scales the n-gram indicators before the fit, which is the same as
+    regularising their weights ``ngram_weight**2`` times less than the dense and embedding
+    inputs'; the stored weights are rescaled, so scoring needs no such factor."""
     from sklearn.linear_model import LogisticRegression
 
     vocab = pa.array(build_vocab(design.tokens, min_count), type=pa.string())
     d_mean, d_scale = _scale(design.dense)
     blocks: list[Any] = [
-        _ngram_matrix(design.tokens, vocab),
+        _ngram_matrix(design.tokens, vocab) * ngram_weight,
         sparse.csr_matrix((design.dense - d_mean) / d_scale),
     ]
     e_mean = e_scale = None
@@ -197,7 +203,7 @@ def fit_head(
     nv, nd = len(vocab), len(DENSE)
     return ComplaintHead(
         vocab=vocab,
-        w_ngram=w[:nv].astype(np.float64),
+        w_ngram=(w[:nv] * ngram_weight).astype(np.float64),
         w_dense=w[nv : nv + nd].astype(np.float32),
         dense_mean=d_mean,
         dense_scale=d_scale,
