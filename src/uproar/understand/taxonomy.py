@@ -168,15 +168,18 @@ def parse_taxonomy(data: Mapping[str, Any], *, source: str) -> Taxonomy:
     )
 
 
+GENERAL = "general"  # the pack of a brand with no industry: the topics every pack shares
+
+
 def industries(tax: Taxonomy) -> tuple[str, ...]:
-    """The industries with a topic pack in ``tax`` (sorted)."""
-    return tuple(sorted({i for t in tax.topics for i in t.industries}))
+    """The industries with a topic pack in ``tax`` (sorted; not ``general``)."""
+    return tuple(sorted({i for t in tax.topics for i in t.industries} - {GENERAL}))
 
 
 def for_industry(industry: str | None) -> UnderstandConfig:
     """The default config with one industry's topic pack (a brand's ``industry``); None
     gives the general pack (the topics every industry shares)."""
-    return parse_config({"understand": {"industry": industry or "general"}}, source="<industry>")
+    return parse_config({"understand": {"industry": industry or GENERAL}}, source="<industry>")
 
 
 @lru_cache(maxsize=1)
@@ -277,7 +280,7 @@ def parse_config(
             )
     industry = spec.get("industry")
     if industry is not None:
-        packs = ("general", *industries(tax))
+        packs = (GENERAL, *industries(tax))
         if not isinstance(industry, str) or industry not in packs:
             raise ConfigError(
                 f"{source}: understand.industry {industry!r} has no topic pack "
