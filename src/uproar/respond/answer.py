@@ -33,7 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import regex
 
-from uproar.config import INDUSTRIES
+from uproar.config import INDUSTRIES, INDUSTRY_ALIASES
 from uproar.errors import ConfigError
 from uproar.records import Finding, Labels
 from uproar.respond.lint import Linter
@@ -166,8 +166,7 @@ def _check_replies(replies: Sequence[ReplySpec], source: str, topics: set[str]) 
             raise ConfigError(f"{where}: a reply to thanks must not apologise", key="text")
 
 
-# Industries that share another's pack.
-PACK_ALIASES: Mapping[str, str] = {"isp": "telco"}
+PACK_ALIASES: Mapping[str, str] = INDUSTRY_ALIASES  # industries that share another's pack
 # The shared topics that say least about what to answer: tried after every other one.
 _LAST = ("customer_service",)
 

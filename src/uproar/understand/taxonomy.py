@@ -38,7 +38,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from uproar.config import read_toml
+import pyarrow as pa
+
+from uproar.config import INDUSTRY_ALIASES, read_toml
 from uproar.errors import ConfigError
 
 SENTIMENTS = ("negative", "neutral", "positive")
@@ -176,10 +178,33 @@ def industries(tax: Taxonomy) -> tuple[str, ...]:
     return tuple(sorted({i for t in tax.topics for i in t.industries} - {GENERAL}))
 
 
+@lru_cache(maxsize=16)
 def for_industry(industry: str | None) -> UnderstandConfig:
-    """The default config with one industry's topic pack (a brand's ``industry``); None
-    gives the general pack (the topics every industry shares)."""
-    return parse_config({"understand": {"industry": industry or GENERAL}}, source="<industry>")
+    """The default config with one industry's topic pack (a brand's ``industry``; "isp"
+    shares telco's); None gives the general pack (the topics every industry shares)."""
+    name = INDUSTRY_ALIASES.get(industry, industry) if industry else GENERAL
+    return parse_config({"understand": {"industry": name}}, source="<industry>")
+
+
+def keep_pack_topics(
+    topics: pa.Array | pa.ChunkedArray,
+    brands: pa.Array | pa.ChunkedArray,
+    industries: Mapping[str, str],
+) -> pa.ListArray:
+    """Each post's topics, kept to the packs of the brands it mentions (``brands``: lists
+    of brand ids) whose industry ``industries`` names (brand id -> industry). A post that
+    mentions no such brand keeps every topic. Labelling with every topic and keeping a
+    pack's afterwards gives what labelling with that pack gives: topics match apart."""
+    packs = {i: frozenset(for_industry(i).taxonomy.topic_ids) for i in set(industries.values())}
+    out: list[list[str] | None] = []
+    for found, mentioned in zip(topics.to_pylist(), brands.to_pylist(), strict=True):
+        chosen = {industries[b] for b in mentioned or () if b in industries}
+        if found is None or not chosen:
+            out.append(found)
+            continue
+        allowed = frozenset().union(*(packs[i] for i in chosen))
+        out.append([t for t in found if t in allowed])
+    return pa.array(out, type=pa.list_(pa.string()))
 
 
 @lru_cache(maxsize=1)
