@@ -128,3 +128,19 @@ def test_topic_packs_on_real_posts(shared_data: Path) -> None:
     # keeps what was reached and says so, it does not claim the target.
     assert topics_macro_f1(scores, "test") >= 0.62
     assert topics_macro_f1(scores, "dev") >= 0.80
+
+
+def test_keep_pack_topics_is_columnar_and_keeps_nulls() -> None:
+    from uproar.understand.taxonomy import keep_pack_topics
+
+    found = pa.chunked_array(
+        [[["onboard", "no_connection"], None], [["onboard", "no_connection", "billing"], []]]
+    )
+    mentioned = pa.chunked_array([[["swift"], ["swift"]], [["swift", "acme"], ["nobody"]]])
+    kept = keep_pack_topics(found, mentioned, {"swift": "airline", "acme": "telco"})
+    assert kept.to_pylist() == [
+        ["onboard"],
+        None,
+        ["onboard", "no_connection", "billing"],  # two brands: both packs
+        [],
+    ]

@@ -38,7 +38,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from uproar.config import INDUSTRY_ALIASES, read_toml
 from uproar.errors import ConfigError
@@ -194,17 +196,36 @@ def keep_pack_topics(
     """Each post's topics, kept to the packs of the brands it mentions (``brands``: lists
     of brand ids) whose industry ``industries`` names (brand id -> industry). A post that
     mentions no such brand keeps every topic. Labelling with every topic and keeping a
-    pack's afterwards gives what labelling with that pack gives: topics match apart."""
-    packs = {i: frozenset(for_industry(i).taxonomy.topic_ids) for i in set(industries.values())}
-    out: list[list[str] | None] = []
-    for found, mentioned in zip(topics.to_pylist(), brands.to_pylist(), strict=True):
-        chosen = {industries[b] for b in mentioned or () if b in industries}
-        if found is None or not chosen:
-            out.append(found)
-            continue
-        allowed = frozenset().union(*(packs[i] for i in chosen))
-        out.append([t for t in found if t in allowed])
-    return pa.array(out, type=pa.list_(pa.string()))
+    pack's afterwards gives what labelling with that pack gives: topics match apart.
+    Columnar: one membership test per industry over the flattened lists."""
+    topics = _one_chunk(topics)
+    brands = _one_chunk(brands)
+    n = len(topics)
+    flat_brands = pc.list_flatten(brands)
+    brand_rows = np.asarray(pc.list_parent_indices(brands), dtype=np.int64)
+    flat_topics = pc.list_flatten(topics)
+    topic_rows = np.asarray(pc.list_parent_indices(topics), dtype=np.int64)
+    chosen = np.zeros(n, dtype=bool)  # the post mentions a brand with an industry
+    keep = np.zeros(len(flat_topics), dtype=bool)
+    for industry in sorted(set(industries.values())):
+        ids = pa.array(sorted(b for b, i in industries.items() if i == industry), pa.string())
+        mentions = np.zeros(n, dtype=bool)
+        hit = np.asarray(pc.is_in(flat_brands, value_set=ids).to_numpy(zero_copy_only=False))
+        mentions[brand_rows[hit]] = True
+        chosen |= mentions
+        pack = pa.array(for_industry(industry).taxonomy.topic_ids, pa.string())
+        in_pack = np.asarray(pc.is_in(flat_topics, value_set=pack).to_numpy(zero_copy_only=False))
+        keep |= mentions[topic_rows] & in_pack
+    keep |= ~chosen[topic_rows]
+    counts = np.bincount(topic_rows[keep], minlength=n)
+    offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]).astype(np.int32))
+    values = flat_topics.filter(pa.array(keep))
+    out = pa.ListArray.from_arrays(offsets, values, mask=pc.is_null(topics))
+    return out.cast(pa.list_(pa.string()))
+
+
+def _one_chunk(column: pa.Array | pa.ChunkedArray) -> pa.Array:
+    return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
 
 
 @lru_cache(maxsize=1)
