@@ -124,7 +124,7 @@ def test_labelled_set_has_a_test_part_per_industry() -> None:
 def test_topic_packs_on_real_posts(shared_data: Path) -> None:
     scores = topic_scores(shared_data)
     assert {(s.industry, s.split) for s in scores} >= {(i, "test") for i in ("airline", "bank")}
-    # The target is 0.75 on the test part; measured 0.638 (dev 0.841): this floor
+    # The target is 0.75 on the test part; measured 0.638 (dev 0.842): this floor
     # keeps what was reached and says so, it does not claim the target.
     assert topics_macro_f1(scores, "test") >= 0.62
     assert topics_macro_f1(scores, "dev") >= 0.80
