@@ -14,7 +14,6 @@ from typing import Any
 import orjson
 
 from uproar.config import INDUSTRIES
-
 from uproar.simulate.population import Place, places_in
 from uproar.simulate.scenario import Scenario
 
