@@ -8,7 +8,6 @@ short run of its own: the same incidents, about the same time, and no span-sized
 
 from __future__ import annotations
 
-import time
 from datetime import datetime, timedelta
 
 import pytest
@@ -34,9 +33,7 @@ def test_a_stray_post_leaves_detection_as_it_was(store: Store) -> None:
     assert posts.num_rows > 20_000
     store.insert_posts(posts)
     known = brands("acme", "zeta")
-    start = time.perf_counter()
     base = detect_store(store, brands=known, save=False, details=False)
-    base_s = time.perf_counter() - start
     assert any(i.brand == "acme" for i in base.incidents)
     tail = int(batch.GAP_TAIL / batch.MINUTE)
     for when in STRAYS:
@@ -45,15 +42,13 @@ def test_a_stray_post_leaves_detection_as_it_was(store: Store) -> None:
                FROM posts WHERE list_contains(brands, 'acme') LIMIT 1""",
             {"t": when},
         )
-        start = time.perf_counter()
         found = detect_store(store, brands=known, save=False, details=False)
-        took = time.perf_counter() - start
         assert [(i.id, i.start, i.peak, i.posts) for i in found.incidents] == [
             (i.id, i.start, i.peak, i.posts) for i in base.incidents
         ], when
-        # The stray is left out (before 2000, after 2200) or walked as a run of its own.
+        # The stray is left out (before 2000, after 2200) or walked as a run of its own: the
+        # minutes walked, not a timer (which a loaded machine fails), show it costs nothing.
         assert found.minutes <= base.minutes + 1 + tail, when
-        assert took < 3 * base_s + 10, (when, took, base_s)
         signal = breakdown(store, brand="acme")
         assert signal.num_rows >= 1
         store.connection.execute("DELETE FROM posts WHERE id = 'stray'")
