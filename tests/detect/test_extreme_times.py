@@ -2,7 +2,7 @@
 
 A store can hold such posts from before ingest's plausible-time gate. Detection walks the
 runs of minutes where posts are, so a stray post dated 0001, 1970, 2013 or 9999 costs a
-short run of its own: the same incidents, about the same time, and no span-sized arrays
+short run of its own: the same incidents, a few more minutes walked, and no span-sized arrays
 (once 31 GiB for 9999-12-31, and 100-150 s for a 1970 post in a 21,692-post store).
 """
 
