@@ -14,7 +14,9 @@ Everything here splits by family (scikit-learn's ``GroupKFold``):
 
 The training half of the real TWCS agent replies (:func:`~uproar.respond.lint.tone.twcs_half`)
 joins every fold as clean sentences: real replies as brands send them, so the scorer learns
-what ordinary support prose looks like. The other half is never trained on.
+what ordinary support prose looks like. The other half is never trained on. So do the tone
+rules' ``good`` examples and the inbox packs' reply templates: the project's own clean text,
+which must pass the linter without a warning.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import regex
 
 from uproar.respond.lint.engine import Linter
 from uproar.respond.lint.tone import (
@@ -101,10 +104,34 @@ def rule_examples(rules: Linter) -> TrainingSet:
     )
 
 
+def shipped_replies(rules: Linter) -> TrainingSet:
+    """The inbox packs' reply templates (placeholders dropped), one clean sentence each: the
+    project's own replies, which the linter must pass without a warning."""
+    from uproar.respond.answer import INDUSTRIES, load_pack
+
+    texts = {r.text for ind in (None, *INDUSTRIES) for r in load_pack(ind).replies}
+    sentences = sorted(
+        {s for t in texts for s in rules.sentences(_PLACEHOLDER.sub("", t)) if len(s) > 3}
+    )
+    return TrainingSet(
+        sentences=tuple(sentences),
+        labels=(CLEAN,) * len(sentences),
+        groups=("packs",) * len(sentences),
+    )
+
+
+_PLACEHOLDER = regex.compile(r"\{[^{}]*\}")
+
+
 def clean_extra(rules: Linter, replies: Sequence[TwcsRow]) -> TrainingSet:
-    """Every fold's extra clean sentences: the TWCS training half and the rules' examples."""
-    a, b = twcs_training(rules, replies), rule_examples(rules)
-    return TrainingSet(a.sentences + b.sentences, a.labels + b.labels, a.groups + b.groups)
+    """Every fold's extra clean sentences: the TWCS training half, the tone rules' ``good``
+    examples and the packs' reply templates."""
+    parts = (twcs_training(rules, replies), rule_examples(rules), shipped_replies(rules))
+    return TrainingSet(
+        sentences=tuple(s for p in parts for s in p.sentences),
+        labels=tuple(x for p in parts for x in p.labels),
+        groups=tuple(g for p in parts for g in p.groups),
+    )
 
 
 def _training(drafts: Sequence[LabelledDraft], extra: TrainingSet) -> TrainingSet:
