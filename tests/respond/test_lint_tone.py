@@ -23,8 +23,11 @@ from uproar.respond.lint.tone import (
 from uproar.respond.twcs import read_twcs
 
 # Written for this test, in words that appear in no family and that no rule matches.
-BLAME = "Honestly the folks who share their wifi password with half the street brought this on themselves."
-DISMISSIVE = "We have received your message and have nothing further to add on the matter."
+BLAME = (
+    "Honestly the folks who share their wifi password with half the street brought this "
+    "on themselves."
+)
+DISMISSIVE = "There is really nothing more for us to discuss here."
 NEUTRAL = "Broadband is down in Leeds. We're sorry."
 
 

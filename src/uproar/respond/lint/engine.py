@@ -10,10 +10,10 @@ Before the rules read a draft, text that is not the brand's prose (handles, an a
 sign-off such as ``^JK``, the profile's known product terms) is blanked with spaces of the
 same length (``voice.toml``), so offsets still point into the draft as written.
 
-After the rules, the learned tone scorer (``tone.py``) reads each sentence that no tone
-rule flagged and adds an ``Uproar.ToneScorer`` finding, a warning, naming the sentence and
-its category (blame, defensive, flippant, dismissive). A profile switches it off or changes
-its level by that id, like any rule.
+After the rules, the learned tone scorer (``tone.py``) reads each sentence that no rule
+flagged at warning level or above and adds an ``Uproar.ToneScorer`` finding, a warning,
+naming the sentence and its category (blame, defensive, flippant, dismissive). A profile
+switches it off or changes its level by that id, like any rule.
 """
 
 from __future__ import annotations
@@ -36,10 +36,9 @@ from uproar.respond.lint.profile import Profile, load_profile
 from uproar.respond.lint.rules import DRAFT_KINDS, LEVELS, Rule, load_style
 from uproar.respond.lint.text import Document
 from uproar.respond.lint.tone import RULE_ID as SCORER_ID
-from uproar.respond.lint.tone import TONE_CLASSES, ToneScorer, shipped_scorer
+from uproar.respond.lint.tone import ToneScorer, shipped_scorer
 
-# Findings of these categories at these levels already say what the scorer would say.
-_TONE = frozenset(TONE_CLASSES)
+# A sentence with a rule's finding at these levels is not scored: the rule explains it.
 _COUNTED: frozenset[str] = frozenset({"warning", "error"})
 SCORER_LEVEL: Severity = "warning"
 SCORER_MESSAGE = (
@@ -232,7 +231,8 @@ class Linter:
                     hit = dataclasses.replace(hit, level=rule.kind_levels[kind])
                 finding = self._finding(doc, hit, rule.id, rule.category, rule.level, line_offset)
                 findings.setdefault((rule.id, finding.line, finding.start), finding)
-                if rule.category in _TONE and (hit.level or rule.level) in _COUNTED:
+                whole = hit.start == 0 and hit.end == len(text)  # about the draft, not a sentence
+                if (hit.level or rule.level) in _COUNTED and not whole:
                     toned.append(hit.start)
         if self.scorer is not None:
             for finding in self._scored(doc, toned, line_offset):
@@ -240,7 +240,8 @@ class Linter:
         return sorted(findings.values(), key=lambda f: (f.line, f.start, f.end, f.rule))
 
     def _scored(self, doc: Document, toned: list[int], line_offset: int) -> list[Finding]:
-        """The scorer's findings: one per flagged sentence that no tone rule flagged."""
+        """The scorer's findings: one per flagged sentence that no rule flagged at warning
+        level or above (a rule's finding already says what is wrong, and explains it)."""
         assert self.scorer is not None
         skip = set(doc.sentences_at(toned)) if toned else set()
         out: list[Finding] = []

@@ -15,7 +15,7 @@ Everything here splits by family (scikit-learn's ``GroupKFold``):
 The training half of the real TWCS agent replies (:func:`~uproar.respond.lint.tone.twcs_half`)
 joins every fold as clean sentences: real replies as brands send them, so the scorer learns
 what ordinary support prose looks like. The other half is never trained on. So do the tone
-rules' ``good`` examples and the inbox packs' reply templates: the project's own clean text,
+rules' ``good`` examples, the inbox packs' replies and the example threads: the project's own text,
 which must pass the linter without a warning.
 """
 
@@ -104,19 +104,25 @@ def rule_examples(rules: Linter) -> TrainingSet:
     )
 
 
-def shipped_replies(rules: Linter) -> TrainingSet:
-    """The inbox packs' reply templates (placeholders dropped), one clean sentence each: the
-    project's own replies, which the linter must pass without a warning."""
+def shipped_text(rules: Linter) -> TrainingSet:
+    """The inbox packs' reply templates (placeholders dropped) and the example threads'
+    posts, one clean sentence each: the project's own text, which the linter must pass
+    without a warning."""
     from uproar.respond.answer import INDUSTRIES, load_pack
+    from uproar.respond.thread import compose_thread, example_facts
 
     texts = {r.text for ind in (None, *INDUSTRIES) for r in load_pack(ind).replies}
+    for name, previous in (("kiwinet-update1", 0), ("kiwinet-update2", 3)):
+        for platform in ("x", "mastodon", "bluesky", "facebook"):
+            thread = compose_thread(example_facts(name), platform, previous=previous, linter=rules)
+            texts.update(post.text for post in thread.posts)
     sentences = sorted(
         {s for t in texts for s in rules.sentences(_PLACEHOLDER.sub("", t)) if len(s) > 3}
     )
     return TrainingSet(
         sentences=tuple(sentences),
         labels=(CLEAN,) * len(sentences),
-        groups=("packs",) * len(sentences),
+        groups=("shipped",) * len(sentences),
     )
 
 
@@ -125,8 +131,8 @@ _PLACEHOLDER = regex.compile(r"\{[^{}]*\}")
 
 def clean_extra(rules: Linter, replies: Sequence[TwcsRow]) -> TrainingSet:
     """Every fold's extra clean sentences: the TWCS training half, the tone rules' ``good``
-    examples and the packs' reply templates."""
-    parts = (twcs_training(rules, replies), rule_examples(rules), shipped_replies(rules))
+    examples and the project's shipped replies and example threads."""
+    parts = (twcs_training(rules, replies), rule_examples(rules), shipped_text(rules))
     return TrainingSet(
         sentences=tuple(s for p in parts for s in p.sentences),
         labels=tuple(x for p in parts for x in p.labels),
