@@ -108,7 +108,8 @@ def shipped_text(rules: Linter) -> TrainingSet:
     """The inbox packs' reply templates (placeholders dropped) and the example threads'
     posts, one clean sentence each: the project's own text, which the linter must pass
     without a warning."""
-    from uproar.respond.answer import INDUSTRIES, load_pack
+    from uproar.config import INDUSTRIES
+    from uproar.respond.answer import load_pack
     from uproar.respond.thread import compose_thread, example_facts
 
     texts = {r.text for ind in (None, *INDUSTRIES) for r in load_pack(ind).replies}
