@@ -15,8 +15,8 @@ Everything here splits by family (scikit-learn's ``GroupKFold``):
 The training half of the real TWCS agent replies (:func:`~uproar.respond.lint.tone.twcs_half`)
 joins every fold as clean sentences: real replies as brands send them, so the scorer learns
 what ordinary support prose looks like. The other half is never trained on. So do the tone
-rules' ``good`` examples, the inbox packs' replies and the example threads: the project's own text,
-which must pass the linter without a warning.
+rules' ``good`` examples, the inbox packs' replies, the example threads and the drill's best
+plays: the project's own text, which must pass the linter without a warning.
 """
 
 from __future__ import annotations
@@ -105,10 +105,11 @@ def rule_examples(rules: Linter) -> TrainingSet:
 
 
 def shipped_text(rules: Linter) -> TrainingSet:
-    """The inbox packs' reply templates (placeholders dropped) and the example threads'
-    posts, one clean sentence each: the project's own text, which the linter must pass
-    without a warning."""
+    """The inbox packs' reply templates (placeholders dropped), the example threads' posts
+    and the drill's best plays, one clean sentence each: the project's own text, which the
+    linter must pass without a warning."""
     from uproar.config import INDUSTRIES
+    from uproar.drill.score import load_best_play
     from uproar.respond.answer import load_pack
     from uproar.respond.thread import compose_thread, example_facts
 
@@ -117,6 +118,7 @@ def shipped_text(rules: Linter) -> TrainingSet:
         for platform in ("x", "mastodon", "bluesky", "facebook"):
             thread = compose_thread(example_facts(name), platform, previous=previous, linter=rules)
             texts.update(post.text for post in thread.posts)
+    texts.update(play.text for plays in load_best_play().plays.values() for play in plays)
     sentences = sorted(
         {s for t in texts for s in rules.sentences(_PLACEHOLDER.sub("", t)) if len(s) > 3}
     )
