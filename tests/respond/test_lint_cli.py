@@ -117,7 +117,9 @@ def test_profile_terms_and_tone(cli: CliRunner, tmp_path: Path) -> None:
     assert result.exit_code == 1
 
 
+@pytest.mark.slow
 def test_eval_lint_prints_the_table(cli: CliRunner) -> None:
+    """Runs the scorer's nested cross-validation twice (a minute or two each)."""
     result = cli.invoke(get_app(), ["eval", "lint", "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
@@ -129,6 +131,10 @@ def test_eval_lint_prints_the_table(cli: CliRunner) -> None:
     families = {s["label"]: s for s in everything["labels"]}
     assert set(families) == {"blame", "defensive", "flippant", "dismissive", "clean"}
     assert everything["drafts"] >= 600
+    scorer = data["scorer"]
+    assert set(scorer["recall"]) == {"blame", "defensive", "flippant", "dismissive"}
+    assert scorer["overall_recall"] >= 0.9 and "clean_flagged" in scorer
+    assert data["twcs"]["unseen"] > 1000 and "unseen_scorer_share" in data["twcs"]
     table = cli.invoke(get_app(), ["eval", "lint"])
-    for word in ("blame", "overpromise", "recall", "precision", "held-out", "dismissive"):
+    for word in ("blame", "overpromise", "recall", "precision", "held-out", "tone scorer"):
         assert word in table.output

@@ -52,10 +52,11 @@ def test_paraphrase_families_shape() -> None:
 def test_paraphrase_families_score() -> None:
     """Batch 2 of the families was written after every rule: its recall is what the rules
     catch in new words (reported by ``uproar eval lint``, far below the issue's 0.85, so
-    this guards against regressions only). Clean drafts must stay free of tone findings."""
-    everything, held = family_reports(Linter(), load_families())
+    this guards against regressions only). Batch 3 was written for the learned scorer and
+    lowers the rules' share. Clean drafts must stay free of tone findings from the rules."""
+    everything, held = family_reports(Linter(scorer=False), load_families())
     recall = {s.label: s.recall for s in everything.labels}
-    assert recall["blame"] >= 0.45 and recall["dismissive"] >= 0.6, recall
-    assert everything.overall_recall >= 0.5 and held.overall_recall >= 0.2
+    assert recall["blame"] >= 0.45 and recall["dismissive"] >= 0.5, recall
+    assert everything.overall_recall >= 0.45 and held.overall_recall >= 0.2
     assert everything.clean_flagged <= 0.02 and held.clean_flagged <= 0.02
     assert everything.clean_error <= 0.15

@@ -9,6 +9,11 @@ line it starts on.
 Before the rules read a draft, text that is not the brand's prose (handles, an agent's
 sign-off such as ``^JK``, the profile's known product terms) is blanked with spaces of the
 same length (``voice.toml``), so offsets still point into the draft as written.
+
+After the rules, the learned tone scorer (``tone.py``) reads each sentence that no rule
+flagged at warning level or above and adds an ``Uproar.ToneScorer`` finding, a warning,
+naming the sentence and its category (blame, defensive, flippant, dismissive). A profile
+switches it off or changes its level by that id, like any rule.
 """
 
 from __future__ import annotations
@@ -24,12 +29,22 @@ from pathlib import Path
 import regex
 
 from uproar.errors import InputError, RuleError
-from uproar.records import Finding
+from uproar.records import Finding, Severity
 from uproar.respond.lint.checks import Check, Hit, Spans, compile_rule
 from uproar.respond.lint.prefilter import Prefilter
 from uproar.respond.lint.profile import Profile, load_profile
 from uproar.respond.lint.rules import DRAFT_KINDS, LEVELS, Rule, load_style
 from uproar.respond.lint.text import Document
+from uproar.respond.lint.tone import RULE_ID as SCORER_ID
+from uproar.respond.lint.tone import ToneScorer, shipped_scorer
+
+# A sentence with a rule's finding at these levels is not scored: the rule explains it.
+_COUNTED: frozenset[str] = frozenset({"warning", "error"})
+SCORER_LEVEL: Severity = "warning"
+SCORER_MESSAGE = (
+    'This sentence reads as {category} (tone scorer, {score:.0%}): "{sentence}". '
+    "Say what happened and what you are doing about it."
+)
 
 
 def shipped_styles() -> list[str]:
@@ -117,7 +132,11 @@ class Linter:
 
     ``rules`` replaces the profile's styles (tests use it to run one rule alone).
     ``prefilter=False`` runs every rule on every draft: the same findings, slower (the
-    benchmark's naive baseline and the tests' check that the prefilter loses nothing)."""
+    benchmark's naive baseline and the tests' check that the prefilter loses nothing).
+    ``scorer`` is the learned tone scorer: ``True`` the shipped one, ``False`` none (rules
+    alone), or a fitted :class:`ToneScorer`; the profile can switch it off
+    (``disable = ["Uproar.ToneScorer"]``) or change its level. With ``rules`` given, the
+    default is no scorer."""
 
     def __init__(
         self,
@@ -125,9 +144,18 @@ class Linter:
         *,
         rules: Sequence[Rule] | None = None,
         prefilter: bool = True,
+        scorer: ToneScorer | bool | None = None,
     ) -> None:
         self.profile = profile if profile is not None else Profile()
         self.use_prefilter = prefilter
+        if scorer is None:
+            scorer = rules is None
+        if scorer is True:
+            scorer = shipped_scorer()
+        self.scorer: ToneScorer | None = (
+            scorer if isinstance(scorer, ToneScorer) and self.profile.enabled(SCORER_ID) else None
+        )
+        self.scorer_level: Severity = self.profile.levels.get(SCORER_ID, SCORER_LEVEL)
         loaded = list(rules) if rules is not None else load_rules(self.profile)
         seen: set[str] = set()
         active: list[Rule] = []
@@ -194,15 +222,51 @@ class Linter:
                     chosen[pi] = None
         else:
             selections = dict.fromkeys(range(len(every)))
+        toned: list[int] = []
         for index in sorted(selections):
             check = every[index]
             rule = check.rule
             for hit in check.run_selected(doc, selections[index]):
                 if hit.level is None and kind in rule.kind_levels:
                     hit = dataclasses.replace(hit, level=rule.kind_levels[kind])
-                finding = self._finding(doc, hit, rule, line_offset)
+                finding = self._finding(doc, hit, rule.id, rule.category, rule.level, line_offset)
                 findings.setdefault((rule.id, finding.line, finding.start), finding)
+                whole = hit.start == 0 and hit.end == len(text)  # about the draft, not a sentence
+                if (hit.level or rule.level) in _COUNTED and not whole:
+                    toned.append(hit.start)
+        if self.scorer is not None:
+            for finding in self._scored(doc, toned, line_offset):
+                findings.setdefault((finding.rule, finding.line, finding.start), finding)
         return sorted(findings.values(), key=lambda f: (f.line, f.start, f.end, f.rule))
+
+    def _scored(self, doc: Document, toned: list[int], line_offset: int) -> list[Finding]:
+        """The scorer's findings: one per flagged sentence that no rule flagged at warning
+        level or above (a rule's finding already says what is wrong, and explains it)."""
+        assert self.scorer is not None
+        skip = set(doc.sentences_at(toned)) if toned else set()
+        out: list[Finding] = []
+        for start, end in doc.sentences:
+            if (start, end) in skip:
+                continue
+            sentence = doc.text[start:end]
+            verdict = self.scorer.verdict(sentence)
+            if not verdict.flagged:
+                continue
+            shown = " ".join(sentence.split())
+            message = SCORER_MESSAGE.format(
+                category=verdict.category, score=verdict.score, sentence=shown
+            )
+            hit = Hit(start, end, message)
+            out.append(
+                self._finding(doc, hit, SCORER_ID, verdict.category, self.scorer_level, line_offset)
+            )
+        return out
+
+    def sentences(self, text: str) -> list[str]:
+        """The sentences the scorer reads in a draft (after masking), in order."""
+        masked = self.mask(text)
+        doc = Document(masked)
+        return [" ".join(masked[s:e].split()) for s, e in doc.sentences]
 
     def lint_lines(self, text: str, *, kind: str | None = None) -> list[Finding]:
         """Each non-blank line as its own draft; findings carry that line's number."""
@@ -221,7 +285,14 @@ class Linter:
         return max(ranked, key=LEVELS.index) if ranked else None
 
     @staticmethod
-    def _finding(doc: Document, hit: Hit, rule: Rule, line_offset: int) -> Finding:
+    def _finding(
+        doc: Document,
+        hit: Hit,
+        rule_id: str,
+        category: str,
+        level: Severity,
+        line_offset: int,
+    ) -> Finding:
         text = doc.text
         start, end = hit.start, hit.end
         if start == 0 and end == len(text):
@@ -242,9 +313,9 @@ class Linter:
             line=line + line_offset,
             start=s,
             end=e,
-            rule=rule.id,
-            category=rule.category,
-            severity=hit.level or rule.level,
+            rule=rule_id,
+            category=category,
+            severity=hit.level or level,
             message=hit.message,
             suggestion=hit.suggestion,
         )

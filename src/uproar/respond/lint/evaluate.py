@@ -13,6 +13,13 @@ after every rule. :func:`score_families` gives each tone category's recall on th
 counts as caught by any blame, defensive, flippant or dismissive finding at warning level or
 above) and the share of the clean families' drafts flagged; :func:`family_reports` scores
 all families and batch 2 (held out from every rule) apart.
+
+The learned tone scorer is scored by :func:`score_scorer`: its held-out recall comes from a
+nested GroupKFold by family (``tone_train.cross_validate``: each fold's scorer is trained and
+calibrated without that fold's families), never from the shipped model, which saw every
+family. On the real TWCS agent replies, the shipped linter (rules and scorer) is measured
+for error-level findings on all of them and for scorer findings on the half it never
+trained on.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 import yaml
@@ -30,6 +37,12 @@ from uproar.errors import InputError
 from uproar.records import Finding
 from uproar.respond.lint.engine import Linter
 from uproar.respond.lint.rules import CATEGORIES, DRAFT_KINDS
+from uproar.respond.lint.tone import RULE_ID as SCORER_ID
+from uproar.respond.lint.tone import twcs_half
+from uproar.respond.twcs import TwcsRow
+
+if TYPE_CHECKING:
+    from uproar.respond.lint.tone_train import HeldOut
 
 COUNTED = ("warning", "error")
 
@@ -178,15 +191,27 @@ def evaluate(linter: Linter, drafts: Sequence[Draft]) -> list[EvalReport]:
 
 @dataclass(frozen=True, slots=True)
 class RealReplies:
-    """The linter on real agent replies (TWCS): the share with an error-level finding."""
+    """The linter on real agent replies (TWCS): the share with an error-level finding, and
+    the replies with a tone-scorer finding (all, and those of the half it never trained on)."""
 
     replies: int
     with_error: int
     by_rule: tuple[tuple[str, int], ...]
+    with_scorer: int = 0
+    unseen: int = 0  # replies in the half the scorer never trained on
+    unseen_with_scorer: int = 0
 
     @property
     def error_share(self) -> float:
         return self.with_error / self.replies if self.replies else 0.0
+
+    @property
+    def scorer_share(self) -> float:
+        return self.with_scorer / self.replies if self.replies else 0.0
+
+    @property
+    def unseen_scorer_share(self) -> float:
+        return self.unseen_with_scorer / self.unseen if self.unseen else 0.0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -194,20 +219,49 @@ class RealReplies:
             "with_error": self.with_error,
             "error_share": self.error_share,
             "by_rule": dict(self.by_rule),
+            "with_scorer": self.with_scorer,
+            "scorer_share": self.scorer_share,
+            "unseen": self.unseen,
+            "unseen_with_scorer": self.unseen_with_scorer,
+            "unseen_scorer_share": self.unseen_scorer_share,
         }
 
 
-def score_real_replies(linter: Linter, texts: Sequence[str]) -> RealReplies:
-    """Lint each real reply as a reply (target: at most 2% with an error)."""
+def score_real_replies(
+    linter: Linter, texts: Sequence[str], *, unseen: Sequence[bool] | None = None
+) -> RealReplies:
+    """Lint each real reply as a reply (target: at most 2% with an error). ``unseen``
+    marks the replies the scorer never trained on (``tone.twcs_half``)."""
     counts: dict[str, int] = {}
-    with_error = 0
-    for text in texts:
-        errors = {f.rule for f in linter.lint(text, kind="reply") if f.severity == "error"}
+    with_error = with_scorer = unseen_with_scorer = 0
+    marks = unseen if unseen is not None else [False] * len(texts)
+    for text, fresh in zip(texts, marks, strict=True):
+        found = linter.lint(text, kind="reply")
+        errors = {f.rule for f in found if f.severity == "error"}
         with_error += bool(errors)
         for rule in errors:
             counts[rule] = counts.get(rule, 0) + 1
+        scored = any(f.rule == SCORER_ID for f in found)
+        with_scorer += scored
+        unseen_with_scorer += scored and fresh
     ranked = tuple(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
-    return RealReplies(replies=len(texts), with_error=with_error, by_rule=ranked)
+    return RealReplies(
+        replies=len(texts),
+        with_error=with_error,
+        by_rule=ranked,
+        with_scorer=with_scorer,
+        unseen=sum(marks),
+        unseen_with_scorer=unseen_with_scorer,
+    )
+
+
+def score_twcs(linter: Linter, replies: Sequence[TwcsRow]) -> RealReplies:
+    """:func:`score_real_replies` on TWCS rows, marking the half the scorer never saw."""
+    return score_real_replies(
+        linter,
+        [r.text for r in replies],
+        unseen=[twcs_half(r.id) == "test" for r in replies],
+    )
 
 
 # The tone categories the paraphrase families are labelled with; a draft is caught by a
@@ -333,3 +387,12 @@ def family_reports(linter: Linter, families: Sequence[Family]) -> list[FamilyRep
     if held:
         reports.append(score_families(linter, held, split="held out from every rule"))
     return reports
+
+
+def score_scorer(rules: Linter, families: Sequence[Family], replies: Sequence[TwcsRow]) -> HeldOut:
+    """The tone scorer's held-out figures: nested GroupKFold by family over ``families``,
+    each fold's scorer trained on the other families and the TWCS training half. ``rules``
+    is a linter without the scorer (its tone findings count as caught, as in the linter)."""
+    from uproar.respond.lint.tone_train import clean_extra, cross_validate, labelled_drafts
+
+    return cross_validate(labelled_drafts(rules, families), clean_extra(rules, replies))
