@@ -25,8 +25,6 @@ from uproar.errors import ConfigError
 # The respond stage's industry packs (src/uproar/respond/packs/<name>.toml; "isp" shares
 # the telco pack; a test checks the two agree). The simulator's scenarios use the same names.
 INDUSTRIES: tuple[str, ...] = ("telco", "isp", "airline", "bank", "retail", "online", "energy")
-# Industries that share another's pack (topics in the understand taxonomy, replies in respond).
-INDUSTRY_ALIASES: dict[str, str] = {"isp": "telco"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,8 +38,7 @@ class Brand:
     hashtags: tuple[str, ...] = ()
     regions: tuple[str, ...] = ()
     peers: tuple[str, ...] = ()
-    # Its industry's topic pack (understand/data/taxonomy.toml: the topics its posts get and
-    # its inbox answers by) and replies (respond/packs/<industry>.toml); None: the general pack.
+    # Which respond industry pack answers its inbox (respond/packs/<industry>.toml).
     industry: str | None = None
 
     @property
