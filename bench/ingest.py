@@ -9,10 +9,10 @@ command with ``--no-classify``. Both run on two files of the same posts: one wri
 twarc2 writes (``json.dumps`` defaults: spaces after separators, ``\\u`` escapes) and one
 compact (the simulator's own). Each line reads, e.g.::
 
-    ingest twarc2 (uproar ingest, labelled): 1007499 posts, 45.6k posts/s, 0.99x duckdb
-    read_json (45.9k posts/s), peak PSS 773 MB with 2 workers (RSS: writer 788 MB, a worker
-    239 MB, pages shared; duckdb PSS 1383 MB), cpu 39.7 us/post (duckdb 23.2 us/post);
-    unlabelled 71.9k posts/s, 1.57x, cpu 25.5 us/post; load average 2.0-1.7
+    ingest twarc2 (uproar ingest, labelled): 1007499 posts, 49.6k posts/s, 1.07x duckdb
+    read_json (46.4k posts/s), peak PSS 960 MB with 2 workers (RSS: writer 839 MB, a worker
+    247 MB, pages shared; duckdb PSS 1396 MB), cpu 36.6 us/post (duckdb 23.0 us/post);
+    unlabelled 73.3k posts/s, 1.58x, cpu 24.9 us/post; load average 0.8-1.3
 
 Each side runs in its own process so that peak memory is measured apart (the PSS of its
 process tree, sampled every 2 s); CPU time per post is printed too, since wall-clock rates
