@@ -16,6 +16,7 @@ from uproar.detect.batch import detect_store
 from uproar.errors import InputError
 from uproar.pipeline import ingest_enrichers
 from uproar.sources import Ingestor
+from uproar.sources.ingestor import BATCH_ROWS
 from uproar.sources.parquet_out import ParquetIngestor, quarantine_folder
 from uproar.store import Store
 from uproar.store.parquet import export_parquet, open_parquet
@@ -29,11 +30,16 @@ def _table(folder: Path) -> str:
     return f"read_parquet('{folder}/**/*.parquet', hive_partitioning = true)"
 
 
-def test_parquet_out_writes_what_export_writes_each_post_once(tmp_path: Path) -> None:
+@pytest.mark.parametrize("batch_size", [BATCH_ROWS, 997], ids=["one-batch", "many-batches"])
+def test_parquet_out_writes_what_export_writes_each_post_once(
+    tmp_path: Path, batch_size: int
+) -> None:
     paths, brands = make_archive(tmp_path, scale=0.1)
     now = datetime.fromisoformat(NOW)
     out = tmp_path / "posts"
-    ingestor = ParquetIngestor(out, brands, enrichers=ingest_enrichers(), now=now)
+    ingestor = ParquetIngestor(
+        out, brands, batch_size=batch_size, enrichers=ingest_enrichers(), now=now
+    )
     result = ingestor.finish(ingestor.ingest(paths))
     with Store(tmp_path / "e.duckdb") as store:
         reference = Ingestor(store, brands, enrichers=ingest_enrichers(), now=now).ingest(paths)

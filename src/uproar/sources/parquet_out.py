@@ -94,21 +94,16 @@ class ParquetIngestor(Ingestor):
         self._rows = 0  # posts written to staging, duplicates included
         self.total = IngestResult()
 
-    def _write(
-        self, chunks: list[Chunk], result: IngestResult, *, aligned: bool = False
-    ) -> list[Chunk]:
+    def _store_batch(self, batch: Chunk, result: IngestResult) -> None:
         """Append a batch's posts (with their labels and input order) to the staging folder
         and its quarantined records beside the partitions; duplicates are settled in
         ``finish``."""
-        if not chunks:
-            return []
-        posts = pa.concat_tables([c.posts for c in chunks])
-        bad = pa.concat_tables([c.quarantine for c in chunks])
+        posts, bad = batch.posts, batch.quarantine
         if posts.num_rows:
             table = posts.append_column(
                 "seq", pa.array(range(self._rows, self._rows + posts.num_rows), pa.int64())
             )
-            for name, column in self._labels(chunks, posts.num_rows).items():
+            for name, column in self._labels(batch).items():
                 table = table.append_column(name, column)
             pq.write_table(table, self.staging / f"part-{self._parts:06d}.parquet")
         if bad.num_rows:
@@ -120,19 +115,18 @@ class ParquetIngestor(Ingestor):
         self._parts += 1
         self._rows += posts.num_rows
         for target in (result, self.total):
-            target.read += sum(c.read for c in chunks)
-            target.skipped += sum(c.skipped for c in chunks)
+            target.read += batch.read
+            target.skipped += batch.skipped
             target.stored += posts.num_rows
             target.quarantined += bad.num_rows
-            for chunk in chunks:
-                target.note(chunk.errors)
-        return []
+            target.note(batch.errors)
 
-    def _labels(self, chunks: list[Chunk], rows: int) -> dict[str, pa.ChunkedArray]:
+    def _labels(self, batch: Chunk) -> dict[str, pa.ChunkedArray]:
         """The label columns, row for row of the posts (nulls where nothing labelled)."""
         names = [n for n in self.label_schema.names if n not in ("platform", "id")]
-        if self.labellers and all(c.labels for c in chunks):
-            labels = pa.concat_tables([c.labels[0] for c in chunks])
+        rows = batch.posts.num_rows
+        if self.labellers and batch.labels and batch.labels[0].num_rows == rows:
+            labels = batch.labels[0]
             return {n: labels.column(n).cast(self.label_schema.field(n).type) for n in names}
         return {
             n: pa.chunked_array([pa.nulls(rows, self.label_schema.field(n).type)]) for n in names
