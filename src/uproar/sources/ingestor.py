@@ -145,7 +145,7 @@ Record = tuple[int, int, Any, Row | RecordError | Skip]
 Progress = Callable[[int], None]
 
 MAX_ERRORS = 20  # quarantine messages kept for display per run (all are in the table)
-# Posts per write: one DuckDB row group (its default size), see ``Ingestor._write``.
+# Posts per write: one DuckDB row group (its default size), see ``Ingestor._batch``.
 BATCH_ROWS = 122_880
 ENRICH_ROWS = 20_000  # posts an enricher (e.g. the classifier) gets at once
 # DuckDB's memory while parse workers run: 1M posts wrote as fast as under 512 MB, with
@@ -678,7 +678,7 @@ class Ingestor:
         # Live messages are parsed in small pieces that may be split, refused or retried
         # (sources/commit.py): they are labelled when written, and only the new ones.
         self.live_parser = ChunkParser(brands, self._now())
-        self._fresh = True  # whether the last batch was all new posts (see ``_write``)
+        self._fresh = True  # whether the last batch was all new posts (see ``_store_batch``)
         self._parsing_elsewhere = False  # parse workers are running (see ``_store_batch``)
         self._positions: dict[str, int] = {}  # the last position used per object source
 
@@ -877,28 +877,18 @@ class Ingestor:
                 self._parsing_elsewhere = False
 
     # -- writing -------------------------------------------------------------------------
-    def _write(
-        self, chunks: list[Chunk], result: IngestResult, *, aligned: bool = False
-    ) -> list[Chunk]:
-        """One transaction: new posts, quarantined records and the enrichers' output.
-
-        ``aligned`` writes a whole multiple of ``batch_size`` posts and hands the rest back
-        as a chunk for the next batch: with the default size, a DuckDB row group, a batch
-        is written straight into the database file as finished row groups, where a partly
-        filled group would be logged and later merged (half the writer's work; bench/ingest.py).
-
-        While batches keep coming out all new, they go in with a plain INSERT (cheaper);
-        a batch that meets a stored post is rolled back and written again ignoring those,
-        and the plain way is tried again once a batch has had no duplicates.
-        """
-        if not chunks:
-            return []
-        batch, rest = self._batch(chunks, aligned=aligned)
-        self._store_batch(batch, result)
-        return rest
+    def _write(self, chunks: list[Chunk], result: IngestResult) -> None:
+        """The chunks' posts, quarantine and labels in one transaction (``_store_batch``)."""
+        if chunks:
+            self._store_batch(self._batch(chunks, aligned=False)[0], result)
 
     def _batch(self, chunks: list[Chunk], *, aligned: bool) -> tuple[Chunk, list[Chunk]]:
-        """Chunks as one chunk to write and the rest (see ``_write``'s ``aligned``)."""
+        """Chunks as one chunk to write and the rest to carry into the next batch.
+
+        ``aligned`` takes a whole multiple of ``batch_size`` posts: with the default size,
+        a DuckDB row group, a batch is written straight into the database file as finished
+        row groups, where a partly filled group would be logged and later merged (half the
+        writer's work; bench/ingest.py)."""
         posts = pa.concat_tables([c.posts for c in chunks])
         bad = pa.concat_tables([c.quarantine for c in chunks])
         labels = [
@@ -919,7 +909,12 @@ class Ingestor:
         return Chunk(posts, bad, read=read, skipped=skipped, errors=errors, labels=labels), rest
 
     def _store_batch(self, batch: Chunk, result: IngestResult) -> None:
-        """One batch in one transaction (see ``_write``), counted in ``result``."""
+        """One batch in one transaction, counted in ``result``.
+
+        While batches keep coming out all new, they go in with a plain INSERT (cheaper);
+        a batch that meets a stored post is rolled back and written again ignoring those,
+        and the plain way is tried again once a batch has had no duplicates.
+        """
         posts, bad, labels = batch.posts, batch.quarantine, batch.labels
         new: pa.Table | None = None
         # While parse workers keep the cores busy, DuckDB's own threads only add switching,
