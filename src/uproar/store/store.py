@@ -431,18 +431,10 @@ class Store:
         rolled back (``transaction()`` does) and the batch inserted with ``insert_posts``
         or ``insert_posts_returning`` instead.
         """
-        if batch.num_rows == 0:
-            return 0
-        batch = _raw_as_json(batch)
-        cols = ", ".join(batch.column_names)
         try:
-            with mapped_errors(self.path), self._registered(batch) as rows:
-                row = self.connection.execute(
-                    f"INSERT INTO posts ({cols}) SELECT {cols} FROM {rows}"
-                ).fetchone()
+            return self._insert("posts", _raw_as_json(batch), on_conflict=None)
         except duckdb.ConstraintException as exc:
             raise DuplicatePostsError(f"{self.path}: posts already stored: {exc}") from exc
-        return int(row[0]) if row else 0
 
     def insert_posts_returning(self, batch: pa.Table, columns: tuple[str, ...]) -> pa.Table:
         """Insert posts like ``insert_posts``; return ``columns`` of the rows that were new."""
