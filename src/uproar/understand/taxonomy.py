@@ -54,7 +54,6 @@ class Topic:
     id: str
     name: str
     keywords: tuple[str, ...]
-    problem: bool = False  # a post on this topic reports a problem unless it is positive
     industries: tuple[str, ...] = ()  # the packs it belongs to; () = general, in every pack
 
 
@@ -128,7 +127,6 @@ def parse_taxonomy(data: Mapping[str, Any], *, source: str) -> Taxonomy:
                 id=tid,
                 name=str(spec.get("name", tid)),
                 keywords=_strings(spec.get("keywords", []), f"topics.{tid}.keywords", source),
-                problem=bool(spec.get("problem", False)),
                 industries=_strings(spec.get("industries", []), f"topics.{tid}.industries", source),
             )
         )
@@ -316,13 +314,10 @@ def parse_config(
         words = _strings(tspec.get("keywords", []), f"understand.topics.{tid}.keywords", source)
         old = topics.get(tid)
         if old is None:
-            topics[tid] = Topic(
-                tid, str(tspec.get("name", tid)), words, bool(tspec.get("problem", False))
-            )
+            topics[tid] = Topic(tid, str(tspec.get("name", tid)), words)
         else:
-            problem = bool(tspec.get("problem", old.problem))
-            topics[tid] = Topic(
-                tid, str(tspec.get("name", old.name)), old.keywords + words, problem
+            topics[tid] = replace(
+                old, name=str(tspec.get("name", old.name)), keywords=old.keywords + words
             )
     industry = spec.get("industry")
     if industry is not None:
