@@ -144,3 +144,26 @@ def test_keep_pack_topics_is_columnar_and_keeps_nulls() -> None:
         ["onboard", "no_connection", "billing"],  # two brands: both packs
         [],
     ]
+
+
+def test_a_pack_never_changes_a_complaint_label(shared_data: Path) -> None:
+    """The complaint heads read their own frozen topic phrases: whichever pack a brand's
+    industry chooses, every post keeps its complaint label, while its topics follow the
+    pack."""
+    import csv
+
+    with (shared_data / "complaints" / "complaints-data.csv").open(encoding="utf-8") as fh:
+        texts = [row[1] for row in csv.reader(fh)][:600]
+    texts += [
+        "been with @KiwiNet three years, no complaints",
+        "@KiwiNet what's the cancellation fee if I move house?",
+    ]
+    labels = {
+        industry: Classifier("fast", for_industry(industry)).classify(texts)
+        for industry in (None, *INDUSTRIES)
+    }
+    complaints = {k: [lab.complaint for lab in v] for k, v in labels.items()}
+    assert len({tuple(v) for v in complaints.values()}) == 1
+    assert complaints[None][-2:] == [False, False]
+    topic_sets = {k: tuple(lab.topics for lab in v) for k, v in labels.items()}
+    assert len(set(topic_sets.values())) > 1
