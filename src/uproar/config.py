@@ -25,6 +25,8 @@ from uproar.errors import ConfigError
 # The respond stage's industry packs (src/uproar/respond/packs/<name>.toml; "isp" shares
 # the telco pack; a test checks the two agree). The simulator's scenarios use the same names.
 INDUSTRIES: tuple[str, ...] = ("telco", "isp", "airline", "bank", "retail", "online", "energy")
+# Industries that share another's pack (topics in the understand taxonomy, replies in respond).
+INDUSTRY_ALIASES: dict[str, str] = {"isp": "telco"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +40,8 @@ class Brand:
     hashtags: tuple[str, ...] = ()
     regions: tuple[str, ...] = ()
     peers: tuple[str, ...] = ()
-    # Which respond industry pack answers its inbox (respond/packs/<industry>.toml).
+    # Its industry's topic pack (understand/data/taxonomy.toml: the topics its posts get and
+    # its inbox answers by) and replies (respond/packs/<industry>.toml); None: the general pack.
     industry: str | None = None
 
     @property

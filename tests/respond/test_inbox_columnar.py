@@ -133,7 +133,7 @@ def reference_score(
                 first_reply_at=first_reply_at,
                 topics=lab.topics,
                 intent=intent,
-                topic=pack.topic_of(text, hints=lab.topics),
+                topic=pack.topic_of(lab.topics),
                 incident_open=any(
                     s <= created and (e is None or created < e) for s, e in open_spans
                 ),

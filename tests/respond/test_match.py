@@ -31,8 +31,7 @@ def patterns() -> list[regex.Pattern[str]]:
     out = [_LINK]
     for industry in (None, *INDUSTRIES):
         pack = load_pack(industry)
-        out.extend(pack.intents.values())
-        out.extend(t.pattern for t in pack.topics)
+        out.extend(pack.intents.values())  # themes are the understand stage's topics
     return list({p.pattern: p for p in out}.values())
 
 

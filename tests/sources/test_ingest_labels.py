@@ -8,22 +8,27 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from uproar.config import load_brands
+from uproar.config import Brand, load_brands
 from uproar.pipeline import ClassifyLabeller, classify_enricher, ingest_enrichers
 from uproar.simulate import load_scenario, simulate
 from uproar.sources import ingest, ingestor
-from uproar.sources.ingestor import Labeller
+from uproar.sources.ingestor import Enricher, Labeller
 from uproar.store import Store
-from uproar.understand import label_table
 
 
 def stored_labels(store: Store) -> pa.Table:
     return store.connection.sql("SELECT * FROM labels ORDER BY platform, id").to_arrow_table()
 
 
-def plain(store: Store, posts: pa.Table) -> None:
-    """The writer-side path: label the new posts of each batch where they are written."""
-    store.save_labels(label_table(posts))
+def writer_side(brands: dict[str, Brand]) -> Enricher:
+    """The writer-side path: label the new posts of each batch where they are written, with
+    the brands' topic packs, as ingest's labeller has them."""
+    labeller = ClassifyLabeller("fast").for_brands(brands)
+
+    def label(store: Store, posts: pa.Table) -> None:
+        store.save_labels(labeller.label(posts))
+
+    return label
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +50,7 @@ def test_worker_labels_equal_writer_labels(
 ) -> None:
     archive, brands = archives[style], load_brands(archives[2])
     with Store(":memory:") as store:
-        ingest([archive], store, brands, workers=1, enrichers=[plain])
+        ingest([archive], store, brands, workers=1, enrichers=[writer_side(brands)])
         expected = stored_labels(store)
     # parse (and label) in worker processes or here, in many jobs of several pieces
     monkeypatch.setattr(ingestor, "PARALLEL_MIN_BYTES", 0)
@@ -67,8 +72,8 @@ def test_labels_of_duplicates_are_not_stored_again(
     first.write_bytes(b"".join(lines[: len(lines) // 2]))
     second.write_bytes(b"".join(lines[len(lines) // 3 :]))  # overlaps the first
     with Store(":memory:") as store:
-        ingest([first], store, brands, workers=1, enrichers=[plain])
-        ingest([second], store, brands, workers=1, enrichers=[plain])
+        ingest([first], store, brands, workers=1, enrichers=[writer_side(brands)])
+        ingest([second], store, brands, workers=1, enrichers=[writer_side(brands)])
         expected = stored_labels(store)
     with Store(":memory:") as store:
         ingest([first], store, brands, batch_size=997, enrichers=ingest_enrichers())

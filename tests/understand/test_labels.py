@@ -82,7 +82,7 @@ def test_question_urgency_and_topics(clf: Classifier) -> None:
     assert q.question and q.complaint
     assert {"no_connection", "outage_question"} <= set(q.topics)
     u = one(clf, "@acme my mum's medical alarm relies on the landline and it has been dead all day")
-    assert u.urgency and u.complaint and "calls" in u.topics
+    assert u.urgency and u.complaint and "mobile" in u.topics
     s = one(clf, "@skylink flight cancelled and they lost my bag")
     assert {"delay_cancellation", "baggage"} <= set(s.topics) and s.complaint
     assert not one(clf, "@acme we're hiring engineers in Leeds, apply now").complaint

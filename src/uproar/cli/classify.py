@@ -18,7 +18,13 @@ from uproar.cli.output import emit_json, stdout, to_json
 from uproar.errors import InputError
 from uproar.records import Labels
 from uproar.understand import Classifier, labels_dict
-from uproar.understand.evaluate import ClassifyEval, evaluate, find_data
+from uproar.understand.evaluate import (
+    TOPIC_SPLITS,
+    ClassifyEval,
+    evaluate,
+    find_data,
+    topics_macro_f1,
+)
 from uproar.understand.io import Batch, read_batches
 from uproar.understand.taxonomy import SENTIMENTS
 
@@ -260,19 +266,41 @@ def _render_eval(r: ClassifyEval) -> None:
             )
         t.add_row("industry mean", "", "", f"{cs.industry_mean_f1:.3f}", "", "")
         stdout.print(t)
-    for pack in r.topics:
-        t = Table(
-            title=f"topics, {pack.industry} pack: {pack.posts} labelled posts, "
-            f"macro F1 {pack.macro_f1:.3f}",
-            title_justify="left",
+    _render_topics(r)
+
+
+def _render_topics(r: ClassifyEval) -> None:
+    """Per pack, each topic on the test part (the headline: labelled first, never tuned on)
+    with its dev-part F1 beside it; then both macro figures."""
+    for industry in sorted({p.industry for p in r.topics}):
+        parts = {p.split: p for p in r.topics if p.industry == industry}
+        test, dev = parts.get("test"), parts.get("dev")
+        title = ", ".join(
+            f"{p.split} {p.posts} posts, macro F1 {p.macro_f1:.3f}" for p in (test, dev) if p
         )
-        for col in ("topic", "precision", "recall", "F1", "support"):
+        t = Table(title=f"topics, {industry} pack: {title}", title_justify="left")
+        for col in ("topic", "precision", "recall", "F1", "support", "dev F1", "dev support"):
             t.add_column(col, justify="right" if col != "topic" else "left")
-        for bs in pack.topics:
+        names = [s.name for p in (test, dev) if p for s in p.topics]
+        for name in dict.fromkeys(names):
+            a = next((s for s in test.topics if s.name == name), None) if test else None
+            b = next((s for s in dev.topics if s.name == name), None) if dev else None
             t.add_row(
-                bs.name, f"{bs.precision:.2f}", f"{bs.recall:.2f}", f"{bs.f1:.2f}", str(bs.support)
+                name,
+                f"{a.precision:.2f}" if a else "-",
+                f"{a.recall:.2f}" if a else "-",
+                f"{a.f1:.2f}" if a else "-",
+                str(a.support) if a else "0",
+                f"{b.f1:.2f}" if b else "-",
+                str(b.support) if b else "0",
             )
         stdout.print(t)
     if r.topics:
-        mean = sum(pack.macro_f1 for pack in r.topics) / len(r.topics)
-        stdout.print(f"topics: mean macro F1 over {len(r.topics)} packs {mean:.3f}")
+        packs = len({p.industry for p in r.topics})
+        posts = {s: sum(p.posts for p in r.topics if p.split == s) for s in TOPIC_SPLITS}
+        stdout.print(
+            f"topics: macro F1 {topics_macro_f1(r.topics, 'test'):.3f} on the test part "
+            f"({posts['test']} posts, {packs} packs; labelled first, never tuned on); "
+            f"dev part {topics_macro_f1(r.topics, 'dev'):.3f} ({posts['dev']} posts)",
+            markup=False,
+        )

@@ -2,14 +2,16 @@
 
     pack = load_pack("airline")                      # common.toml + packs/airline.toml
     intent = classify_intent(text, labels)           # "question", "thanks", ...
-    topic = pack.topic_of(text)                      # "cancellation", "security", None
+    topic = pack.topic_of(labels.topics)             # "delay_cancellation", "security", None
     draft = compose_reply(pack, intent, topic, incident_open=False, has_link=False,
                           name="Sam", signoff="^KN", facts=None, linter=linter)
 
-Everything a brand would change is data: ``packs/common.toml`` (intent patterns, the
-themes and replies every industry shares) and one ``packs/<industry>.toml`` per industry
-(its themes, its replies, the identifier it asks for). The rules that keep a draft safe
-are code and hold whatever the data says:
+Everything a brand would change is data: ``packs/common.toml`` (intent patterns and the
+replies every industry shares) and one ``packs/<industry>.toml`` per industry (its
+replies, the identifier it asks for). A message's theme is one of the understand stage's
+topics: the industry's topic pack in ``understand/data/taxonomy.toml`` is the inbox's too,
+so the labels the inbox reads and the themes it answers by are one taxonomy. The rules
+that keep a draft safe are code and hold whatever the data says:
 
 * a reply that says "we know about it" (``incident = true``) is used only while an
   incident for the brand is open at the post's time;
@@ -31,12 +33,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import regex
 
-from uproar.config import INDUSTRIES
+from uproar.config import INDUSTRIES, INDUSTRY_ALIASES
 from uproar.errors import ConfigError
 from uproar.records import Finding, Labels
 from uproar.respond.lint import Linter
 from uproar.respond.match import risky_texts, search_column, translate
 from uproar.respond.thread import Facts, fill_facts
+from uproar.understand.taxonomy import GENERAL, UnderstandConfig, for_industry
+from uproar.understand.taxonomy import Topic as TaxonomyTopic
 
 INTENTS: tuple[str, ...] = (
     "question",
@@ -60,12 +64,6 @@ _PLACEHOLDER = regex.compile(r"\{(\w+)\}")
 _LINK = regex.compile(r"https?://\S+|www\.\S+|\b\w+\.(?:com|net|org|co|ly|me|io)/\S*")
 
 
-class TopicSpec(msgspec.Struct, forbid_unknown_fields=True):
-    id: str
-    name: str
-    terms: list[str]
-
-
 class ReplySpec(msgspec.Struct, forbid_unknown_fields=True):
     intent: str
     text: str
@@ -87,7 +85,6 @@ class IntentPatterns(msgspec.Struct, forbid_unknown_fields=True):
 
 class CommonFile(msgspec.Struct, forbid_unknown_fields=True):
     intents: IntentPatterns
-    topics: list[TopicSpec]
     replies: list[ReplySpec]
 
 
@@ -95,15 +92,15 @@ class PackFile(msgspec.Struct, forbid_unknown_fields=True):
     industry: str
     name: str
     identifier: str
-    topics: list[TopicSpec] = []
     replies: list[ReplySpec] = []
 
 
 @dataclass(frozen=True, slots=True)
 class Topic:
+    """A theme the inbox answers by: one of the understand stage's topics."""
+
     id: str
     name: str
-    pattern: regex.Pattern[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,17 +114,13 @@ class Pack:
     replies: tuple[ReplySpec, ...]
     intents: Mapping[str, regex.Pattern[str]]
 
-    def topic_of(self, text: str, *, hints: Sequence[str] = ()) -> str | None:
-        """The theme a message is about: security first (its answer matters most), then the
-        pack's own themes in file order, then the shared ones; ``hints`` (the understand
-        stage's topic ids) decide security when the words do not."""
-        for topic in self.topics:
-            if topic.id == "security" and (topic.pattern.search(text) or "security" in hints):
-                return "security"
-        for topic in self.topics:
-            if topic.id != "security" and topic.pattern.search(text):
-                return topic.id
-        return None
+    def topic_of(self, topics: Sequence[str]) -> str | None:
+        """The theme of a message whose labels have ``topics`` (the understand stage's topic
+        ids): the first of the pack's topics among them, in the pack's order (security
+        first, then the industry's own topics, then the shared ones); None when the
+        labels name none of the pack's topics."""
+        given = set(topics)
+        return next((t.id for t in self.topics if t.id in given), None)
 
     def topic_name(self, topic: str | None) -> str:
         return next((t.name for t in self.topics if t.id == topic), "Other")
@@ -139,10 +132,6 @@ def _compile(terms: Sequence[str], where: str) -> regex.Pattern[str]:
         return regex.compile(rf"(?:{body})", regex.IGNORECASE | regex.VERSION0)
     except regex.error as exc:
         raise ConfigError(f"{where}: bad pattern: {exc}", key=where) from exc
-
-
-def _words(terms: Sequence[str], where: str) -> regex.Pattern[str]:
-    return _compile([rf"\b(?:{t})\b" for t in terms], where)
 
 
 def _read(name: str, path: Path | None) -> bytes:
@@ -177,15 +166,39 @@ def _check_replies(replies: Sequence[ReplySpec], source: str, topics: set[str]) 
             raise ConfigError(f"{where}: a reply to thanks must not apologise", key="text")
 
 
-# Industries that share another's pack.
-PACK_ALIASES: Mapping[str, str] = {"isp": "telco"}
+PACK_ALIASES: Mapping[str, str] = INDUSTRY_ALIASES  # industries that share another's pack
+# The shared topics that say least about what to answer: tried after every other one.
+_LAST = ("customer_service",)
+
+
+def pack_topics(config: UnderstandConfig) -> tuple[Topic, ...]:
+    """The themes of an understand config's topic pack, in the order ``topic_of`` tries
+    them: security, the industry's own topics, the shared ones, customer service."""
+
+    def rank(t: TaxonomyTopic) -> int:
+        if t.id == "security":
+            return 0
+        if t.id in _LAST:
+            return 3
+        own = t.industries and GENERAL not in t.industries
+        return 1 if own else 2
+
+    ranked = sorted(config.taxonomy.topics, key=rank)  # stable: file order within a rank
+    return tuple(Topic(t.id, t.name) for t in ranked)
 
 
 @cache
-def load_pack(industry: str | None = None, path: Path | None = None) -> Pack:
+def load_pack(
+    industry: str | None = None,
+    path: Path | None = None,
+    *,
+    understand: UnderstandConfig | None = None,
+) -> Pack:
     """The shared pack plus ``industry``'s (one of ``config.INDUSTRIES``), or a pack file
     of your own at ``path``. Without an industry: the shared pack alone, which asks for "the
-    details" and names no industry's products."""
+    details" and names no industry's products. The themes are the understand stage's topic
+    pack for the industry (``understand``: a config of your own, whose added topics are
+    themes too)."""
     if industry is not None and industry not in INDUSTRIES:
         raise ConfigError(
             f"unknown industry {industry!r}: expected one of {', '.join(INDUSTRIES)}",
@@ -202,7 +215,7 @@ def load_pack(industry: str | None = None, path: Path | None = None) -> Pack:
         )
     except msgspec.ValidationError as exc:
         raise ConfigError(f"pack {industry or path}: {exc}", file=str(path or industry)) from exc
-    topics = [*(own.topics if own else []), *common.topics]
+    topics = pack_topics(understand if understand is not None else for_industry(industry))
     ids = {t.id for t in topics}
     _check_replies(common.replies, "packs/common.toml", ids)
     if own is not None:
@@ -212,10 +225,7 @@ def load_pack(industry: str | None = None, path: Path | None = None) -> Pack:
         industry=own.industry if own else None,
         name=own.name if own else "General",
         identifier=own.identifier if own else "a few details",
-        topics=tuple(
-            Topic(t.id, t.name, _words(t.terms, f"topics.{t.id}"))
-            for t in sorted(topics, key=lambda t: t.id != "security")
-        ),
+        topics=topics,
         replies=tuple([*(own.replies if own else []), *common.replies]),
         intents={
             "abuse": _compile(pats.abuse, "intents.abuse"),
@@ -402,25 +412,9 @@ def classify_intents(
     return [str(v) for v in out]
 
 
-def topics_of(
-    texts: pa.Array, pack: Pack, *, security_hint: np.ndarray, risky: np.ndarray | None = None
-) -> list[str | None]:
-    """``pack.topic_of`` over a column (``security_hint``: the understand stage gave the
-    text the security topic)."""
-    risky = risky_texts(texts) if risky is None else risky
-    out = np.full(len(texts), None, dtype=object)
-    open_ = np.ones(len(texts), dtype=bool)
-    for topic in pack.topics:
-        if topic.id == "security":
-            hit = search_column(topic.pattern, texts, risky=risky, only=open_) | security_hint
-            out[hit & open_] = "security"
-            open_ &= ~hit
-    for topic in pack.topics:
-        if topic.id != "security" and open_.any():
-            hit = search_column(topic.pattern, texts, risky=risky, only=open_)
-            out[hit] = topic.id
-            open_ &= ~hit
-    return [None if v is None else str(v) for v in out]
+def topics_of(topics: Sequence[Sequence[str]], pack: Pack) -> list[str | None]:
+    """``pack.topic_of`` for each message's label topics."""
+    return [pack.topic_of(t) for t in topics]
 
 
 def have_links(texts: pa.Array, risky: np.ndarray | None = None) -> np.ndarray:

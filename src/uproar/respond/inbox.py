@@ -10,8 +10,10 @@ How it works (the numbers live in ``templates/inbox.toml``):
    ``since``/``until``), with the understand stage's labels: the stored ones, or for posts
    not yet labelled, ``understand.Classifier`` run on them here (one owner of each label).
 2. **Intent and theme** (``answer.py``, data in ``packs/``): question, problem, complaint,
-   thanks, information, abuse or none; the theme from the brand's industry pack (chosen
-   by the brand's ``industry`` in the brands file). Abuse and "none" need no reply.
+   thanks, information, abuse or none; the theme is the first topic of the brand's
+   industry pack among the labels' topics (the understand stage's topic pack, chosen by
+   the brand's ``industry`` in the brands file: one taxonomy for labels and inbox). Abuse
+   and "none" need no reply.
 3. **Score** = weighted sum of six signals in [0, 1]: question, urgency, anger, reach
    (``understand.classifier.reach``, scaled), repeat (the author keeps posting) and
    unanswered (no reply from the brand's own account).
@@ -715,12 +717,7 @@ def _columns(
         replies_to_brand=_flags(table, "replies_to_brand"),
         risky=risky,
     )
-    themes = topics_of(
-        texts,
-        pack,
-        security_hint=np.array(["security" in t for t in topics], dtype=bool),
-        risky=risky,
-    )
+    themes = topics_of(topics, pack)
     stamps = _micros_column(table.column("created_at"))
     inside = np.zeros(rows, dtype=bool)
     for start, end in open_spans:

@@ -158,7 +158,7 @@ def answer_all(
         intent = classify_intent(
             text, lab, pack, replies_to_brand=parent is not None and not parent.inbound
         )
-        topic = pack.topic_of(text, hints=lab.topics)
+        topic = pack.topic_of(lab.topics)
         reply = compose_reply(
             pack, intent, topic, incident_open=False, link=has_link(text), linter=linter
         )
@@ -226,7 +226,7 @@ def airline_clusters(sample: TwcsSample, classifier: Classifier | None = None) -
         )
         if intent in SILENT:
             continue
-        topic = pack.topic_of(r.text, hints=lab.topics)
+        topic = pack.topic_of(lab.topics)
         by_brand[brand_of[r.id]].append(_mention(i, r.text, intent, topic, r.created_at))
     needing = sum(len(v) for v in by_brand.values())
     clusters = sum(len(cluster_mentions(v, 0.5)) for v in by_brand.values())

@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 
+from uproar.config import INDUSTRIES
 from uproar.simulate.population import Place, places_in
 from uproar.simulate.scenario import Scenario
 
@@ -139,6 +140,8 @@ def brands_toml(scenario: Scenario) -> str:
             f"hashtags = {arr(br.hashtags)}",
             f"regions = {arr(br.regions)}",
             f"peers = {arr(br.peers)}",
+            # Its industry chooses its topic pack (labels) and reply pack (inbox).
+            *([f"industry = {s(b.industry)}"] if b.industry in INDUSTRIES else []),
             "",
         ]
     return "\n".join(lines)

@@ -122,6 +122,19 @@ Enricher = Callable[[Store, pa.Table], None]
 
 
 @runtime_checkable
+class BrandAware(Protocol):
+    """An enricher whose work depends on the brands ingest matches (the understand stage
+    keeps each post's topics to its brands' industry packs): ingest hands it the brands."""
+
+    def for_brands(self, brands: Mapping[str, Brand]) -> Enricher: ...
+
+
+def bind_brands(enrichers: Sequence[Enricher], brands: Mapping[str, Brand]) -> list[Enricher]:
+    """``enrichers`` with the brands given to those that take them."""
+    return [e.for_brands(brands) if isinstance(e, BrandAware) else e for e in enrichers]
+
+
+@runtime_checkable
 class Labeller(Protocol):
     """An enricher whose work is done where the posts are parsed (a worker process, for big
     files), so that the writer only stores what it made.
@@ -667,6 +680,7 @@ class Ingestor:
         self.store = store
         self.batch_size = batch_size
         # Labellers label in the parse workers; other enrichers run here, on the new posts.
+        enrichers = bind_brands(enrichers, brands)
         self.labellers = tuple(e for e in enrichers if isinstance(e, Labeller))
         self.enrichers = tuple(e for e in enrichers if not isinstance(e, Labeller))
         self.csv_mapping = dict(csv_mapping or {})

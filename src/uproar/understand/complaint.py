@@ -21,6 +21,7 @@ cross-validation. Scoring a batch is one vocabulary look-up and a few numpy prod
 from __future__ import annotations
 
 import json
+import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -32,7 +33,7 @@ import pyarrow as pa
 from scipy import sparse
 
 from uproar.errors import ModelError
-from uproar.understand.features import Tokens, Vocabulary, vocabulary_hits
+from uproar.understand.features import PhraseTable, Tokens, Vocabulary, vocabulary_hits
 
 MODEL = "complaint"
 ORDERS = (1, 2)
@@ -236,6 +237,22 @@ def save_heads(out: Path, heads: dict[str, ComplaintHead], meta: dict[str, Any])
     np.savez_compressed(out / f"{MODEL}.npz", **arrays)  # type: ignore[arg-type]
     doc = {"dense": list(DENSE), "heads": info, **meta}
     (out / f"{MODEL}.json").write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+
+
+PROBLEM, TOPIC = 0, 1  # ids in the heads' topic phrase table
+
+
+def load_topic_phrases() -> PhraseTable:
+    """The heads' own topic features (``models/complaint-topics.toml``): problem phrases
+    (id ``PROBLEM``) and other customer-topic phrases (id ``TOPIC``). They are frozen with the
+    heads, so a brand's topic pack never changes a complaint label."""
+    path = resources.files("uproar.understand") / "models" / f"{MODEL}-topics.toml"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        groups = ((PROBLEM, data["problem"]), (TOPIC, data["topic"]))
+    except (FileNotFoundError, OSError, KeyError, tomllib.TOMLDecodeError) as exc:
+        raise ModelError(f"complaint topic features missing or unreadable: {exc}") from exc
+    return PhraseTable((phrase, gid) for gid, phrases in groups for phrase in phrases)
 
 
 def load_head(name: str) -> ComplaintHead:

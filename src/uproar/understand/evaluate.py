@@ -73,15 +73,26 @@ class LanguageScore:
 
 @dataclass(frozen=True, slots=True)
 class TopicPackScore:
-    """Per-topic scores of one industry's pack on real posts labelled for it."""
+    """Per-topic scores of one industry's pack on one split of the real posts labelled for
+    it: ``test`` (labelled first, never tuned on: the headline) or ``dev`` (tuned on)."""
 
     industry: str
+    split: str
     posts: int
     topics: list[BinaryScore]  # the pack's topics that occur in the truth or the output
 
     @property
     def macro_f1(self) -> float:
         return float(np.mean([t.f1 for t in self.topics])) if self.topics else 0.0
+
+
+TOPIC_SPLITS = ("test", "dev")
+
+
+def topics_macro_f1(scores: Sequence[TopicPackScore], split: str) -> float:
+    """The mean over packs of each pack's macro F1 on ``split`` (0 when none)."""
+    mine = [s.macro_f1 for s in scores if s.split == split]
+    return float(np.mean(mine)) if mine else 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,26 +244,52 @@ def read_twcs_texts(data: Path) -> dict[str, str]:
         raise InputError(f"{path} not found: {DATA_HINT}", file=str(path)) from exc
 
 
+def read_complaints_texts(data: Path) -> dict[str, str]:
+    """tweet_id -> text of the ACL 2019 complaints set (``tweet_id, text, label, domain``)."""
+    import csv
+
+    path = data / "complaints" / "complaints-data.csv"
+    try:
+        with open(path, encoding="utf-8", newline="") as fh:
+            return {row[0]: row[1] for row in csv.reader(fh) if len(row) == 4}
+    except FileNotFoundError as exc:
+        raise InputError(f"{path} not found: {DATA_HINT}", file=str(path)) from exc
+
+
+# Where each labelled topic post's text is read from (only ids and labels are kept here).
+TOPIC_SOURCES = {"twcs": read_twcs_texts, "complaints": read_complaints_texts}
+
+
+def read_topic_labels() -> list[dict[str, Any]]:
+    """``data/topics.jsonl``: source, tweet_id, industry, split and topics of each post."""
+    raw = (resources.files("uproar.understand") / "data" / "topics.jsonl").read_text("utf-8")
+    return [json.loads(line) for line in raw.splitlines() if line.strip()]
+
+
 def topic_scores(data: Path, model: str = "fast") -> list[TopicPackScore]:
-    """Each industry pack on ``data/topics.jsonl``: real customer posts from twcs, labelled
-    with the topics of their brand's industry pack (ids only; the text is read from data)."""
+    """Each industry pack on ``data/topics.jsonl``: real customer posts (twcs, and the
+    complaints set for energy) labelled with the topics of their brand's industry pack, in
+    a test part (labelled before the packs were tuned, never tuned on) and a dev part."""
     from uproar.understand.taxonomy import for_industry
 
-    raw = (resources.files("uproar.understand") / "data" / "topics.jsonl").read_text("utf-8")
-    rows = [json.loads(line) for line in raw.splitlines() if line.strip()]
-    texts = read_twcs_texts(data)
+    rows = read_topic_labels()
+    texts = {src: TOPIC_SOURCES[src](data) for src in sorted({r["source"] for r in rows})}
     out = []
     for industry in sorted({r["industry"] for r in rows}):
-        mine = [r for r in rows if r["industry"] == industry]
         clf = Classifier(model, for_industry(industry))
-        got = clf.arrays([texts[r["tweet_id"]] for r in mine]).topics.to_pylist()
-        scores = []
-        for topic in clf.rules.topic_ids.to_pylist():
-            y = np.array([topic in r["topics"] for r in mine])
-            p = np.array([topic in g for g in got])
-            if y.any() or p.any():
-                scores.append(binary_score(topic, y, p))
-        out.append(TopicPackScore(industry, len(mine), scores))
+        for split in TOPIC_SPLITS:
+            mine = [r for r in rows if r["industry"] == industry and r["split"] == split]
+            if not mine:
+                continue
+            got = clf.arrays([texts[r["source"]][r["tweet_id"]] for r in mine]).topics
+            predicted = got.to_pylist()
+            scores = []
+            for topic in clf.rules.topic_ids.to_pylist():
+                y = np.array([topic in r["topics"] for r in mine])
+                p = np.array([topic in g for g in predicted])
+                if y.any() or p.any():
+                    scores.append(binary_score(topic, y, p))
+            out.append(TopicPackScore(industry, split, len(mine), scores))
     return out
 
 
@@ -328,4 +365,12 @@ def evaluate(
     )
 
 
-__all__ = ["SENTIMENTS", "BinaryScore", "ClassifyEval", "SentimentScore", "evaluate"]
+__all__ = [
+    "SENTIMENTS",
+    "BinaryScore",
+    "ClassifyEval",
+    "SentimentScore",
+    "TopicPackScore",
+    "evaluate",
+    "topics_macro_f1",
+]

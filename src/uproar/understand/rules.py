@@ -29,7 +29,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from scipy import sparse
 
-from uproar.understand.complaint import DENSE, ComplaintHead, Design, decide, load_head
+from uproar.understand.complaint import (
+    DENSE,
+    PROBLEM,
+    ComplaintHead,
+    Design,
+    decide,
+    load_head,
+    load_topic_phrases,
+)
 from uproar.understand.features import (
     PhraseTable,
     Tokens,
@@ -87,16 +95,9 @@ class Rules:
         self.config = config
         self.fast_head: ComplaintHead | None = load_head("fast") if heads else None
         self.accurate_head: ComplaintHead | None = load_head("accurate") if heads else None
-        # The heads were trained on the shipped topics' hits: a pack or a brand's own topics
-        # change the labels, not the heads' inputs.
-        default = default_taxonomy()
-        self.feature_topics: tuple[PhraseTable, np.ndarray] | None = None
-        if tax.topics != default.topics:
-            self.feature_topics = (
-                PhraseTable((kw, i) for i, t in enumerate(default.topics) for kw in t.keywords),
-                np.array([t.problem for t in default.topics], dtype=bool),
-            )
+        self.head_topics = load_topic_phrases()
         # Phrases a brand added in its config (not in the shipped taxonomy) decide outright.
+        default = default_taxonomy()
         added = [p for p in tax.complaint if p not in set(default.complaint)]
         removed = [p for p in tax.not_complaint if p not in set(default.not_complaint)]
         self.forced = (
@@ -105,7 +106,6 @@ class Rules:
             else None
         )
         self.topic_ids = pa.array(tax.topic_ids, type=pa.string())
-        self.problem_topics = np.array([t.problem for t in tax.topics], dtype=bool)
         self.topics = PhraseTable((kw, i) for i, t in enumerate(tax.topics) for kw in t.keywords)
         groups = (
             (COMPLAINT, tax.complaint),
@@ -153,11 +153,9 @@ class Rules:
         """The complaint heads' inputs: the rules' phrase hits as dense features."""
         negative = fast_log_probs.argmax(axis=1) == 0 if tokens.n else np.zeros(0, dtype=bool)
         positive = fast_log_probs.argmax(axis=1) == 2 if tokens.n else np.zeros(0, dtype=bool)
-        hits, problems = s.topic_hits, self.problem_topics
-        if self.feature_topics is not None:
-            table, problems = self.feature_topics
-            hits = table.indicator(tokens, len(problems))
-        problem = hits[:, problems].any(axis=1)
+        # The heads' own topic phrases, not the brand's pack (``load_topic_phrases``).
+        hits = self.head_topics.indicator(tokens, 2)
+        problem = hits[:, PROBLEM]
         any_topic = hits.any(axis=1)
         rule = s.flags[:, COMPLAINT] | (any_topic & negative) | (problem & ~positive) | s.sarcasm
         rule &= ~s.flags[:, NOT_COMPLAINT]

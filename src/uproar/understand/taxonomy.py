@@ -38,7 +38,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from uproar.config import read_toml
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from uproar.config import INDUSTRY_ALIASES, read_toml
 from uproar.errors import ConfigError
 
 SENTIMENTS = ("negative", "neutral", "positive")
@@ -50,7 +54,6 @@ class Topic:
     id: str
     name: str
     keywords: tuple[str, ...]
-    problem: bool = False  # a post on this topic reports a problem unless it is positive
     industries: tuple[str, ...] = ()  # the packs it belongs to; () = general, in every pack
 
 
@@ -124,7 +127,6 @@ def parse_taxonomy(data: Mapping[str, Any], *, source: str) -> Taxonomy:
                 id=tid,
                 name=str(spec.get("name", tid)),
                 keywords=_strings(spec.get("keywords", []), f"topics.{tid}.keywords", source),
-                problem=bool(spec.get("problem", False)),
                 industries=_strings(spec.get("industries", []), f"topics.{tid}.industries", source),
             )
         )
@@ -168,15 +170,60 @@ def parse_taxonomy(data: Mapping[str, Any], *, source: str) -> Taxonomy:
     )
 
 
+GENERAL = "general"  # the pack of a brand with no industry: the topics every pack shares
+
+
 def industries(tax: Taxonomy) -> tuple[str, ...]:
-    """The industries with a topic pack in ``tax`` (sorted)."""
-    return tuple(sorted({i for t in tax.topics for i in t.industries}))
+    """The industries with a topic pack in ``tax`` (sorted; not ``general``)."""
+    return tuple(sorted({i for t in tax.topics for i in t.industries} - {GENERAL}))
 
 
+@lru_cache(maxsize=16)
 def for_industry(industry: str | None) -> UnderstandConfig:
-    """The default config with one industry's topic pack (a brand's ``industry``); None
-    gives the general pack (the topics every industry shares)."""
-    return parse_config({"understand": {"industry": industry or "general"}}, source="<industry>")
+    """The default config with one industry's topic pack (a brand's ``industry``; "isp"
+    shares telco's); None gives the general pack (the topics every industry shares)."""
+    name = INDUSTRY_ALIASES.get(industry, industry) if industry else GENERAL
+    return parse_config({"understand": {"industry": name}}, source="<industry>")
+
+
+def keep_pack_topics(
+    topics: pa.Array | pa.ChunkedArray,
+    brands: pa.Array | pa.ChunkedArray,
+    industries: Mapping[str, str],
+) -> pa.ListArray:
+    """Each post's topics, kept to the packs of the brands it mentions (``brands``: lists
+    of brand ids) whose industry ``industries`` names (brand id -> industry). A post that
+    mentions no such brand keeps every topic. Labelling with every topic and keeping a
+    pack's afterwards gives what labelling with that pack gives: topics match apart.
+    Columnar: one membership test per industry over the flattened lists."""
+    topics = _one_chunk(topics)
+    brands = _one_chunk(brands)
+    n = len(topics)
+    flat_brands = pc.list_flatten(brands)
+    brand_rows = np.asarray(pc.list_parent_indices(brands), dtype=np.int64)
+    flat_topics = pc.list_flatten(topics)
+    topic_rows = np.asarray(pc.list_parent_indices(topics), dtype=np.int64)
+    chosen = np.zeros(n, dtype=bool)  # the post mentions a brand with an industry
+    keep = np.zeros(len(flat_topics), dtype=bool)
+    for industry in sorted(set(industries.values())):
+        ids = pa.array(sorted(b for b, i in industries.items() if i == industry), pa.string())
+        mentions = np.zeros(n, dtype=bool)
+        hit = np.asarray(pc.is_in(flat_brands, value_set=ids).to_numpy(zero_copy_only=False))
+        mentions[brand_rows[hit]] = True
+        chosen |= mentions
+        pack = pa.array(for_industry(industry).taxonomy.topic_ids, pa.string())
+        in_pack = np.asarray(pc.is_in(flat_topics, value_set=pack).to_numpy(zero_copy_only=False))
+        keep |= mentions[topic_rows] & in_pack
+    keep |= ~chosen[topic_rows]
+    counts = np.bincount(topic_rows[keep], minlength=n)
+    offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]).astype(np.int32))
+    values = flat_topics.filter(pa.array(keep))
+    out = pa.ListArray.from_arrays(offsets, values, mask=pc.is_null(topics))
+    return out.cast(pa.list_(pa.string()))
+
+
+def _one_chunk(column: pa.Array | pa.ChunkedArray) -> pa.Array:
+    return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
 
 
 @lru_cache(maxsize=1)
@@ -267,17 +314,14 @@ def parse_config(
         words = _strings(tspec.get("keywords", []), f"understand.topics.{tid}.keywords", source)
         old = topics.get(tid)
         if old is None:
-            topics[tid] = Topic(
-                tid, str(tspec.get("name", tid)), words, bool(tspec.get("problem", False))
-            )
+            topics[tid] = Topic(tid, str(tspec.get("name", tid)), words)
         else:
-            problem = bool(tspec.get("problem", old.problem))
-            topics[tid] = Topic(
-                tid, str(tspec.get("name", old.name)), old.keywords + words, problem
+            topics[tid] = replace(
+                old, name=str(tspec.get("name", old.name)), keywords=old.keywords + words
             )
     industry = spec.get("industry")
     if industry is not None:
-        packs = ("general", *industries(tax))
+        packs = (GENERAL, *industries(tax))
         if not isinstance(industry, str) or industry not in packs:
             raise ConfigError(
                 f"{source}: understand.industry {industry!r} has no topic pack "
