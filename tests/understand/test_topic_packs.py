@@ -15,9 +15,12 @@ from uproar.respond.answer import load_pack
 from uproar.understand import Classifier
 from uproar.understand.evaluate import (
     TOPIC_SPLITS,
+    TopicPackScore,
+    binary_score,
     read_topic_labels,
     topic_scores,
     topics_macro_f1,
+    topics_micro_f1,
 )
 from uproar.understand.taxonomy import default_taxonomy, for_industry, industries, parse_config
 
@@ -132,6 +135,21 @@ def test_topic_packs_on_real_posts(shared_data: Path) -> None:
     # on 868): these floors keep what was reached and say so, they do not claim the target.
     assert topics_macro_f1(scores, "test") >= 0.64
     assert topics_macro_f1(scores, "dev") >= 0.81
+
+
+def test_micro_f1_pools_every_pack_and_topic() -> None:
+    import numpy as np
+
+    y = np.array([True] * 9 + [False])
+    common = binary_score("billing", y, y)  # 9 right
+    rare = binary_score("security", np.array([True] + [False] * 9), np.zeros(10, dtype=bool))
+    scores = [
+        TopicPackScore("bank", "test", 10, [common, rare]),
+        TopicPackScore("bank", "dev", 10, [rare]),
+    ]
+    assert topics_macro_f1(scores, "test") == 0.5  # the one missed post is half the figure
+    assert topics_micro_f1(scores, "test") == 2 * 9 / (2 * 9 + 1)
+    assert topics_micro_f1(scores, "dev") == 0.0
 
 
 def test_keep_pack_topics_is_columnar_and_keeps_nulls() -> None:
