@@ -15,9 +15,12 @@ from uproar.respond.answer import load_pack
 from uproar.understand import Classifier
 from uproar.understand.evaluate import (
     TOPIC_SPLITS,
+    TopicPackScore,
+    binary_score,
     read_topic_labels,
     topic_scores,
     topics_macro_f1,
+    topics_micro_f1,
 )
 from uproar.understand.taxonomy import default_taxonomy, for_industry, industries, parse_config
 
@@ -114,6 +117,10 @@ def test_labelled_set_has_a_test_part_per_industry() -> None:
     per = Counter((r["industry"], r["split"]) for r in rows)
     for industry in {r["industry"] for r in rows}:
         assert per[(industry, "test")] >= 50, industry
+    # The shared data has no more bank (70) or energy (50) posts than the test part holds.
+    for industry in ("airline", "online", "retail", "telco"):
+        assert per[(industry, "test")] >= 100, industry
+    assert sum(n for (_, split), n in per.items() if split == "dev") >= 850
     keys = [(r["source"], r["tweet_id"]) for r in rows]
     assert len(keys) == len(set(keys))  # no post in both parts
     for r in rows:  # labels name only the topics of the post's industry pack
@@ -124,10 +131,25 @@ def test_labelled_set_has_a_test_part_per_industry() -> None:
 def test_topic_packs_on_real_posts(shared_data: Path) -> None:
     scores = topic_scores(shared_data)
     assert {(s.industry, s.split) for s in scores} >= {(i, "test") for i in ("airline", "bank")}
-    # The target is 0.75 on the test part; measured 0.638 (dev 0.842): this floor
-    # keeps what was reached and says so, it does not claim the target.
-    assert topics_macro_f1(scores, "test") >= 0.62
-    assert topics_macro_f1(scores, "dev") >= 0.80
+    # The target is 0.75 on the test part; measured 0.656 on its 520 posts (dev 0.825
+    # on 868): these floors keep what was reached and say so, they do not claim the target.
+    assert topics_macro_f1(scores, "test") >= 0.64
+    assert topics_macro_f1(scores, "dev") >= 0.81
+
+
+def test_micro_f1_pools_every_pack_and_topic() -> None:
+    import numpy as np
+
+    y = np.array([True] * 9 + [False])
+    common = binary_score("billing", y, y)  # 9 right
+    rare = binary_score("security", np.array([True] + [False] * 9), np.zeros(10, dtype=bool))
+    scores = [
+        TopicPackScore("bank", "test", 10, [common, rare]),
+        TopicPackScore("bank", "dev", 10, [rare]),
+    ]
+    assert topics_macro_f1(scores, "test") == 0.5  # the one missed post is half the figure
+    assert topics_micro_f1(scores, "test") == 2 * 9 / (2 * 9 + 1)
+    assert topics_micro_f1(scores, "dev") == 0.0
 
 
 def test_keep_pack_topics_is_columnar_and_keeps_nulls() -> None:

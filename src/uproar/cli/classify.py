@@ -24,6 +24,7 @@ from uproar.understand.evaluate import (
     evaluate,
     find_data,
     topics_macro_f1,
+    topics_micro_f1,
 )
 from uproar.understand.io import Batch, read_batches
 from uproar.understand.taxonomy import SENTIMENTS
@@ -302,5 +303,11 @@ def _render_topics(r: ClassifyEval) -> None:
             f"topics: macro F1 {topics_macro_f1(r.topics, 'test'):.3f} on the test part "
             f"({posts['test']} posts, {packs} packs; labelled first, never tuned on); "
             f"dev part {topics_macro_f1(r.topics, 'dev'):.3f} ({posts['dev']} posts)",
+            markup=False,
+        )
+        micro = {s: topics_micro_f1(r.topics, s) for s in TOPIC_SPLITS}
+        stdout.print(
+            f"topics: micro F1 (every post and topic pooled) {micro['test']:.3f} on the test "
+            f"part, {micro['dev']:.3f} on the dev part",
             markup=False,
         )

@@ -95,6 +95,18 @@ def topics_macro_f1(scores: Sequence[TopicPackScore], split: str) -> float:
     return float(np.mean(mine)) if mine else 0.0
 
 
+def topics_micro_f1(scores: Sequence[TopicPackScore], split: str) -> float:
+    """F1 over every (post, topic) decision of every pack on ``split``, pooled: unlike the
+    macro figure, a topic with one or two posts in the truth weighs no more than its posts."""
+    tp = fp = fn = 0
+    for s in scores:
+        if s.split == split:
+            for t in s.topics:
+                (_, fp_t), (fn_t, tp_t) = t.confusion
+                tp, fp, fn = tp + tp_t, fp + fp_t, fn + fn_t
+    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+
+
 @dataclass(frozen=True, slots=True)
 class ClassifyEval:
     sentiment: list[SentimentScore]
@@ -373,4 +385,5 @@ __all__ = [
     "TopicPackScore",
     "evaluate",
     "topics_macro_f1",
+    "topics_micro_f1",
 ]
