@@ -8,10 +8,6 @@
   sentiment; one layer below keeps more of what a complaint is about: on the complaints set's
   10-fold CV (seed 0) a linear probe on layer 4 scores 0.839 macro F1 against 0.820 on layer 5.
 
-* ``word_vectors``, ``word_vectors_scale``, ``word_vectors_zero_point``: the int8 word-piece
-  embedding table itself (Identity nodes over its initializers), so the inbox can build cheap
-  sentence vectors without running the encoder (``uproar.respond.clusters``); fetched once.
-
 So one encoder run per post gives sentiment and complaint. The logits are untouched: the
 rewritten model scores sentiment exactly as before. Needs ``onnx`` (the ``train`` extra);
 idempotent.
@@ -58,23 +54,6 @@ def add_complaint_output(graph: onnx.GraphProto) -> None:
     )
 
 
-# The quantised word-piece table of scripts/minilm.py's export and its dequantisation.
-WORD_TABLE = (
-    ("word.weight_quantized", "word_vectors", TensorProto.UINT8, [30522, 384]),
-    ("word.weight_scale", "word_vectors_scale", TensorProto.FLOAT, []),
-    ("word.weight_zero_point", "word_vectors_zero_point", TensorProto.UINT8, []),
-)
-
-
-def add_word_table_outputs(graph: onnx.GraphProto) -> None:
-    names = {t.name for t in graph.initializer}
-    for source, output, kind, shape in WORD_TABLE:
-        if source not in names:
-            raise SystemExit(f"no initializer {source}: not scripts/minilm.py's int8 model")
-        graph.node.append(helper.make_node("Identity", [source], [output], name=output))
-        graph.output.append(helper.make_tensor_value_info(output, kind, shape))
-
-
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--model", default=str(MODEL))
@@ -93,9 +72,6 @@ def main() -> None:
     if "complaint_embedding" not in names:
         add_complaint_output(graph)
         print(f"added output 'complaint_embedding' (layer {COMPLAINT_LAYER}) to {args.model}")
-    if "word_vectors" not in names:
-        add_word_table_outputs(graph)
-        print(f"added the word-piece table outputs to {args.model}")
     onnx.checker.check_model(model)
     onnx.save(model, args.model)
 
