@@ -4,14 +4,21 @@ the labelled set."""
 
 from __future__ import annotations
 
+import socket
 from datetime import UTC, datetime, timedelta
+from importlib import resources
 
 import numpy as np
 import pytest
 
-from uproar.respond.clusters import meaning_clusters, text_vectors
+from uproar.respond.clusters import ENCODER, TextVectors, meaning_clusters, text_vectors
 from uproar.respond.inbox import Mention, cluster_mentions, load_inbox_settings
-from uproar.respond.inbox_eval import answer_all, cluster_score, load_inbox_labels
+from uproar.respond.inbox_eval import (
+    airline_clusters,
+    answer_all,
+    cluster_score,
+    load_inbox_labels,
+)
 from uproar.respond.lint import default_linter
 from uproar.respond.twcs import read_twcs, twcs_path
 from uproar.understand.classifier import Classifier
@@ -20,7 +27,11 @@ T0 = datetime(2017, 10, 31, 18, 0, tzinfo=UTC)
 SIMILARITY = load_inbox_settings().similarity
 
 # Real TWCS posts, each by a different author.
-THANKS = ["@Delta Thank you.", "@Delta Just giving credit where it's due.  Thank you"]
+THANKS = [
+    "Thanks @ChipotleTweets for the $3 burrito bowl! #halloweentreats https://t.co/wjIdjvNvti",
+    "Shoutout to the best burritos around! Thanks @ChipotleTweets  for the $3 burrito! "
+    "You the best!",
+]
 BOOKING = [
     "@British_Airways I made two bookings, but only received a confirmation email for one of "
     "the flights. Little help?",
@@ -60,16 +71,43 @@ def ids(clusters: list[list[Mention]]) -> list[list[str]]:
     return [[m.id for m in c] for c in clusters]
 
 
-def test_vectors_are_unit_rows_and_near_for_the_same_meaning() -> None:
-    vectors = text_vectors().encode([*THANKS, *BOOKING, BAGGAGE, ""])
-    norms = np.linalg.norm(vectors, axis=1)
-    assert np.allclose(norms[:-1], 1.0, atol=1e-5) and norms[-1] == 0.0
+def test_the_encoder_loads_from_package_files_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    base = resources.files("uproar.understand") / "models"
+    assert (base / f"{ENCODER}.int8.onnx").is_file()
+    assert (base / f"{ENCODER}.tokenizer.json").is_file()
+
+    def no_network(*args: object, **kwargs: object) -> None:
+        raise OSError("the sentence encoder must not touch the network")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    vectors = TextVectors(cache=0).encode([BOOKING[0]])
+    assert vectors.shape == (1, 384) and abs(float(np.linalg.norm(vectors[0])) - 1.0) < 1e-5
+
+
+def test_paraphrases_score_closer_than_unrelated_posts() -> None:
+    vectors = text_vectors().encode([*THANKS, *BOOKING, BAGGAGE, *ON_HOLD])
     sims = vectors @ vectors.T
-    assert sims[0, 1] > SIMILARITY and sims[2, 3] > SIMILARITY
-    assert max(sims[0, 2], sims[0, 4], sims[2, 4]) < SIMILARITY
-    # One post's vector does not depend on the batch it is encoded in, bar the centre.
-    alone = text_vectors().pooled([THANKS[0]])
-    assert np.allclose(alone[0], text_vectors().pooled([*THANKS, BAGGAGE])[0], atol=1e-6)
+    # Real paraphrases by different authors reach the shipped threshold (measured 0.76, 0.71,
+    # and 0.54 for the two on-hold complaints that share a word or two).
+    assert sims[0, 1] > SIMILARITY and sims[2, 3] > SIMILARITY and sims[5, 7] > SIMILARITY
+    # Unrelated posts stay far apart (measured 0.25 at most).
+    unrelated = [sims[i, j] for i in (0, 1) for j in (2, 3, 4, 5, 6, 7)] + [sims[2, 4]]
+    assert max(unrelated) < 0.3
+    # Every on-hold pair is nearer than any on-hold post is to thanks or baggage.
+    on_hold = [sims[5, 6], sims[5, 7], sims[6, 7]]
+    assert min(on_hold) > max(sims[i, j] for i in (5, 6, 7) for j in (0, 1, 4))
+
+
+def test_vectors_are_unit_rows_and_each_depends_on_its_text_alone() -> None:
+    encoder = TextVectors(cache=2)
+    texts = [THANKS[0], BAGGAGE, "", "@Delta https://t.co/abc"]
+    vectors = encoder.encode(texts)
+    norms = np.linalg.norm(vectors, axis=1)
+    assert np.allclose(norms[:2], 1.0, atol=1e-5) and not norms[2:].any()
+    # One post per run: a vector is the same alone, in a batch, or from the cache.
+    assert np.array_equal(TextVectors(cache=0).encode([BAGGAGE])[0], vectors[1])
+    assert np.array_equal(encoder.encode([BAGGAGE, THANKS[1]])[0], vectors[1])
+    assert encoder.cached == 2  # bounded: THANKS[0] made way
 
 
 def test_one_meaning_from_many_authors_is_one_cluster_and_thanks_stay_apart() -> None:
@@ -129,14 +167,20 @@ def test_rows_past_the_vectors_join_by_theme_only() -> None:
 @pytest.mark.slow
 @pytest.mark.skipif(not twcs_path().is_file(), reason="../shared/data/twcs absent")
 def test_figures_on_the_labelled_messages() -> None:
-    """Measured with the shipped similarity (0.4): purity 0.941, 234 clusters (240 with the
-    theme-and-near-duplicate grouping before), pair precision 0.766, recall 0.154, ARI 0.253.
-    Floors a little under those, so that a change that lumps themes together fails."""
-    answered = answer_all(read_twcs(), load_inbox_labels(), default_linter(), Classifier("fast"))
+    """Measured with the shipped similarity (0.5): purity 0.938, 228 clusters (240 with the
+    theme-and-near-duplicate grouping before, 234 with the word-piece vectors), pair
+    precision 0.721, recall 0.165, ARI 0.265; the 312 airline posts needing a reply form 205
+    clusters (221 before). Floors a little under those, so that a change that lumps themes
+    together or stops merging paraphrases fails."""
+    sample = read_twcs()
+    classifier = Classifier("fast")
+    answered = answer_all(sample, load_inbox_labels(), default_linter(), classifier)
     score = cluster_score(answered)
     assert score.purity >= 0.93
-    assert score.clusters < 240
-    assert score.precision >= 0.75 and score.recall >= 0.15 and score.ari >= 0.24
+    assert score.clusters <= 230
+    assert score.precision >= 0.71 and score.recall >= 0.16 and score.ari >= 0.26
+    posts, clusters = airline_clusters(sample, classifier)
+    assert posts == 312 and clusters <= 210
     # A looser threshold lumps more together: fewer clusters, lower purity.
     loose = cluster_score(answered, 0.2)
     assert loose.clusters < score.clusters and loose.purity < score.purity

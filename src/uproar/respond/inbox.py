@@ -19,8 +19,8 @@ How it works (the numbers live in ``templates/inbox.toml``):
    and complaints together; thanks; information) and one open incident, mentions of the
    same theme are one cluster (many people rebooking a cancelled flight, in their own
    words, are one cluster with a count), and a mention without a theme joins the cluster
-   whose sentence vectors it is nearest (cosine >= ``similarity``). A cluster scores its
-   best mention plus a bonus for its size.
+   whose sentence vectors (all-MiniLM-L6-v2) it is nearest (cosine >= ``similarity``). A
+   cluster scores its best mention plus a bonus for its size.
 5. **Drafts**: the pack's first reply for the intent and theme that passes the linter
    (kind "reply") and fits the platform: "we know about it" only while an incident for the
    brand is open at every member's post time, thanks for thanks, the link warning only to
@@ -732,7 +732,10 @@ def _micros(moment: datetime) -> int:
     return round(moment.timestamp() * 1_000_000)
 
 
-MEANING_LIMIT = 5_000  # mentions, best first, that get a sentence vector (the rest: by theme)
+# Mentions, best first, that get a sentence vector (the rest join by theme only). The
+# encoder costs about 7 ms of CPU per real post (bench/classify.py), so 2,000 cost about 7 s
+# on two threads the first time and nothing after (respond.clusters keeps vectors by text).
+MEANING_LIMIT = 2_000
 
 
 def _incident_of(
