@@ -10,7 +10,9 @@ one post per run and in padded batches, whose CPU per post bounds any path that 
 every post. Every path runs on one thread ("per core"); the accurate path is
 also timed with two posts running at once (this machine's two cores, wall clock). Per-core
 figures count CPU seconds of the one busy thread (process_time), so other work on a shared
-machine does not distort them; the 2-thread figure is wall time. Prints one line.
+machine does not distort them; the 2-thread figure is wall time. The inbox's sentence
+encoder (``respond.clusters.TextVectors``, all-MiniLM-L6-v2 int8, one post per run) is timed
+the same way, with its cache off, and given as CPU milliseconds per post. Prints two lines.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import numpy as np
 import pyarrow as pa
 
 from uproar.errors import InputError
+from uproar.respond.clusters import TextVectors
 from uproar.understand import Classifier
 from uproar.understand.accurate import AccurateSentiment
 from uproar.understand.evaluate import find_data, read_twcs_texts, vader_predict
@@ -134,6 +137,7 @@ def main() -> None:
     p.add_argument("--n", type=int, default=20_000, help="posts for the fast path")
     p.add_argument("--n-accurate", type=int, default=1_000)
     p.add_argument("--n-vader", type=int, default=2_000)
+    p.add_argument("--n-encoder", type=int, default=500, help="posts for the sentence encoder")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args()
     pa.set_cpu_count(1)
@@ -149,11 +153,17 @@ def main() -> None:
     acc2.arrays(posts[:64])
     acc2_rate = rate(acc2.arrays, posts[: args.n_accurate], cpu=False)
     vader_rate = rate(vader_predict, posts[: args.n_vader])
+    enc1, enc2 = TextVectors(threads=1, cache=0), TextVectors(threads=2, cache=0)
+    enc1.encode(posts[:32])
+    enc1_rate = rate(enc1.encode, posts[: args.n_encoder])
+    enc2_rate = rate(enc2.encode, posts[: args.n_encoder], cpu=False)
     print(
         f"classify: {args.n} posts; fast {fast_rate:,.0f} posts/s/core "
         f"({fast_rate / vader_rate:.1f}x VADER); "
         f"accurate {acc1_rate:,.0f} posts/s/core, {acc2_rate:,.0f} posts/s on 2 threads "
-        f"({acc1_rate / vader_rate:.2f}x VADER per core); VADER {vader_rate:,.0f} posts/s/core"
+        f"({acc1_rate / vader_rate:.2f}x VADER per core); VADER {vader_rate:,.0f} posts/s/core; "
+        f"inbox sentence encoder {1000 / enc1_rate:.1f} ms CPU/post, "
+        f"{enc2_rate:,.0f} posts/s on 2 threads"
     )
     print(real_line(fast, args.n_accurate))
 

@@ -18,7 +18,6 @@ from uproar.respond.inbox import (
     Inbox,
     build_inbox,
     load_inbox_settings,
-    normalise,
     review_reasons,
     save_inbox,
 )
@@ -282,10 +281,6 @@ def test_needs_a_brand_or_incident(db: Store, linter: Linter) -> None:
 def test_settings_are_data() -> None:
     settings = load_inbox_settings()
     assert settings.weights["question"] > 0 and 0 < settings.similarity < 1
-
-
-def test_normalise() -> None:
-    assert normalise("Is it DOWN?? https://t.co/x @KiwiNet #outage 42") == "is it down?? outage 0"
 
 
 def test_cli_inbox(tmp_path: Path) -> None:

@@ -249,7 +249,9 @@ def _render_eval(e: InboxEval) -> None:
         f"inbox eval on {e.messages} labelled real customer messages (TWCS): "
         f"intent accuracy {e.intent_accuracy:.1%}, theme accuracy {e.theme_accuracy:.1%}, "
         f"cluster purity {e.cluster_purity:.1%} ({e.clusters} clusters for "
-        f"{e.labelled_groups} labelled brand-themes), sendable unedited "
+        f"{e.labelled_groups} labelled brand-themes; pairs: precision "
+        f"{e.cluster_precision:.1%}, recall {e.cluster_recall:.1%}; ARI {e.cluster_ari:.3f}), "
+        "sendable unedited "
         f"{e.sendable_share:.1%}; airline posts needing a reply: {e.airline_posts} in "
         f"{e.airline_clusters} clusters"
     )

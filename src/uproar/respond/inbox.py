@@ -17,9 +17,11 @@ How it works (the numbers live in ``templates/inbox.toml``):
 3. **Score** = weighted sum of six signals in [0, 1]: question, urgency, anger, reach
    (``understand.classifier.reach``, scaled), repeat (the author keeps posting) and
    unanswered (no reply from the brand's own account).
-4. **Clusters by meaning**: mentions with the same intent and theme are one cluster (many
-   people rebooking a cancelled flight, in their own words, are one cluster with a count);
-   without a theme, near-identical texts (character 3-5-gram TF-IDF cosine) group. A
+4. **Clusters by meaning** (``clusters.py``): within one intent group (questions, problems
+   and complaints together; thanks; information) and one open incident, mentions of the
+   same theme are one cluster (many people rebooking a cancelled flight, in their own
+   words, are one cluster with a count), and a mention without a theme joins the cluster
+   whose sentence vectors (all-MiniLM-L6-v2) it is nearest (cosine >= ``similarity``). A
    cluster scores its best mention plus a bonus for its size.
 5. **Drafts**: the pack's first reply for the intent and theme that passes the linter
    (kind "reply") and fits the platform: "we know about it" only while an incident for the
@@ -47,9 +49,6 @@ from typing import Any, overload
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import regex
-import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from uproar.errors import ConfigError, InputError
 from uproar.records import Finding
@@ -64,6 +63,7 @@ from uproar.respond.answer import (
     load_pack,
     topics_of,
 )
+from uproar.respond.clusters import meaning_clusters, text_vectors
 from uproar.respond.datafiles import load_toml
 from uproar.respond.lint import Linter, Profile, default_linter
 from uproar.respond.llm import ModelDrafter
@@ -323,23 +323,6 @@ def review_reasons(
     return tuple(reasons)
 
 
-# -- signals -------------------------------------------------------------------------------
-_NORMALISE = (
-    (regex.compile(r"https?://\S+|www\.\S+"), " "),
-    (regex.compile(r"[@\uff20]\w+"), " "),
-    (regex.compile(r"\d+"), "0"),
-    (regex.compile(r"[^\p{L}\p{N}?]+"), " "),
-)
-
-
-def normalise(text: str) -> str:
-    """The text as clustering sees it: lower case, no links, handles or punctuation."""
-    out = text.lower().replace("#", "")
-    for pattern, repl in _NORMALISE:
-        out = pattern.sub(repl, out)
-    return " ".join(out.split())
-
-
 # -- building the inbox --------------------------------------------------------------------
 def build_inbox(
     store: Store,
@@ -464,26 +447,18 @@ def build_inbox(
 
 def _cluster_rows(scored: Scored, order: np.ndarray, threshold: float) -> list[list[int]]:
     """``cluster_mentions`` over rows in rank order (``order``): the same clusters, as
-    lists of rows, best first."""
-    by_key: dict[tuple[str, str], list[int]] = {}
-    loose: dict[str, list[int]] = {}
-    intent, topic = scored.intent, scored.topic
-    for i in order.tolist():
-        theme = topic[i]
-        if theme is not None:
-            by_key.setdefault((_group(intent[i]), theme), []).append(i)
-        else:
-            loose.setdefault(intent[i], []).append(i)
-    out = list(by_key.values())
-    for group in loose.values():
-        head = group[:NEAR_DUPLICATE_LIMIT]
-        texts = [scored.texts[i].as_py() for i in head]
-        for near in _near_duplicate_groups(texts, threshold):
-            # A near-duplicate group comes back in text order: members best first (``head``
-            # is in rank order, so its positions are ranks).
-            out.append([head[k] for k in sorted(near)])
-        out.extend([i] for i in group[NEAR_DUPLICATE_LIMIT:])
-    return out
+    lists of rows, best first. Only the best ``MEANING_LIMIT`` rows are encoded."""
+    rows = order.tolist()
+    head = rows[:MEANING_LIMIT]
+    vectors = text_vectors().encode([scored.texts[i].as_py() for i in head])
+    intent, incident = scored.intent, scored.incident
+    groups = meaning_clusters(
+        vectors,
+        blocks=[(_group(intent[i]), int(incident[i])) for i in rows],
+        topics=[scored.topic[i] for i in rows],
+        similarity=threshold,
+    )
+    return [[rows[k] for k in group] for group in groups]
 
 
 def _response_columns(
@@ -564,6 +539,7 @@ class Scored:
     intent: list[str]
     topic: list[str | None]
     incident_open: np.ndarray
+    incident: np.ndarray  # which open incident (``_incident_of``), -1 for none
     link: np.ndarray
 
     def __len__(self) -> int:
@@ -719,10 +695,7 @@ def _columns(
     )
     themes = topics_of(topics, pack)
     stamps = _micros_column(table.column("created_at"))
-    inside = np.zeros(rows, dtype=bool)
-    for start, end in open_spans:
-        after = stamps >= _micros(start)
-        inside |= after if end is None else after & (stamps < _micros(end))
+    incident = _incident_of(stamps, open_spans)
     urls = pc.fill_null(pc.list_value_length(table.column("urls")), 0).to_numpy(
         zero_copy_only=False
     )
@@ -739,7 +712,8 @@ def _columns(
         topics=topics,
         intent=intents,
         topic=themes,
-        incident_open=inside,
+        incident_open=incident >= 0,
+        incident=incident,
         link=(urls > 0) | have_links(texts, risky),
     )
 
@@ -755,8 +729,22 @@ def _micros(moment: datetime) -> int:
     return round(moment.timestamp() * 1_000_000)
 
 
-NEAR_DUPLICATE_LIMIT = 5_000  # mentions without a theme that are compared for near-duplicates
-_BLOCK = 256  # rows whose similarities to every earlier text are computed in one product
+# Mentions, best first, that get a sentence vector (the rest join by theme only). The
+# encoder costs about 7 ms of CPU per real post (bench/classify.py), so 2,000 cost about 7 s
+# on two threads the first time and nothing after (respond.clusters keeps vectors by text).
+MEANING_LIMIT = 2_000
+
+
+def _incident_of(
+    stamps: np.ndarray, open_spans: Sequence[tuple[datetime, datetime | None]]
+) -> np.ndarray:
+    """For each time (naive-UTC microseconds), the index in ``open_spans`` (the brand's
+    incidents in start order) of the latest-started incident open at that time, or -1."""
+    out = np.full(len(stamps), -1, dtype=np.int64)
+    for k, (start, end) in enumerate(open_spans):
+        after = stamps >= _micros(start)
+        out[after if end is None else after & (stamps < _micros(end))] = k
+    return out
 
 
 # Intents whose people want the same thing from the brand (help with something that went
@@ -768,65 +756,29 @@ def _group(intent: str) -> str:
     return "help" if intent in _ASKING_FOR_HELP else intent
 
 
-def cluster_mentions(mentions: Sequence[Mention], threshold: float) -> list[list[Mention]]:
-    """Clusters by meaning: one per theme where the theme is known (questions, problem
-    reports and complaints about it together; thanks and information apart), so one theme
-    from many authors in their own words is one cluster; mentions without a theme group
-    with near-identical texts of the same intent (``_near_duplicates``). The cluster's
-    intent is its best-scored member's."""
-    by_key: dict[tuple[str, str], list[Mention]] = {}
-    loose: dict[str, list[Mention]] = {}
-    for m in sorted(mentions, key=lambda m: (-m.score, m.created_at, m.id)):
-        if m.topic is not None:
-            by_key.setdefault((_group(m.intent), m.topic), []).append(m)
-        else:
-            loose.setdefault(m.intent, []).append(m)
-    out = list(by_key.values())
-    for group in loose.values():
-        # Near-duplicate search costs (texts x clusters): the best-scored texts get it, the
-        # long tail of a huge incident stays one mention a cluster (never read first anyway).
-        out.extend(_near_duplicates(group[:NEAR_DUPLICATE_LIMIT], threshold))
-        out.extend([m] for m in group[NEAR_DUPLICATE_LIMIT:])
-    return out
-
-
-def _near_duplicates(mentions: Sequence[Mention], threshold: float) -> list[list[Mention]]:
-    """``_near_duplicate_groups`` of the mentions' texts, as mentions."""
-    groups = _near_duplicate_groups([m.text for m in mentions], threshold)
-    return [[mentions[k] for k in group] for group in groups]
-
-
-def _near_duplicate_groups(texts: Sequence[str], threshold: float) -> list[list[int]]:
-    """Leader clustering in score order: each text joins the earliest cluster whose
-    leader it resembles most (cosine >= threshold), or leads a new one. Identical normalised
-    texts are grouped before any vector is built; similarities are computed a block of rows
-    at a time against every earlier text. Returns groups of indices into ``texts``."""
-    by_text: dict[str, list[int]] = {}
-    for i, text in enumerate(texts):
-        by_text.setdefault(normalise(text), []).append(i)
-    keys = list(by_text)
-    if not keys:
-        return []
-    analysable = [k if k.strip() else "\x00" for k in keys]
-    vectors = TfidfVectorizer(
-        analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, lowercase=False
-    ).fit_transform(analysable)
-    matrix = sp.csr_matrix(vectors)
-    leaders: list[int] = []
-    members: list[list[int]] = []
-    for b0 in range(0, len(keys), _BLOCK):
-        b1 = min(b0 + _BLOCK, len(keys))
-        sims = (matrix[b0:b1] @ matrix[:b1].T).toarray()
-        for i in range(b0, b1):
-            if leaders:
-                row = sims[i - b0, leaders]
-                j = int(np.argmax(row))
-                if row[j] >= threshold:
-                    members[j].append(i)
-                    continue
-            leaders.append(i)
-            members.append([i])
-    return [[k for key in group for k in by_text[keys[key]]] for group in members]
+def cluster_mentions(
+    mentions: Sequence[Mention],
+    threshold: float,
+    *,
+    open_spans: Sequence[tuple[datetime, datetime | None]] = (),
+) -> list[list[Mention]]:
+    """Clusters by meaning (``clusters.meaning_clusters``), each best first: within an
+    intent group (questions, problem reports and complaints together; thanks and
+    information apart) and one open incident of ``open_spans`` (the brand's incidents),
+    one theme is one cluster, and a mention without a theme joins the cluster whose sentence
+    vectors it is nearest (cosine >= ``threshold``). The cluster's intent is its
+    best-scored member's."""
+    ranked = sorted(mentions, key=lambda m: (-m.score, m.created_at, m.id))
+    stamps = np.array([_micros(m.created_at) for m in ranked], dtype=np.int64)
+    incident = _incident_of(stamps, open_spans)
+    vectors = text_vectors().encode([m.text for m in ranked[:MEANING_LIMIT]])
+    groups = meaning_clusters(
+        vectors,
+        blocks=[(_group(m.intent), int(k)) for m, k in zip(ranked, incident, strict=True)],
+        topics=[m.topic for m in ranked],
+        similarity=threshold,
+    )
+    return [[ranked[k] for k in group] for group in groups]
 
 
 def _platform(members: Sequence[Mention]) -> str:

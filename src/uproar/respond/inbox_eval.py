@@ -6,7 +6,9 @@ brand that answered and the intent and theme a person gave them (the texts stay 
 each support account's industry, which picks its pack.
 
 Figures: intent accuracy, theme accuracy, cluster purity (each brand's messages clustered as
-the inbox clusters them, scored against the labelled themes), how many clusters the
+the inbox clusters them, scored against the labelled themes; with pairwise precision and
+recall, two messages of one brand being "together" in truth when they share a labelled
+theme, and the adjusted Rand index over all brands), how many clusters the
 airlines' messages form, and the safety checks of the issue (no "we know about it" with no
 incident open, no apology to thanks, the link warning only with a link, the security answer
 to security questions, airline wording to airlines). "Sendable unedited" counts drafts
@@ -26,6 +28,7 @@ from importlib import resources
 from typing import Any
 
 import regex
+from sklearn.metrics import adjusted_rand_score
 
 from uproar.errors import InputError
 from uproar.records import Labels
@@ -36,7 +39,7 @@ from uproar.respond.answer import (
     has_link,
     load_pack,
 )
-from uproar.respond.inbox import Mention, cluster_mentions
+from uproar.respond.inbox import Mention, cluster_mentions, load_inbox_settings
 from uproar.respond.lint import Linter
 from uproar.respond.twcs import TwcsSample
 from uproar.understand.classifier import Classifier
@@ -113,6 +116,9 @@ class InboxEval:
     airline_clusters: int
     checks: dict[str, tuple[int, int]]  # name -> (passed, cases)
     confusion: dict[str, dict[str, int]] = field(default_factory=dict)
+    cluster_precision: float = 0.0  # of pairs clustered together, the share with one theme
+    cluster_recall: float = 0.0  # of pairs with one labelled theme, the share clustered together
+    cluster_ari: float = 0.0  # adjusted Rand index of clusters against brand-themes
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -179,33 +185,73 @@ def answer_all(
     return out
 
 
-def _purity(answered: Sequence[Answered]) -> tuple[float, int, int]:
-    """Cluster each brand's messages as the inbox does; purity against the labelled
-    themes (within the labelled intents), the number of clusters and of labelled groups."""
+@dataclass(frozen=True, slots=True)
+class ClusterScore:
+    purity: float
+    clusters: int
+    labelled_groups: int
+    precision: float
+    recall: float
+    ari: float
+
+
+def _pairs(keys: Sequence[object]) -> int:
+    """Pairs of items that share a key."""
+    return sum(n * (n - 1) // 2 for n in Counter(keys).values())
+
+
+def cluster_score(answered: Sequence[Answered], similarity: float | None = None) -> ClusterScore:
+    """Cluster each brand's messages as the inbox does (at ``similarity``, default the
+    shipped setting); purity against the labelled themes (within the labelled intents), the
+    number of clusters and of labelled groups, pairwise precision and recall, and ARI."""
+    if similarity is None:
+        similarity = load_inbox_settings().similarity
     by_brand: dict[str, list[Answered]] = defaultdict(list)
     for a in answered:
         if a.intent not in SILENT and a.predicted_intent not in SILENT:
             by_brand[a.brand].append(a)
     at = datetime(2017, 10, 31)
-    total = majority = clusters = 0
+    total = majority = clusters = together = true_pairs = both = 0
     groups: set[tuple[str, str]] = set()
+    found: list[str] = []
+    truth: list[str] = []
     for brand, items in by_brand.items():
         mentions = [
             _mention(i, a.text, a.predicted_intent, a.predicted_theme, at)
             for i, a in enumerate(items)
         ]
         groups |= {(brand, a.theme) for a in items}
-        for cluster in cluster_mentions(mentions, 0.5):
-            truth = Counter(items[int(m.id)].theme for m in cluster)
-            majority += truth.most_common(1)[0][1]
+        label = [0] * len(items)
+        for cluster in cluster_mentions(mentions, similarity):
+            themes = Counter(items[int(m.id)].theme for m in cluster)
+            majority += themes.most_common(1)[0][1]
             total += len(cluster)
             clusters += 1
-    return (majority / total if total else 0.0), clusters, len(groups)
+            for m in cluster:
+                label[int(m.id)] = clusters
+        themes_of = [a.theme for a in items]
+        together += _pairs(label)
+        true_pairs += _pairs(themes_of)
+        both += _pairs(list(zip(label, themes_of, strict=True)))
+        found += [str(k) for k in label]
+        truth += [f"{brand}/{t}" for t in themes_of]
+    return ClusterScore(
+        purity=majority / total if total else 0.0,
+        clusters=clusters,
+        labelled_groups=len(groups),
+        precision=both / together if together else 1.0,
+        recall=both / true_pairs if true_pairs else 1.0,
+        ari=float(adjusted_rand_score(truth, found)) if found else 1.0,
+    )
 
 
-def airline_clusters(sample: TwcsSample, classifier: Classifier | None = None) -> tuple[int, int]:
-    """Every customer post to an airline account that needs a reply, clustered per brand:
-    (posts, clusters)."""
+def airline_clusters(
+    sample: TwcsSample, classifier: Classifier | None = None, similarity: float | None = None
+) -> tuple[int, int]:
+    """Every customer post to an airline account that needs a reply, clustered per brand
+    (at ``similarity``, default the shipped setting): (posts, clusters)."""
+    if similarity is None:
+        similarity = load_inbox_settings().similarity
     classifier = classifier or Classifier("fast")
     industries = twcs_industries()
     rows = sample.by_id()
@@ -229,7 +275,7 @@ def airline_clusters(sample: TwcsSample, classifier: Classifier | None = None) -
         topic = pack.topic_of(lab.topics)
         by_brand[brand_of[r.id]].append(_mention(i, r.text, intent, topic, r.created_at))
     needing = sum(len(v) for v in by_brand.values())
-    clusters = sum(len(cluster_mentions(v, 0.5)) for v in by_brand.values())
+    clusters = sum(len(cluster_mentions(v, similarity)) for v in by_brand.values())
     return needing, clusters
 
 
@@ -269,7 +315,7 @@ def evaluate_inbox(
     classifier = classifier or Classifier("fast")
     answered = answer_all(sample, load_inbox_labels(), linter, classifier)
     n = len(answered)
-    purity, clusters, groups = _purity(answered)
+    score = cluster_score(answered)
     posts, airline = airline_clusters(sample, classifier)
     confusion: dict[str, dict[str, int]] = defaultdict(dict)
     for a in answered:
@@ -279,12 +325,15 @@ def evaluate_inbox(
         messages=n,
         intent_accuracy=sum(a.intent == a.predicted_intent for a in answered) / n,
         theme_accuracy=sum((a.predicted_theme or "other") == a.theme for a in answered) / n,
-        cluster_purity=purity,
-        clusters=clusters,
-        labelled_groups=groups,
+        cluster_purity=score.purity,
+        clusters=score.clusters,
+        labelled_groups=score.labelled_groups,
         sendable_share=sum(a.sendable for a in answered) / n,
         airline_posts=posts,
         airline_clusters=airline,
         checks=_checks(answered),
         confusion=dict(confusion),
+        cluster_precision=score.precision,
+        cluster_recall=score.recall,
+        cluster_ari=score.ari,
     )
