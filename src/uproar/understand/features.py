@@ -18,12 +18,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from uproar.errors import InputError
+from uproar.understand.chars import isolate
 
 # RE2 syntax (Arrow's regex engine).
 _URL = r"(?:https?://|www\.)\S+"
 _MENTION = r"@\w+"
 # Anything that is not a letter, digit, space, apostrophe, '#', '@' or '_' stands alone.
-_SYMBOL = r"([^\pL\pN\s'#@_])"
+SYMBOL = r"[^\pL\pN\s'#@_]"
 _ENTITIES = (("&amp;", "&"), ("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&#39;", "'"))
 _QUOTE_EDGE = r"(^|\s)'+|'+(\s|$)"
 
@@ -53,8 +54,8 @@ def clean(texts: pa.StringArray) -> pa.StringArray:
             s = pc.replace_substring(s, entity, char)
     s = pc.replace_substring_regex(s, _URL, " http ")
     s = pc.replace_substring_regex(s, _MENTION, " @user ")
-    s = pc.replace_substring_regex(s, "\u2019", "'")
-    s = pc.replace_substring_regex(s, _SYMBOL, r" \1 ")
+    s = pc.replace_substring(s, "\u2019", "'")
+    s = isolate(s, SYMBOL)  # replace_substring_regex(s, f"({SYMBOL})", r" \1 "), faster
     s = pc.replace_substring_regex(s, _QUOTE_EDGE, r"\1 \2")
     return s
 
