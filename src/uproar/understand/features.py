@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -72,13 +73,40 @@ class Tokens:
         default_factory=dict, repr=False
     )
     _starts: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
+    _gram_rows: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
+    _words: dict[int, list[str]] = field(default_factory=dict, repr=False)
 
     def ngrams(self, k: int) -> tuple[pa.Array, np.ndarray]:
         """All k-grams that stay inside one text, as space-joined strings with their rows."""
         if k == 1:
             return self.values, self.rows
         distinct, codes = self.distinct(k)
-        return distinct.take(pa.array(codes)), self.rows[self.starts(k)]
+        return distinct.take(pa.array(codes)), self.gram_rows(k)
+
+    def gram_rows(self, k: int) -> np.ndarray:
+        """The text of each k-gram that stays inside one text (``starts(k)`` order)."""
+        if k == 1:
+            return self.rows
+        if k not in self._gram_rows:
+            self._gram_rows[k] = self.rows[self.starts(k)]
+        return self._gram_rows[k]
+
+    def words(self, k: int) -> list[str]:
+        """``distinct(k)`` as Python strings, made once for every vocabulary that reads them."""
+        if k not in self._words:
+            self._words[k] = self.distinct(k)[0].to_pylist()
+        return self._words[k]
+
+    def found(self, k: int, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, position) of each k-gram, in order, whose distinct k-gram has a position
+        (``positions``: one per ``distinct(k)``, -1 for none). Only the found k-grams are
+        gathered: a phrase table misses most of a batch's n-grams."""
+        hit = positions >= 0
+        if not hit.any():
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        codes = self.distinct(k)[1]
+        at = np.flatnonzero(hit[codes])
+        return self.gram_rows(k)[at], positions[codes[at]]
 
     def starts(self, k: int) -> np.ndarray:
         """Where each k-gram that stays inside one text starts (token indices, ascending)."""
@@ -110,8 +138,9 @@ class Tokens:
                 if len(starts) == 0:
                     self._distinct[k] = (pa.array([], pa.string()), np.zeros(0, np.int64))
                     return self._distinct[k]
-                # The (k-1)-gram at each start: k-grams start where (k-1)-grams do, in order.
-                at = np.searchsorted(self.starts(k - 1), starts)
+                # The (k-1)-gram at each start: k-grams start where (k-1)-grams do, in order
+                # (every token starts a 1-gram, so for bigrams that is the start itself).
+                at = starts if k == 2 else np.searchsorted(self.starts(k - 1), starts)
                 pairs = head_codes[at] * len(words) + word_codes[starts + k - 1]
                 encoded = pc.dictionary_encode(pa.array(pairs, pa.int64()))
                 found = encoded.dictionary.to_numpy(zero_copy_only=False)
@@ -177,14 +206,13 @@ class PhraseTable:
 
     def hits(self, tokens: Tokens) -> tuple[np.ndarray, np.ndarray]:
         """(rows, ids) for every phrase occurrence in ``tokens``."""
-        found: list[tuple[np.ndarray, np.ndarray]] = []  # (key index or -1, row) per n-gram
+        found: list[tuple[np.ndarray, np.ndarray]] = []  # (key index, row) per n-gram found
         for k in self.sizes:
             if k > 2:
                 break
-            starts = tokens.starts(k)
-            if len(starts):
-                distinct, codes = tokens.distinct(k)
-                found.append((_positions(distinct, self.keys)[codes], tokens.rows[starts]))
+            if k == 1 or len(tokens.starts(k)):
+                rows, pos = tokens.found(k, _positions(tokens.distinct(k)[0], self.keys))
+                found.append((pos, rows))
         long = [k for k in self.sizes if k > 2]
         leads = self._leading(tokens) if long else np.zeros(0, dtype=np.int64)
         values, rows = tokens.values, tokens.rows
@@ -194,19 +222,19 @@ class PhraseTable:
             if len(starts):
                 parts = (values.take(pa.array(starts + j)) for j in range(k))
                 grams = pc.binary_join_element_wise(*parts, " ")
-                found.append((_positions(grams, self.keys), rows[starts]))
+                pos = _positions(grams, self.keys)
+                valid = pos >= 0
+                found.append((pos[valid], rows[starts][valid]))
         all_rows: list[np.ndarray] = []
         all_ids: list[np.ndarray] = []
-        for pos, at in found:
-            valid = pos >= 0
-            if not valid.any():
+        for p, at in found:
+            if not len(p):
                 continue
-            p = pos[valid]
             counts = self.ptr[p + 1] - self.ptr[p]
             # Expand each matched phrase into all of its ids (vectorised ranges).
             offs = np.repeat(self.ptr[p] - np.cumsum(counts) + counts, counts)
             offs += np.arange(int(counts.sum()), dtype=np.int64)
-            all_rows.append(np.repeat(at[valid], counts))
+            all_rows.append(np.repeat(at, counts))
             all_ids.append(self.flat[offs])
         if not all_rows:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
@@ -262,11 +290,11 @@ class Vocabulary:
         index = pc.fill_null(encoded.indices, len(encoded.dictionary))
         return np.asarray(found[index.to_numpy(zero_copy_only=False)], dtype=np.int64)
 
-    def lookup(self, distinct: pa.StringArray) -> np.ndarray:
+    def lookup(self, distinct: pa.StringArray | list[str]) -> np.ndarray:
         """The position of each of ``distinct`` (non-null values) in the words, -1 if absent."""
-        get = self._index.get
-        values = distinct.to_pylist()
-        return np.fromiter((get(v, -1) for v in values), dtype=np.int64, count=len(values))
+        values = distinct if isinstance(distinct, list) else distinct.to_pylist()
+        found = map(self._index.get, values, repeat(-1))  # no Python frame per value
+        return np.fromiter(found, dtype=np.int64, count=len(values))
 
 
 def _positions(values: pa.Array, keys: pa.StringArray) -> np.ndarray:
@@ -283,18 +311,15 @@ def vocabulary_hits(
     rs: list[np.ndarray] = []
     cs: list[np.ndarray] = []
     for k in orders:
-        starts = tokens.starts(k) if k > 1 else None
-        if starts is not None and len(starts) == 0:
+        if k > 1 and len(tokens.starts(k)) == 0:
             continue
-        distinct, codes = tokens.distinct(k)
         if isinstance(vocab, Vocabulary):
-            found = vocab.lookup(distinct)[codes]
+            positions = vocab.lookup(tokens.words(k))
         else:
-            found = _positions(distinct, vocab)[codes]
-        valid = found >= 0
-        rows = tokens.rows if starts is None else tokens.rows[starts]
-        rs.append(rows[valid])
-        cs.append(found[valid])
+            positions = _positions(tokens.distinct(k)[0], vocab)
+        rows, found = tokens.found(k, positions)
+        rs.append(rows)
+        cs.append(found)
     if not rs:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     return np.concatenate(rs), np.concatenate(cs)
