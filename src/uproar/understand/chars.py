@@ -1,11 +1,12 @@
-"""Character classes looked up per code point, so a batch is split with numpy, not a regex.
+"""Character classes looked up per code point, so that a batch's characters are classified
+with numpy over its UTF-8 bytes rather than by a regex pass.
 
-The tokenizer puts a space either side of every symbol (``features.SYMBOL``), which as an
-Arrow regex pass cost about 1.5 us a post: RE2 compiles the Unicode class (\\pL, \\pN) anew
-on every call, about 3 ms, then walks each text. Here the class is asked of RE2 itself, once
-per Unicode plane, on every code point of the plane alone: a one-character class matches a
-character whatever surrounds it, so looking each character of a batch up in that table
-gives exactly the regex's answer, in a few numpy passes over the batch's UTF-8 bytes.
+A class is asked of Arrow itself, once per Unicode plane, on every code point of the plane
+alone: RE2 (Arrow's regex engine) for a one-character pattern such as ``[^\\pL\\pN]``, which
+matches a character whatever surrounds it; ``utf8_split_whitespace`` for what the split
+takes for a space. Looking a batch's characters up in these tables therefore gives exactly
+the answers Arrow's kernels give, without RE2 compiling a Unicode class on every call
+(about 3 ms) and then walking every text.
 """
 
 from __future__ import annotations
@@ -18,23 +19,46 @@ import pyarrow.compute as pc
 
 PLANE = 0x10000
 _SURROGATES = (0xD800, 0xE000)  # not characters: no UTF-8 text holds them
+SPLIT_SPACE = "utf8_split_whitespace"  # the class of what Arrow's split takes for a space
 
 
 @lru_cache(maxsize=64)
 def plane_table(char_class: str, plane: int) -> np.ndarray:
-    """Bool per code point of ``plane`` (65,536): does RE2 match ``char_class`` (a pattern
-    of exactly one character, such as ``[^\\pL\\pN]``) on that character alone."""
+    """Bool per code point of ``plane`` (65,536): is the character in ``char_class``, a
+    one-character RE2 pattern, or ``SPLIT_SPACE``."""
     cps = np.arange(plane * PLANE, (plane + 1) * PLANE, dtype=np.int64)
     keep = (cps < _SURROGATES[0]) | (cps >= _SURROGATES[1])
-    data, offsets = _utf8(cps[keep])
-    arr = pa.StringArray.from_buffers(int(keep.sum()), pa.py_buffer(offsets), pa.py_buffer(data))
+    data, offsets = utf8(cps[keep])
+    chars = pa.StringArray.from_buffers(int(keep.sum()), pa.py_buffer(offsets), pa.py_buffer(data))
+    if char_class == SPLIT_SPACE:
+        between = pc.binary_join_element_wise("a", chars, "b", "")
+        found = pc.list_value_length(pc.utf8_split_whitespace(between)).to_numpy() == 2
+    else:
+        found = pc.match_substring_regex(chars, char_class).to_numpy(zero_copy_only=False)
     out = np.zeros(PLANE, dtype=bool)
-    out[keep] = pc.match_substring_regex(arr, char_class).to_numpy(zero_copy_only=False)
+    out[keep] = found
     out.flags.writeable = False
     return out
 
 
-def _utf8(cps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def ascii_table(char_class: str) -> np.ndarray:
+    """Bool per byte value: an ASCII character in the class (bytes from 0x80 never are)."""
+    out = np.zeros(256, dtype=bool)
+    out[:128] = plane_table(char_class, 0)[:128]
+    return out
+
+
+def lookup(char_class: str, cps: np.ndarray) -> np.ndarray:
+    """Bool per code point: is it in the class."""
+    out = np.zeros(len(cps), dtype=bool)
+    planes = cps >> 16
+    for plane in np.flatnonzero(np.bincount(planes)).tolist():
+        sel = planes == plane
+        out[sel] = plane_table(char_class, plane)[cps[sel] & 0xFFFF]
+    return out
+
+
+def utf8(cps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """UTF-8 bytes of the code points, one after another, and each one's offset."""
     sizes = 1 + (cps >= 0x80) + (cps >= 0x800) + (cps >= PLANE)
     offsets = np.zeros(len(cps) + 1, dtype=np.int32)
@@ -49,29 +73,7 @@ def _utf8(cps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return data, offsets
 
 
-def _matching_chars(data: np.ndarray, char_class: str) -> tuple[np.ndarray, np.ndarray]:
-    """First and last byte of each character of ``data`` (UTF-8) in the class, in order."""
-    ascii_hits = np.zeros(256, dtype=bool)
-    ascii_hits[:128] = plane_table(char_class, 0)[:128]
-    hit = np.take(ascii_hits, data)  # (a take is twice as fast as indexing here)
-    leads = np.flatnonzero(data >= 0xC0)  # the first byte of each character beyond ASCII
-    if len(leads):
-        cps, sizes = _decode(data, leads)
-        found = np.zeros(len(leads), dtype=bool)
-        planes = cps >> 16
-        for plane in np.unique(planes).tolist():
-            sel = planes == plane
-            found[sel] = plane_table(char_class, plane)[cps[sel] & 0xFFFF]
-        hit[leads[found]] = True
-        firsts = np.flatnonzero(hit)
-        lasts = firsts.copy()
-        lasts[np.searchsorted(firsts, leads[found])] += sizes[found] - 1
-        return firsts, lasts
-    firsts = np.flatnonzero(hit)
-    return firsts, firsts
-
-
-def _decode(data: np.ndarray, leads: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def decode(data: np.ndarray, leads: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Code point and byte length of the multi-byte characters starting at ``leads``."""
     last = len(data) - 1
     b0 = data[leads].astype(np.int64)
@@ -87,30 +89,3 @@ def _decode(data: np.ndarray, leads: np.ndarray) -> tuple[np.ndarray, np.ndarray
         ),
     )
     return np.minimum(cps, 0x10FFFF), sizes
-
-
-def isolate(texts: pa.StringArray, char_class: str) -> pa.StringArray:
-    """Each character in ``char_class`` (a one-character pattern) with a space either side:
-    ``pc.replace_substring_regex(texts, f"({char_class})", r" \\1 ")``, without the regex."""
-    if texts.null_count or len(texts) == 0:
-        return pc.replace_substring_regex(texts, f"({char_class})", r" \1 ")
-    _, offset_buf, data_buf = texts.buffers()
-    start = texts.offset
-    offsets = np.frombuffer(offset_buf, dtype=np.int32)[start : start + len(texts) + 1]
-    lo, hi = int(offsets[0]), int(offsets[-1])
-    if data_buf is None or hi == lo:
-        return texts
-    data = np.frombuffer(data_buf, dtype=np.uint8)[lo:hi]
-    firsts, lasts = _matching_chars(data, char_class)
-    if len(firsts) == 0:
-        return texts
-    size = len(data) + 2 * len(firsts)
-    if size >= 2**31:  # past what int32 offsets can address: let Arrow do it
-        return pc.replace_substring_regex(texts, f"({char_class})", r" \1 ")
-    # A space goes before each class character's first byte and after its last (so before
-    # the next byte); a text's own spaces are those before its first byte's leading one.
-    out = np.insert(data, np.concatenate([firsts, lasts + 1]), 0x20)
-    rel = offsets - lo
-    before = np.searchsorted(firsts, rel, side="left") + np.searchsorted(lasts + 1, rel, "right")
-    new_offsets = np.asarray(rel + before, dtype=np.int32)
-    return pa.StringArray.from_buffers(len(texts), pa.py_buffer(new_offsets), pa.py_buffer(out))

@@ -19,15 +19,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from uproar.errors import InputError
-from uproar.understand.chars import isolate
+from uproar.understand.scan import scan
 
-# RE2 syntax (Arrow's regex engine).
-_URL = r"(?:https?://|www\.)\S+"
-_MENTION = r"@\w+"
-# Anything that is not a letter, digit, space, apostrophe, '#', '@' or '_' stands alone.
+# Anything that is not a letter, digit, space, apostrophe, '#', '@' or '_' stands alone
+# (RE2 syntax; ``scan.py`` has the other rules).
 SYMBOL = r"[^\pL\pN\s'#@_]"
 _ENTITIES = (("&amp;", "&"), ("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&#39;", "'"))
-_QUOTE_EDGE = r"(^|\s)'+|'+(\s|$)"
 
 
 def as_string_array(texts: Any) -> pa.StringArray:
@@ -47,18 +44,14 @@ def as_string_array(texts: Any) -> pa.StringArray:
     return pc.fill_null(arr, "")
 
 
-def clean(texts: pa.StringArray) -> pa.StringArray:
-    """Lower-case and normalise, ready to split on whitespace."""
+def normalise(texts: pa.StringArray) -> pa.StringArray:
+    """Lower-cased, HTML entities decoded and the curly apostrophe read as the straight one:
+    what ``scan`` splits into tokens."""
     s = pc.utf8_lower(texts)
     if pc.any(pc.match_substring(s, "&")).as_py():  # one pass, not one per entity
         for entity, char in _ENTITIES:
             s = pc.replace_substring(s, entity, char)
-    s = pc.replace_substring_regex(s, _URL, " http ")
-    s = pc.replace_substring_regex(s, _MENTION, " @user ")
-    s = pc.replace_substring(s, "\u2019", "'")
-    s = isolate(s, SYMBOL)  # replace_substring_regex(s, f"({SYMBOL})", r" \1 "), faster
-    s = pc.replace_substring_regex(s, _QUOTE_EDGE, r"\1 \2")
-    return s
+    return pc.replace_substring(s, "\u2019", "'")
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,27 +149,18 @@ class Tokens:
 
 def tokenize(texts: Any) -> Tokens:
     arr = as_string_array(texts)
-    lists = pc.utf8_split_whitespace(pc.utf8_trim_whitespace(clean(arr)))
-    lengths = pc.list_value_length(lists).to_numpy(zero_copy_only=False).astype(np.int64)
-    values = pc.list_flatten(lists)
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
-    rows = np.repeat(np.arange(len(arr), dtype=np.int64), lengths)
-    # An empty or all-space text splits into one empty token: drop those.
-    nonempty = pc.greater(pc.binary_length(values), 0).to_numpy(zero_copy_only=False)
-    if not nonempty.all():
-        values = values.filter(pa.array(nonempty))
-        rows = rows[nonempty]
-        lengths = np.bincount(rows, minlength=len(arr)).astype(np.int64)
+    values, rows = scan(normalise(arr), SYMBOL)
+    lengths = np.bincount(rows, minlength=len(arr)).astype(np.int64)
     return Tokens(n=len(arr), values=values, rows=rows, lengths=lengths)
 
 
 def tokenize_many(texts: Sequence[str]) -> list[list[str]]:
     """The tokens of each string, as Python lists (for phrase tables and vocabularies)."""
-    if not texts:
-        return []
-    lists = pc.utf8_split_whitespace(pc.utf8_trim_whitespace(clean(as_string_array(texts))))
-    return [[t for t in toks if t] for toks in lists.to_pylist()]
+    tokens = tokenize(texts)
+    out: list[list[str]] = [[] for _ in range(tokens.n)]
+    for row, value in zip(tokens.rows.tolist(), tokens.values.to_pylist(), strict=True):
+        out[row].append(value)
+    return out
 
 
 class PhraseTable:
