@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from uproar.understand.chars import contains
 from uproar.understand.features import SYMBOL, tokenize
 
 ENTITIES = (("&amp;", "&"), ("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&#39;", "'"))
@@ -123,3 +124,12 @@ def test_tokenize_matches_the_regex_chain_on_real_posts(shared_data: Path) -> No
     assert len(texts) > 40_000
     for start in range(0, len(texts), 6000):  # the ingest workers' batch size
         assert_same_tokens(texts[start : start + 6000])
+
+
+@settings(max_examples=200, deadline=None)
+@given(batch=st.lists(text, max_size=8), start=st.integers(0, 2))
+def test_contains_is_the_regex_match(batch: list[str], start: int) -> None:
+    arr = pa.array(["x"] * start + batch, pa.string()).slice(start)
+    for char_class in (r"\pL", SYMBOL):
+        expected = pc.match_substring_regex(arr, char_class).to_pylist()
+        assert contains(arr, char_class).tolist() == expected

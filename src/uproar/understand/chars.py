@@ -58,6 +58,41 @@ def lookup(char_class: str, cps: np.ndarray) -> np.ndarray:
     return out
 
 
+def utf8_bytes(texts: pa.StringArray) -> tuple[np.ndarray, np.ndarray]:
+    """The texts' UTF-8 bytes, one after another, and where each text starts (and the end),
+    as offsets into those bytes; without copying."""
+    n = len(texts)
+    if n == 0:
+        return np.zeros(0, dtype=np.uint8), np.zeros(1, dtype=np.int64)
+    _, offset_buf, data_buf = texts.buffers()
+    start = texts.offset
+    offsets = np.frombuffer(offset_buf, dtype=np.int32)[start : start + n + 1].astype(np.int64)
+    lo, hi = int(offsets[0]), int(offsets[-1])
+    if data_buf is None or hi == lo:
+        return np.zeros(0, dtype=np.uint8), offsets - lo
+    return np.frombuffer(data_buf, dtype=np.uint8)[lo:hi], offsets - lo
+
+
+def contains(texts: pa.StringArray, char_class: str) -> np.ndarray:
+    """Bool per text: does it hold a character of ``char_class`` (one-character RE2 pattern);
+    ``pc.match_substring_regex(texts, char_class)`` without compiling the class."""
+    if texts.null_count:
+        found = pc.match_substring_regex(texts, char_class)
+        return np.asarray(pc.fill_null(found, False).to_numpy(zero_copy_only=False), dtype=bool)
+    data, rel = utf8_bytes(texts)
+    out = np.zeros(len(texts), dtype=bool)
+    if len(data) == 0:
+        return out
+    hit = np.take(ascii_table(char_class), data)
+    leads = np.flatnonzero(data >= 0xC0)
+    if len(leads):
+        hit[leads[lookup(char_class, decode(data, leads)[0])]] = True
+    # Any per text: a text's bytes run from its start to the next non-empty text's start.
+    nonempty = rel[1:] > rel[:-1]
+    out[nonempty] = np.logical_or.reduceat(hit, rel[:-1][nonempty])
+    return out
+
+
 def utf8(cps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """UTF-8 bytes of the code points, one after another, and each one's offset."""
     sizes = 1 + (cps >= 0x80) + (cps >= 0x800) + (cps >= PLANE)

@@ -23,7 +23,7 @@ import numpy as np
 import pyarrow as pa
 
 from uproar.errors import InputError
-from uproar.understand.chars import SPLIT_SPACE, ascii_table, decode, lookup
+from uproar.understand.chars import SPLIT_SPACE, ascii_table, decode, lookup, utf8_bytes
 
 SPACE, WORD = r"\s", r"\w"  # RE2's: [\t\n\f\r ] and [0-9A-Za-z_]
 _SPACE, _SYMBOL, _NOT_WORD, _SPLIT = 1, 2, 4, 8  # bits of a byte's class
@@ -71,18 +71,10 @@ def scan(texts: pa.StringArray, symbol: str) -> tuple[pa.StringArray, np.ndarray
     """The tokens of ``texts`` (no nulls) and the row of each, in order. ``symbol`` is the
     one-character class of symbols (RE2 syntax)."""
     n = len(texts)
-    empty = pa.array([], pa.string()), np.zeros(0, dtype=np.int64)
-    if n == 0:
-        return empty
-    _, offset_buf, data_buf = texts.buffers()
-    start = texts.offset
-    offsets = np.frombuffer(offset_buf, dtype=np.int32)[start : start + n + 1].astype(np.int64)
-    lo, hi = int(offsets[0]), int(offsets[-1])
-    if data_buf is None or hi == lo:
-        return empty
-    data = np.frombuffer(data_buf, dtype=np.uint8)[lo:hi]
+    data, rel = utf8_bytes(texts)  # rel: where each text starts, and the end
     size = len(data)
-    rel = offsets - lo  # where each text starts, and the end
+    if size == 0:
+        return pa.array([], pa.string()), np.zeros(0, dtype=np.int64)
 
     def row_of(positions: np.ndarray) -> np.ndarray:
         return np.asarray(np.searchsorted(rel, positions, side="right") - 1, dtype=np.int64)
