@@ -68,6 +68,7 @@ class Tokens:
     _starts: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
     _gram_rows: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
     _words: dict[int, list[str]] = field(default_factory=dict, repr=False)
+    _codes: dict[int, dict[str, int]] = field(default_factory=dict, repr=False)
 
     def ngrams(self, k: int) -> tuple[pa.Array, np.ndarray]:
         """All k-grams that stay inside one text, as space-joined strings with their rows."""
@@ -89,6 +90,14 @@ class Tokens:
         if k not in self._words:
             self._words[k] = self.distinct(k)[0].to_pylist()
         return self._words[k]
+
+    def code_of(self, k: int) -> dict[str, int]:
+        """Each distinct k-gram's index in ``distinct(k)``, as a dict made once per batch: a
+        phrase table looks its own phrases up in it, at a cost of its size, not the batch's."""
+        if k not in self._codes:
+            words = self.words(k)
+            self._codes[k] = dict(zip(words, range(len(words)), strict=True))
+        return self._codes[k]
 
     def found(self, k: int, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(rows, position) of each k-gram, in order, whose distinct k-gram has a position
@@ -179,36 +188,43 @@ class PhraseTable:
         self.ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         self.flat = np.fromiter((i for v in keys.values() for i in v), dtype=np.int64)
         self.sizes = sorted({k.count(" ") + 1 for k in keys}) if keys else []
-        # The first two tokens of the phrases over two tokens long: a longer n-gram is only
-        # joined into a string where its first two tokens begin such a phrase.
-        self.leads = pa.array(
-            sorted({" ".join(k.split(" ")[:2]) for k in keys if k.count(" ") > 1}), pa.string()
-        )
+        split = [k.split(" ") for k in keys]
+        # Phrases of one and two tokens, by size: looked up among the batch's distinct n-grams.
+        self._short = {
+            size: (
+                [k for k, toks in zip(keys, split, strict=True) if len(toks) == size],
+                np.array([i for i, toks in enumerate(split) if len(toks) == size], np.int64),
+            )
+            for size in (1, 2)
+        }
+        # Longer phrases: their tokens one after another, each phrase's size and index, and
+        # its first two tokens. Only phrases whose every token is in a batch can be in it;
+        # they are matched on the batch's token codes where their first two tokens occur.
+        long = [i for i, toks in enumerate(split) if len(toks) > 2]
+        self._long_tokens = [t for i in long for t in split[i]]
+        self._long_sizes = np.array([len(split[i]) for i in long], dtype=np.int64)
+        self._long_index = np.array(long, dtype=np.int64)
+        self._long_leads = [" ".join(split[i][:2]) for i in long]
 
     def __len__(self) -> int:
         return len(self.keys)
 
     def hits(self, tokens: Tokens) -> tuple[np.ndarray, np.ndarray]:
-        """(rows, ids) for every phrase occurrence in ``tokens``."""
+        """(rows, ids) for every phrase occurrence in ``tokens``, by phrase size, then in
+        order of occurrence."""
         found: list[tuple[np.ndarray, np.ndarray]] = []  # (key index, row) per n-gram found
-        for k in self.sizes:
-            if k > 2:
-                break
-            if k == 1 or len(tokens.starts(k)):
-                rows, pos = tokens.found(k, _positions(tokens.distinct(k)[0], self.keys))
-                found.append((pos, rows))
-        long = [k for k in self.sizes if k > 2]
-        leads = self._leading(tokens) if long else np.zeros(0, dtype=np.int64)
-        values, rows = tokens.values, tokens.rows
-        for k in long:
-            starts = leads[leads + k - 1 < len(values)]
-            starts = starts[rows[starts] == rows[starts + k - 1]]
-            if len(starts):
-                parts = (values.take(pa.array(starts + j)) for j in range(k))
-                grams = pc.binary_join_element_wise(*parts, " ")
-                pos = _positions(grams, self.keys)
-                valid = pos >= 0
-                found.append((pos[valid], rows[starts][valid]))
+        for k in (1, 2):
+            words, index = self._short[k]
+            if not words or len(tokens.starts(k)) == 0:
+                continue
+            at = _codes(tokens.code_of(k), words)
+            present = at >= 0
+            positions = np.full(len(tokens.words(k)), -1, dtype=np.int64)
+            positions[at[present]] = index[present]
+            rows, pos = tokens.found(k, positions)
+            found.append((pos, rows))
+        if len(self._long_index) and len(tokens.values):
+            found += self._long_hits(tokens)
         all_rows: list[np.ndarray] = []
         all_ids: list[np.ndarray] = []
         for p, at in found:
@@ -224,13 +240,34 @@ class PhraseTable:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         return np.concatenate(all_rows), np.concatenate(all_ids)
 
-    def _leading(self, tokens: Tokens) -> np.ndarray:
-        """Where the bigrams that begin a phrase of three or more tokens start."""
-        bigrams, codes = tokens.distinct(2)
-        if len(bigrams) == 0:
-            return np.zeros(0, dtype=np.int64)
-        begins = pc.is_in(bigrams, value_set=self.leads).to_numpy(zero_copy_only=False)
-        return np.asarray(tokens.starts(2)[begins[codes]], dtype=np.int64)
+    def _long_hits(self, tokens: Tokens) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(key index, row) of the phrases of three or more tokens, one pair per size."""
+        codes = _codes(tokens.code_of(1), self._long_tokens)
+        bounds = np.concatenate([[0], np.cumsum(self._long_sizes)])
+        present = np.logical_and.reduceat(codes >= 0, bounds[:-1])
+        if len(tokens.starts(2)) == 0 or not present.any():
+            return []
+        leads = _codes(tokens.code_of(2), self._long_leads)
+        present &= leads >= 0
+        if not present.any():
+            return []
+        bigrams = tokens.distinct(2)[1]
+        begins = np.zeros(len(tokens.words(2)), dtype=bool)
+        begins[leads[present]] = True
+        starts = tokens.starts(2)[begins[bigrams]]
+        token_codes, rows = tokens.distinct(1)[1], tokens.rows
+        out = []
+        for k in np.unique(self._long_sizes[present]).tolist():
+            phrases = np.flatnonzero(present & (self._long_sizes == k))
+            at = starts[starts + k - 1 < len(rows)]
+            at = at[rows[at] == rows[at + k - 1]]
+            if not len(at):
+                continue
+            spans = bounds[phrases][:, None] + np.arange(k)
+            which = _match_rows(token_codes[at[:, None] + np.arange(k)], codes[spans])
+            hit = which >= 0
+            out.append((self._long_index[phrases[which[hit]]], rows[at[hit]]))
+        return out
 
     def indicator(self, tokens: Tokens, n_ids: int) -> np.ndarray:
         """Boolean matrix (texts x ids): does text i contain a phrase with id j."""
@@ -279,6 +316,25 @@ class Vocabulary:
         values = distinct if isinstance(distinct, list) else distinct.to_pylist()
         found = map(self._index.get, values, repeat(-1))  # no Python frame per value
         return np.fromiter(found, dtype=np.int64, count=len(values))
+
+
+def _codes(code_of: dict[str, int], words: list[str]) -> np.ndarray:
+    """Each word's code in a batch (``Tokens.code_of``), -1 if the batch lacks it."""
+    return np.fromiter(map(code_of.get, words, repeat(-1)), dtype=np.int64, count=len(words))
+
+
+def _match_rows(rows: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """For each row of ``rows`` (integer matrix), the index of the equal row of ``keys``
+    (distinct rows, as many columns), -1 if none. Columns are folded in one at a time, each
+    pair renumbered densely, so the codes never outgrow int64."""
+    both = np.concatenate([keys, rows])
+    ids = both[:, 0]
+    for j in range(1, both.shape[1]):
+        column = both[:, j]
+        _, ids = np.unique(ids * (int(column.max()) + 1) + column, return_inverse=True)
+    index = np.full(int(ids.max()) + 1, -1, dtype=np.int64)
+    index[ids[: len(keys)]] = np.arange(len(keys))
+    return np.asarray(index[ids[len(keys) :]], dtype=np.int64)
 
 
 def _positions(values: pa.Array, keys: pa.StringArray) -> np.ndarray:
