@@ -207,25 +207,31 @@ def scan(texts: pa.StringArray, symbol: str) -> tuple[pa.StringArray, np.ndarray
     np.cumsum(lengths, out=token_offsets[1:])
     if token_offsets[-1] >= 2**31:
         raise InputError("a batch's tokens must fit in 2 GiB: label it in smaller batches")
-    # The bytes of the word and symbol tokens, in order, then each URL's and mention's text
-    # put in where its token goes.
+    # The tokens' bytes, in order: a URL's and a mention's text is written over its own
+    # first bytes (a copy's), and only where a mention is shorter than "@user" are the
+    # missing bytes put in afterwards.
     keep = inword | symbol_token
     keep[symbol_rest[~span[symbol_rest]]] = True
-    out = np.compress(keep, data)  # (twice as fast as data[keep])
+    source = data
+    short = np.zeros(0, dtype=np.int64)
     if len(replaced):
-        own = len(word_start) + len(sym_start)
-        where = np.flatnonzero(order >= own)  # the URL and mention tokens, in order
-        kind = order[where] - own
-        width = replaced[kind]
-        text = np.frombuffer(_HTTP + _USER, dtype=np.uint8)
-        source = np.where(kind < len(url_start), 0, len(_HTTP))
-        put = _ranges(token_offsets[where], width)
-        kept = np.ones(int(token_offsets[-1]), dtype=bool)
-        kept[put] = False
-        full = np.empty(len(kept), dtype=np.uint8)
-        full[np.flatnonzero(kept)] = out
-        full[put] = text[_ranges(source, width)]
-        out = full
+        source = data.copy()
+        user_len = user_end - at
+        fits = np.minimum(user_len, len(_USER))
+        for first, width, text in ((url_start, len(_HTTP), _HTTP), (at, fits, _USER)):
+            put = _ranges(first, np.broadcast_to(width, first.shape))
+            source[put] = np.frombuffer(text, dtype=np.uint8)[put - np.repeat(first, width)]
+            keep[put] = True
+        short = np.flatnonzero(user_len < len(_USER))
+    out = np.compress(keep, source)  # (twice as fast as source[keep])
+    if len(short):
+        # Where each short mention's token ends, less the bytes it lacks: there they go.
+        token = np.searchsorted(starts[order], at[short])
+        lacks = len(_USER) - user_len[short]
+        ends = token_offsets[token + 1] - (np.cumsum(lacks) - lacks) - lacks
+        rest = np.frombuffer(_USER, dtype=np.uint8)
+        tail = rest[_ranges(len(_USER) - lacks, lacks)]
+        out = np.insert(out, np.repeat(ends, lacks), tail)
     values = pa.StringArray.from_buffers(
         len(order), pa.py_buffer(token_offsets.astype(np.int32)), pa.py_buffer(out)
     )
