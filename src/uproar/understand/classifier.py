@@ -142,7 +142,7 @@ class Classifier:
             a.language,
             pa.array(a.sarcasm, type=pa.bool_()),
             pa.array(reach(posts), type=pa.float64()),
-            pa.array(np.full(n, self.model, dtype=object), type=pa.string()),
+            pa.repeat(pa.scalar(self.model, pa.string()), n),
         ]
         return pa.Table.from_arrays(columns, schema=LABELS_SCHEMA)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -18,14 +19,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from uproar.errors import InputError
+from uproar.understand.chars import utf8_bytes
+from uproar.understand.scan import scan
 
-# RE2 syntax (Arrow's regex engine).
-_URL = r"(?:https?://|www\.)\S+"
-_MENTION = r"@\w+"
-# Anything that is not a letter, digit, space, apostrophe, '#', '@' or '_' stands alone.
-_SYMBOL = r"([^\pL\pN\s'#@_])"
+# Anything that is not a letter, digit, space, apostrophe, '#', '@' or '_' stands alone
+# (RE2 syntax; ``scan.py`` has the other rules).
+SYMBOL = r"[^\pL\pN\s'#@_]"
 _ENTITIES = (("&amp;", "&"), ("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&#39;", "'"))
-_QUOTE_EDGE = r"(^|\s)'+|'+(\s|$)"
 
 
 def as_string_array(texts: Any) -> pa.StringArray:
@@ -45,17 +45,19 @@ def as_string_array(texts: Any) -> pa.StringArray:
     return pc.fill_null(arr, "")
 
 
-def clean(texts: pa.StringArray) -> pa.StringArray:
-    """Lower-case and normalise, ready to split on whitespace."""
+def normalise(texts: pa.StringArray) -> pa.StringArray:
+    """Lower-cased, HTML entities decoded and the curly apostrophe read as the straight one:
+    what ``scan`` splits into tokens."""
     s = pc.utf8_lower(texts)
-    if pc.any(pc.match_substring(s, "&")).as_py():  # one pass, not one per entity
+    # A replacement pass runs only on a batch that may hold what it replaces, as a look at
+    # its bytes tells for a fraction of a pass' cost (’ is E2 80 99 in UTF-8: a batch
+    # without a byte 0x99 has none).
+    data = utf8_bytes(s)[0]
+    if np.any(data == ord("&")):
         for entity, char in _ENTITIES:
             s = pc.replace_substring(s, entity, char)
-    s = pc.replace_substring_regex(s, _URL, " http ")
-    s = pc.replace_substring_regex(s, _MENTION, " @user ")
-    s = pc.replace_substring_regex(s, "\u2019", "'")
-    s = pc.replace_substring_regex(s, _SYMBOL, r" \1 ")
-    s = pc.replace_substring_regex(s, _QUOTE_EDGE, r"\1 \2")
+    if np.any(data == 0x99):
+        s = pc.replace_substring(s, "\u2019", "'")
     return s
 
 
@@ -71,13 +73,49 @@ class Tokens:
         default_factory=dict, repr=False
     )
     _starts: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
+    _gram_rows: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
+    _words: dict[int, list[str]] = field(default_factory=dict, repr=False)
+    _codes: dict[int, dict[str, int]] = field(default_factory=dict, repr=False)
 
     def ngrams(self, k: int) -> tuple[pa.Array, np.ndarray]:
         """All k-grams that stay inside one text, as space-joined strings with their rows."""
         if k == 1:
             return self.values, self.rows
         distinct, codes = self.distinct(k)
-        return distinct.take(pa.array(codes)), self.rows[self.starts(k)]
+        return distinct.take(pa.array(codes)), self.gram_rows(k)
+
+    def gram_rows(self, k: int) -> np.ndarray:
+        """The text of each k-gram that stays inside one text (``starts(k)`` order)."""
+        if k == 1:
+            return self.rows
+        if k not in self._gram_rows:
+            self._gram_rows[k] = self.rows[self.starts(k)]
+        return self._gram_rows[k]
+
+    def words(self, k: int) -> list[str]:
+        """``distinct(k)`` as Python strings, made once for every vocabulary that reads them."""
+        if k not in self._words:
+            self._words[k] = self.distinct(k)[0].to_pylist()
+        return self._words[k]
+
+    def code_of(self, k: int) -> dict[str, int]:
+        """Each distinct k-gram's index in ``distinct(k)``, as a dict made once per batch: a
+        phrase table looks its own phrases up in it, at a cost of its size, not the batch's."""
+        if k not in self._codes:
+            words = self.words(k)
+            self._codes[k] = dict(zip(words, range(len(words)), strict=True))
+        return self._codes[k]
+
+    def found(self, k: int, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, position) of each k-gram, in order, whose distinct k-gram has a position
+        (``positions``: one per ``distinct(k)``, -1 for none). Only the found k-grams are
+        gathered: a phrase table misses most of a batch's n-grams."""
+        hit = positions >= 0
+        if not hit.any():
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        codes = self.distinct(k)[1]
+        at = np.flatnonzero(hit[codes])
+        return self.gram_rows(k)[at], positions[codes[at]]
 
     def starts(self, k: int) -> np.ndarray:
         """Where each k-gram that stays inside one text starts (token indices, ascending)."""
@@ -109,8 +147,9 @@ class Tokens:
                 if len(starts) == 0:
                     self._distinct[k] = (pa.array([], pa.string()), np.zeros(0, np.int64))
                     return self._distinct[k]
-                # The (k-1)-gram at each start: k-grams start where (k-1)-grams do, in order.
-                at = np.searchsorted(self.starts(k - 1), starts)
+                # The (k-1)-gram at each start: k-grams start where (k-1)-grams do, in order
+                # (every token starts a 1-gram, so for bigrams that is the start itself).
+                at = starts if k == 2 else np.searchsorted(self.starts(k - 1), starts)
                 pairs = head_codes[at] * len(words) + word_codes[starts + k - 1]
                 encoded = pc.dictionary_encode(pa.array(pairs, pa.int64()))
                 found = encoded.dictionary.to_numpy(zero_copy_only=False)
@@ -126,27 +165,18 @@ class Tokens:
 
 def tokenize(texts: Any) -> Tokens:
     arr = as_string_array(texts)
-    lists = pc.utf8_split_whitespace(pc.utf8_trim_whitespace(clean(arr)))
-    lengths = pc.list_value_length(lists).to_numpy(zero_copy_only=False).astype(np.int64)
-    values = pc.list_flatten(lists)
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
-    rows = np.repeat(np.arange(len(arr), dtype=np.int64), lengths)
-    # An empty or all-space text splits into one empty token: drop those.
-    nonempty = pc.greater(pc.binary_length(values), 0).to_numpy(zero_copy_only=False)
-    if not nonempty.all():
-        values = values.filter(pa.array(nonempty))
-        rows = rows[nonempty]
-        lengths = np.bincount(rows, minlength=len(arr)).astype(np.int64)
+    values, rows = scan(normalise(arr), SYMBOL)
+    lengths = np.bincount(rows, minlength=len(arr)).astype(np.int64)
     return Tokens(n=len(arr), values=values, rows=rows, lengths=lengths)
 
 
 def tokenize_many(texts: Sequence[str]) -> list[list[str]]:
     """The tokens of each string, as Python lists (for phrase tables and vocabularies)."""
-    if not texts:
-        return []
-    lists = pc.utf8_split_whitespace(pc.utf8_trim_whitespace(clean(as_string_array(texts))))
-    return [[t for t in toks if t] for toks in lists.to_pylist()]
+    tokens = tokenize(texts)
+    out: list[list[str]] = [[] for _ in range(tokens.n)]
+    for row, value in zip(tokens.rows.tolist(), tokens.values.to_pylist(), strict=True):
+        out[row].append(value)
+    return out
 
 
 class PhraseTable:
@@ -165,59 +195,86 @@ class PhraseTable:
         self.ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         self.flat = np.fromiter((i for v in keys.values() for i in v), dtype=np.int64)
         self.sizes = sorted({k.count(" ") + 1 for k in keys}) if keys else []
-        # The first two tokens of the phrases over two tokens long: a longer n-gram is only
-        # joined into a string where its first two tokens begin such a phrase.
-        self.leads = pa.array(
-            sorted({" ".join(k.split(" ")[:2]) for k in keys if k.count(" ") > 1}), pa.string()
-        )
+        split = [k.split(" ") for k in keys]
+        # Phrases of one and two tokens, by size: looked up among the batch's distinct n-grams.
+        self._short = {
+            size: (
+                [k for k, toks in zip(keys, split, strict=True) if len(toks) == size],
+                np.array([i for i, toks in enumerate(split) if len(toks) == size], np.int64),
+            )
+            for size in (1, 2)
+        }
+        # Longer phrases: their tokens one after another, each phrase's size and index, and
+        # its first two tokens. Only phrases whose every token is in a batch can be in it;
+        # they are matched on the batch's token codes where their first two tokens occur.
+        long = [i for i, toks in enumerate(split) if len(toks) > 2]
+        self._long_tokens = [t for i in long for t in split[i]]
+        self._long_sizes = np.array([len(split[i]) for i in long], dtype=np.int64)
+        self._long_index = np.array(long, dtype=np.int64)
+        self._long_leads = [" ".join(split[i][:2]) for i in long]
 
     def __len__(self) -> int:
         return len(self.keys)
 
     def hits(self, tokens: Tokens) -> tuple[np.ndarray, np.ndarray]:
-        """(rows, ids) for every phrase occurrence in ``tokens``."""
-        found: list[tuple[np.ndarray, np.ndarray]] = []  # (key index or -1, row) per n-gram
-        for k in self.sizes:
-            if k > 2:
-                break
-            starts = tokens.starts(k)
-            if len(starts):
-                distinct, codes = tokens.distinct(k)
-                found.append((_positions(distinct, self.keys)[codes], tokens.rows[starts]))
-        long = [k for k in self.sizes if k > 2]
-        leads = self._leading(tokens) if long else np.zeros(0, dtype=np.int64)
-        values, rows = tokens.values, tokens.rows
-        for k in long:
-            starts = leads[leads + k - 1 < len(values)]
-            starts = starts[rows[starts] == rows[starts + k - 1]]
-            if len(starts):
-                parts = (values.take(pa.array(starts + j)) for j in range(k))
-                grams = pc.binary_join_element_wise(*parts, " ")
-                found.append((_positions(grams, self.keys), rows[starts]))
+        """(rows, ids) for every phrase occurrence in ``tokens``, by phrase size, then in
+        order of occurrence."""
+        found: list[tuple[np.ndarray, np.ndarray]] = []  # (key index, row) per n-gram found
+        for k in (1, 2):
+            words, index = self._short[k]
+            if not words or len(tokens.starts(k)) == 0:
+                continue
+            at = _codes(tokens.code_of(k), words)
+            present = at >= 0
+            positions = np.full(len(tokens.words(k)), -1, dtype=np.int64)
+            positions[at[present]] = index[present]
+            rows, pos = tokens.found(k, positions)
+            found.append((pos, rows))
+        if len(self._long_index) and len(tokens.values):
+            found += self._long_hits(tokens)
         all_rows: list[np.ndarray] = []
         all_ids: list[np.ndarray] = []
-        for pos, at in found:
-            valid = pos >= 0
-            if not valid.any():
+        for p, at in found:
+            if not len(p):
                 continue
-            p = pos[valid]
             counts = self.ptr[p + 1] - self.ptr[p]
             # Expand each matched phrase into all of its ids (vectorised ranges).
             offs = np.repeat(self.ptr[p] - np.cumsum(counts) + counts, counts)
             offs += np.arange(int(counts.sum()), dtype=np.int64)
-            all_rows.append(np.repeat(at[valid], counts))
+            all_rows.append(np.repeat(at, counts))
             all_ids.append(self.flat[offs])
         if not all_rows:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         return np.concatenate(all_rows), np.concatenate(all_ids)
 
-    def _leading(self, tokens: Tokens) -> np.ndarray:
-        """Where the bigrams that begin a phrase of three or more tokens start."""
-        bigrams, codes = tokens.distinct(2)
-        if len(bigrams) == 0:
-            return np.zeros(0, dtype=np.int64)
-        begins = pc.is_in(bigrams, value_set=self.leads).to_numpy(zero_copy_only=False)
-        return np.asarray(tokens.starts(2)[begins[codes]], dtype=np.int64)
+    def _long_hits(self, tokens: Tokens) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(key index, row) of the phrases of three or more tokens, one pair per size."""
+        codes = _codes(tokens.code_of(1), self._long_tokens)
+        bounds = np.concatenate([[0], np.cumsum(self._long_sizes)])
+        present = np.logical_and.reduceat(codes >= 0, bounds[:-1])
+        if len(tokens.starts(2)) == 0 or not present.any():
+            return []
+        leads = _codes(tokens.code_of(2), self._long_leads)
+        present &= leads >= 0
+        if not present.any():
+            return []
+        bigrams = tokens.distinct(2)[1]
+        begins = np.zeros(len(tokens.words(2)), dtype=bool)
+        begins[leads[present]] = True
+        starts = tokens.starts(2)[begins[bigrams]]
+        token_codes, rows = tokens.distinct(1)[1], tokens.rows
+        out = []
+        for k in np.unique(self._long_sizes[present]).tolist():
+            phrases = np.flatnonzero(present & (self._long_sizes == k))
+            at = starts[starts + k - 1 < len(rows)]
+            at = at[rows[at] == rows[at + k - 1]]
+            if not len(at):
+                continue
+            spans = bounds[phrases][:, None] + np.arange(k)
+            which = _match_rows(token_codes[at[:, None] + np.arange(k)], codes[spans])
+            hit = which >= 0
+            out.append((self._long_index[phrases[which[hit]]], rows[at[hit]]))
+        return out
 
     def indicator(self, tokens: Tokens, n_ids: int) -> np.ndarray:
         """Boolean matrix (texts x ids): does text i contain a phrase with id j."""
@@ -261,11 +318,30 @@ class Vocabulary:
         index = pc.fill_null(encoded.indices, len(encoded.dictionary))
         return np.asarray(found[index.to_numpy(zero_copy_only=False)], dtype=np.int64)
 
-    def lookup(self, distinct: pa.StringArray) -> np.ndarray:
+    def lookup(self, distinct: pa.StringArray | list[str]) -> np.ndarray:
         """The position of each of ``distinct`` (non-null values) in the words, -1 if absent."""
-        get = self._index.get
-        values = distinct.to_pylist()
-        return np.fromiter((get(v, -1) for v in values), dtype=np.int64, count=len(values))
+        values = distinct if isinstance(distinct, list) else distinct.to_pylist()
+        found = map(self._index.get, values, repeat(-1))  # no Python frame per value
+        return np.fromiter(found, dtype=np.int64, count=len(values))
+
+
+def _codes(code_of: dict[str, int], words: list[str]) -> np.ndarray:
+    """Each word's code in a batch (``Tokens.code_of``), -1 if the batch lacks it."""
+    return np.fromiter(map(code_of.get, words, repeat(-1)), dtype=np.int64, count=len(words))
+
+
+def _match_rows(rows: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """For each row of ``rows`` (integer matrix), the index of the equal row of ``keys``
+    (distinct rows, as many columns), -1 if none. Columns are folded in one at a time, each
+    pair renumbered densely, so the codes never outgrow int64."""
+    both = np.concatenate([keys, rows])
+    ids = both[:, 0]
+    for j in range(1, both.shape[1]):
+        column = both[:, j]
+        _, ids = np.unique(ids * (int(column.max()) + 1) + column, return_inverse=True)
+    index = np.full(int(ids.max()) + 1, -1, dtype=np.int64)
+    index[ids[: len(keys)]] = np.arange(len(keys))
+    return np.asarray(index[ids[len(keys) :]], dtype=np.int64)
 
 
 def _positions(values: pa.Array, keys: pa.StringArray) -> np.ndarray:
@@ -282,18 +358,15 @@ def vocabulary_hits(
     rs: list[np.ndarray] = []
     cs: list[np.ndarray] = []
     for k in orders:
-        starts = tokens.starts(k) if k > 1 else None
-        if starts is not None and len(starts) == 0:
+        if k > 1 and len(tokens.starts(k)) == 0:
             continue
-        distinct, codes = tokens.distinct(k)
         if isinstance(vocab, Vocabulary):
-            found = vocab.lookup(distinct)[codes]
+            positions = vocab.lookup(tokens.words(k))
         else:
-            found = _positions(distinct, vocab)[codes]
-        valid = found >= 0
-        rows = tokens.rows if starts is None else tokens.rows[starts]
-        rs.append(rows[valid])
-        cs.append(found[valid])
+            positions = _positions(tokens.distinct(k)[0], vocab)
+        rows, found = tokens.found(k, positions)
+        rs.append(rows)
+        cs.append(found)
     if not rs:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     return np.concatenate(rs), np.concatenate(cs)

@@ -116,11 +116,14 @@ def platform_languages(
         return pa.nulls(len(tags), pa.string())
     if not pa.types.is_string(tags.type):
         tags = tags.cast(pa.string())
-    code = pc.utf8_lower(pc.struct_field(pc.extract_regex(tags, _ONE_LANGUAGE), [0]))
+    # A stream has a few distinct tags: read each once.
+    encoded = pc.dictionary_encode(tags)
+    code = pc.utf8_lower(pc.struct_field(pc.extract_regex(encoded.dictionary, _ONE_LANGUAGE), [0]))
     if aliases:
         old = pa.array([a for a, _ in aliases], pa.string())
         new = pa.array([b for _, b in aliases], pa.string())
         code = pc.coalesce(new.take(pc.index_in(code, value_set=old)), code)
+    code = code.take(encoded.indices)
     trusted = pc.is_in(platforms.cast(pa.string()), value_set=pa.array(list(detected_by)))
     return pc.if_else(trusted, code, pa.scalar(None, pa.string()))
 

@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from scipy import sparse
 
+from uproar.understand.chars import contains
 from uproar.understand.complaint import (
     DENSE,
     PROBLEM,
@@ -207,7 +208,7 @@ class Rules:
         scores[sarcasm] = scores[sarcasm][:, ::-1]
         sentiment[sarcasm] = 0
         # No words: an empty post is neutral; emoji alone decide by their count.
-        wordless = ~pc.match_substring_regex(texts, r"\pL").to_numpy(zero_copy_only=False)
+        wordless = ~contains(texts, r"\pL")
         neg, pos = counts[:, EMOJI_NEG], counts[:, EMOJI_POS]
         sentiment[wordless] = 1
         sentiment[wordless & (neg > pos)] = 0
@@ -254,11 +255,14 @@ class Rules:
         out = np.zeros(tokens.n, dtype=bool)
         if len(tokens.values) == 0:
             return out
-        not_mention = pc.not_equal(tokens.values, "@user").to_numpy(zero_copy_only=False)
-        idx = np.flatnonzero(not_mention)
-        rows, first = np.unique(tokens.rows[idx], return_index=True)
-        firsts = tokens.values.take(pa.array(idx[first]))
-        out[rows] = pc.is_in(firsts, value_set=self.starters).to_numpy(zero_copy_only=False)
+        words, codes = tokens.distinct(1)  # each distinct token is tested once
+        mention = pc.equal(words, "@user").to_numpy(zero_copy_only=False)
+        starter = pc.is_in(words, value_set=self.starters).to_numpy(zero_copy_only=False)
+        idx = np.flatnonzero(~mention[codes])
+        rows = tokens.rows[idx]
+        first = np.ones(len(idx), dtype=bool)  # rows ascend: a text's first non-mention
+        first[1:] = rows[1:] != rows[:-1]
+        out[rows[first]] = starter[codes[idx[first]]]
         return out
 
     def _language(

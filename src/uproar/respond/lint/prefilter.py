@@ -1,6 +1,6 @@
 """A sound prefilter: which rules could possibly match a draft, from one Aho–Corasick pass.
 
-For each rule's trigger regex we derive, from the regex's own parse tree, a set of literal
+For each rule's trigger regex we derive, from its parse tree (``pattern.py``), a set of literal
 strings such that every match contains at least one of them (for ``(?:our|the) supplier``
 that is ``{"supplier"}``; for an alternation, the union over its branches). One automaton
 over all rules' strings scans the lower-cased draft once, and only rules with a string
@@ -18,12 +18,7 @@ from typing import Any
 
 import ahocorasick_rs
 
-try:  # the standard library's own regex parser (public as sre_parse before 3.11)
-    from re import _constants as C  # type: ignore[attr-defined]
-    from re import _parser as P  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover - a Python without them: no prefilter
-    P = None
-    C = None
+from uproar.respond.lint.pattern import PatternError, parse
 
 MAX_SET = 400
 MAX_CLASS = 64
@@ -35,14 +30,18 @@ NON_ASCII = "\x00non-ascii"
 def required_literals(pattern: str) -> frozenset[str] | None:
     """Lower-cased strings of which every match of ``pattern`` contains at least one, or
     None when no such set can be derived (the rule then always runs)."""
-    if P is None:
-        return None
     try:
-        parsed = P.parse(pattern)
-    except Exception:  # not parseable by ``re`` (a ``regex``-only pattern): always run
+        tree = parse(pattern)
+    except (PatternError, RecursionError):  # e.g. a ``regex``-only pattern: always run
         return None
+    return tree_literals(tree)
+
+
+def tree_literals(tree: Sequence[Any]) -> frozenset[str] | None:
+    """``required_literals`` of a parse tree (``pattern.parse``'s, or the standard library's
+    parser's, which has the same shape)."""
     try:
-        found = _required(list(parsed))
+        found = _required(list(tree))
     except RecursionError:
         return None
     if not found or any(not f for f in found) or len(found) > MAX_SET:
