@@ -58,7 +58,7 @@ def test_lookups_equal_their_plain_forms_on_real_posts(
     batches: list[list[str]], fast: Classifier
 ) -> None:
     rules = fast.rules
-    tables = [vader_table()[0], rules.flags, rules.topics, rules.stopwords]
+    tables = [vader_table()[0], rules.flags, rules.topics, rules.head_topics, rules.stopwords]
     assert rules.fast_head is not None
     vocabularies = [fast._fast.vocabulary, rules.fast_head.index]
     for batch in batches:
