@@ -26,14 +26,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
-from scipy import sparse
 
 from uproar.errors import ModelError
 from uproar.understand.features import PhraseTable, Tokens, Vocabulary, vocabulary_hits
+
+if TYPE_CHECKING:  # scipy is for training only: scoring never imports it (0.1-0.2 s)
+    from scipy import sparse
 
 MODEL = "complaint"
 ORDERS = (1, 2)
@@ -152,6 +154,8 @@ def build_vocab(tokens: Tokens, min_count: int) -> list[str]:
 
 
 def _ngram_matrix(tokens: Tokens, vocab: pa.StringArray) -> sparse.csr_matrix:
+    from scipy import sparse
+
     rows, cols = vocabulary_hits(tokens, vocab, ORDERS)
     m = sparse.csr_matrix(
         (np.ones(len(rows), dtype=np.float64), (rows, cols)), shape=(tokens.n, len(vocab))
@@ -183,6 +187,7 @@ def fit_head(
     ``ngram_weight`` scales the n-gram indicators before the fit, which is the same as
     regularising their weights ``ngram_weight**2`` times less than the dense and embedding
     inputs'; the stored weights are rescaled, so scoring needs no such factor."""
+    from scipy import sparse
     from sklearn.linear_model import LogisticRegression
 
     vocab = pa.array(build_vocab(design.tokens, min_count), type=pa.string())

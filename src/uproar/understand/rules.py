@@ -23,11 +23,11 @@ returns every label as an array. Decisions, in order:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from scipy import sparse
 
 from uproar.understand.chars import contains
 from uproar.understand.complaint import (
@@ -49,6 +49,9 @@ from uproar.understand.features import (
 )
 from uproar.understand.language import identify, in_doubt, word_counts, word_letters
 from uproar.understand.taxonomy import SENTIMENTS, UnderstandConfig, default_taxonomy
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 # Flag ids in the flags phrase table.
 COMPLAINT, NOT_COMPLAINT, PRAISE, SARCASM, QUESTION, URGENCY, EMOJI_NEG, EMOJI_POS = range(8)
@@ -365,6 +368,8 @@ class Rules:
 
 
 def _binary(rows: np.ndarray, cols: np.ndarray, n: int, m: int) -> sparse.csr_matrix:
+    from scipy import sparse  # only for a config's labelled examples (0.1-0.2 s to import)
+
     mat = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, m))
     mat.data[:] = 1.0
     mat.sum_duplicates()
