@@ -44,6 +44,7 @@ import numpy as np
 import regex
 
 from uproar.errors import ModelError
+from uproar.understand.accurate import one_thread_session
 
 __all__ = ["ENCODER", "TextVectors", "meaning_clusters", "text_vectors"]
 
@@ -69,7 +70,6 @@ class TextVectors:
             raise ModelError(f"cache must be >= 0 vectors, got {cache}")
         self.threads = threads
         self.cache = cache
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
         base = resources.files("uproar.understand") / "models"
@@ -81,16 +81,7 @@ class TextVectors:
         self.tokenizer = Tokenizer.from_str(tok_json)
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(MAX_TOKENS)
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = 1
-        opts.inter_op_num_threads = 1
-        opts.log_severity_level = 3
-        try:
-            self.session = ort.InferenceSession(
-                onnx_bytes, sess_options=opts, providers=["CPUExecutionProvider"]
-            )
-        except Exception as exc:  # onnxruntime raises its own untyped errors
-            raise ModelError(f"cannot load {ENCODER}.int8.onnx: {exc}") from exc
+        self.session = one_thread_session(onnx_bytes, f"{ENCODER}.int8.onnx")
         self._kept: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 

@@ -34,7 +34,6 @@ class AccurateSentiment:
         if threads < 0:
             raise ModelError(f"threads must be >= 0 (0 = one per core), got {threads}")
         self.threads = threads or os.cpu_count() or 1
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
         base = resources.files("uproar.understand") / "models"
@@ -52,19 +51,10 @@ class AccurateSentiment:
         self.tokenizer = Tokenizer.from_str(tok_json)
         self.tokenizer.enable_truncation(int(meta["max_len"]))
         self.tokenizer.no_padding()
-        opts = ort.SessionOptions()
         # One post per run, one thread per run: int8 dynamic quantisation scales activations
         # per tensor, so posts batched together would move each other's probabilities.
         # Parallelism comes from concurrent runs (onnxruntime releases the GIL).
-        opts.intra_op_num_threads = 1
-        opts.inter_op_num_threads = 1
-        opts.log_severity_level = 3
-        try:
-            self.session = ort.InferenceSession(
-                onnx_bytes, sess_options=opts, providers=["CPUExecutionProvider"]
-            )
-        except Exception as exc:  # onnxruntime raises its own untyped errors
-            raise ModelError(f"cannot load {MODEL}.int8.onnx: {exc}") from exc
+        self.session = one_thread_session(onnx_bytes, f"{MODEL}.int8.onnx")
 
     def log_probs(
         self,
@@ -119,3 +109,20 @@ class AccurateSentiment:
 
     def info(self) -> dict[str, Any]:
         return {"model": MODEL, "labels": list(self.labels), "bias": self.bias.tolist()}
+
+
+def one_thread_session(onnx_bytes: bytes, name: str) -> Any:
+    """An onnxruntime CPU session that runs each call on one thread (callers run posts
+    concurrently, one per core); ``name`` names the model in the error."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 1
+    opts.inter_op_num_threads = 1
+    opts.log_severity_level = 3
+    try:
+        return ort.InferenceSession(
+            onnx_bytes, sess_options=opts, providers=["CPUExecutionProvider"]
+        )
+    except Exception as exc:  # onnxruntime raises its own untyped errors
+        raise ModelError(f"cannot load {name}: {exc}") from exc
