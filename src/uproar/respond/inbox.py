@@ -538,12 +538,16 @@ class Scored:
     topics: list[tuple[str, ...]]
     intent: list[str]
     topic: list[str | None]
-    incident_open: np.ndarray
     incident: np.ndarray  # which open incident (``_incident_of``), -1 for none
     link: np.ndarray
 
     def __len__(self) -> int:
         return int(self.table.num_rows)
+
+    @property
+    def incident_open(self) -> np.ndarray:
+        """Whether an incident of the brand was open at each mention's time."""
+        return np.asarray(self.incident >= 0)
 
     def value(self, column: str, i: int) -> Any:
         return self.table.column(column)[i].as_py()
@@ -564,7 +568,7 @@ class Scored:
             topics=self.topics[i],
             intent=self.intent[i],
             topic=self.topic[i],
-            incident_open=bool(self.incident_open[i]),
+            incident_open=bool(self.incident[i] >= 0),
             link=bool(self.link[i]),
             author_name=self.value("author_name", i),
         )
@@ -712,7 +716,6 @@ def _columns(
         topics=topics,
         intent=intents,
         topic=themes,
-        incident_open=incident >= 0,
         incident=incident,
         link=(urls > 0) | have_links(texts, risky),
     )
