@@ -78,10 +78,18 @@ def rate(fn: object, texts: list[str], repeat: int = 1, *, cpu: bool = True) -> 
     return len(texts) / best
 
 
-def encoder_ms(texts: list[str], batch: int) -> float:
+def accurate_rates(texts: list[str], warm: int) -> tuple[float, float]:
+    """The accurate path's posts/s on one core (CPU) and on 2 threads (wall), each warmed
+    up on the first ``warm`` texts."""
+    one, two = Classifier("accurate", threads=1), Classifier("accurate", threads=2)
+    one.arrays(texts[:warm])
+    two.arrays(texts[:64])
+    return rate(one.arrays, texts), rate(two.arrays, texts, cpu=False)
+
+
+def encoder_ms(enc: AccurateSentiment, texts: list[str], batch: int) -> float:
     """CPU milliseconds per post of the accurate encoder alone on one thread: one post per
     run (``batch`` 1, as the path runs it) or length-sorted padded batches."""
-    enc = AccurateSentiment(threads=1)
     ids = [e.ids for e in enc.tokenizer.encode_batch([normalise(t) for t in texts])]
     order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
     names = ["logits", "complaint_embedding"]
@@ -113,13 +121,9 @@ def real_line(fast: Classifier, n_accurate: int) -> str:
         return "real posts: ../shared/data not found, skipped"
     fast_rate = rate(lambda t: fast.arrays(pa.array(t)), posts, repeat=3)
     sample = posts[:n_accurate]
-    acc1 = Classifier("accurate", threads=1)
-    acc1.arrays(sample[:200])  # warm-up, Lingua's language models included
-    acc1_rate = rate(acc1.arrays, sample)
-    acc2 = Classifier("accurate", threads=2)
-    acc2.arrays(sample[:64])
-    acc2_rate = rate(acc2.arrays, sample, cpu=False)
-    one, batched = encoder_ms(sample, 1), encoder_ms(sample, 32)
+    acc1_rate, acc2_rate = accurate_rates(sample, warm=200)  # Lingua's models load too
+    enc = AccurateSentiment(threads=1)
+    one, batched = encoder_ms(enc, sample, 1), encoder_ms(enc, sample, 32)
     ceiling = 2 * 1e3 / min(one, batched)
     return (
         f"real posts (TWCS, {len(posts)}): fast {fast_rate:,.0f} posts/s/core; "
@@ -146,12 +150,7 @@ def main() -> None:
     fast = Classifier("fast")
     fast.arrays(posts[:1000])  # warm-up
     fast_rate = rate(lambda t: fast.arrays(pa.array(t)), posts, repeat=3)
-    acc1 = Classifier("accurate", threads=1)
-    acc1.arrays(posts[:64])
-    acc1_rate = rate(acc1.arrays, posts[: args.n_accurate])
-    acc2 = Classifier("accurate", threads=2)
-    acc2.arrays(posts[:64])
-    acc2_rate = rate(acc2.arrays, posts[: args.n_accurate], cpu=False)
+    acc1_rate, acc2_rate = accurate_rates(posts[: args.n_accurate], warm=64)
     vader_rate = rate(vader_predict, posts[: args.n_vader])
     enc1, enc2 = TextVectors(threads=1, cache=0), TextVectors(threads=2, cache=0)
     enc1.encode(posts[:32])
