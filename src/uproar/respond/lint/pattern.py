@@ -25,7 +25,6 @@ Node = tuple[str, Any]
 _DIGITS = frozenset("0123456789")
 _OCT = frozenset("01234567")
 _HEX = frozenset("0123456789abcdefABCDEF")
-_WHITESPACE = frozenset(" \t\n\r\v\f")
 _FLAGS = frozenset("aiLmsux")
 _ESCAPES = {"a": 7, "f": 12, "n": 10, "r": 13, "t": 9, "v": 11, "\\": 92}
 _CATEGORIES = {
