@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -13,6 +14,7 @@ from uproar.eval.detect import (
     TrueEvent,
     evaluate,
     latency_floor,
+    noise_shape,
     scenario_files,
     truth_events,
 )
@@ -69,6 +71,29 @@ def test_the_floor_is_the_first_post_that_makes_the_count_since_onset_significan
     # a stricter level never makes the floor earlier
     stricter = latency_floor(store, event, [event], data_start=T0, level=1e-9)
     assert stricter is not None and stricter >= floor
+    # nor does noise: the NB floor is at or after the Poisson one, and burstier noise (a
+    # smaller gamma shape) puts it later still
+    nb = latency_floor(store, event, [event], data_start=T0, dispersion=25.0)
+    bursty = latency_floor(store, event, [event], data_start=T0, dispersion=2.0)
+    assert nb is not None and bursty is not None
+    assert floor <= nb <= bursty and floor < bursty
+
+
+def test_the_nb_floor_takes_the_noise_of_the_onset_s_local_day() -> None:
+    scenario = load_scenario(scenario_files("noisy-days-no-incident")[0])
+    noisy = scenario.noisy_days[0]
+    brand = noisy.brands[0] if noisy.brands else scenario.brands[0].id
+    zone = next(b.timezone for b in scenario.brands if b.id == brand)
+
+    def at(day: date) -> TrueEvent:
+        onset = datetime.combine(day, time(12), tzinfo=ZoneInfo(zone))
+        return TrueEvent(brand, onset, onset + timedelta(hours=1), "brand", True, "x")
+
+    assert noise_shape(scenario, at(noisy.date), zone) == pytest.approx(
+        scenario.dispersion / noisy.variance
+    )
+    other = noisy.date - timedelta(days=1)  # the scenario's first day: no noise of its own
+    assert noise_shape(scenario, at(other), zone) == scenario.dispersion
 
 
 def test_no_floor_without_an_excess(store: Store) -> None:
@@ -89,8 +114,9 @@ def test_a_cold_start_floor_uses_the_hours_before_the_onset(store: Store) -> Non
 def test_latency_is_split_by_onset_class() -> None:
     a = ScenarioScore("a", brands=1, days=1.0, posts=10)
     a.latencies, a.classes, a.floors = [2.0, 4.0], ["sharp/day", "sharp/day"], [1.0, None]
+    a.nb_floors = [1.5, None]
     b = ScenarioScore("b", brands=1, days=1.0, posts=10)
-    b.latencies, b.classes, b.floors = [20.0], ["slow/day"], [15.0]
+    b.latencies, b.classes, b.floors, b.nb_floors = [20.0], ["slow/day"], [15.0], [12.0]
     b.missed_classes = ["sharp/night"]
     rows = {r["onset"]: r for r in EvalReport((a, b)).by_onset()}
     assert list(rows) == ["sharp/day", "sharp/night", "slow/day"]
@@ -107,9 +133,17 @@ def test_latency_is_split_by_onset_class() -> None:
         "latency_p90_min": None,
         "floor_median_min": None,
         "floor_p90_min": None,
+        "nb_floor_median_min": None,
+        "nb_floor_p90_min": None,
     }
+    assert rows["slow/day"]["nb_floor_median_min"] == pytest.approx(12.0)
     totals = EvalReport((a, b)).totals()
     assert totals["latency_floor_median_min"] == pytest.approx(15.0)
+    assert totals["latency_nb_floor_median_min"] == pytest.approx(12.0)
+    # each latency target is judged against each floor on its own
+    passed = EvalReport((a, b)).passed()
+    assert passed["latency_median slow/day <= 1.5x floor"] is True  # 20 <= 1.5 x 15
+    assert passed["latency_median slow/day <= 1.5x nb floor"] is False  # 20 > 1.5 x 12
 
 
 @pytest.mark.slow

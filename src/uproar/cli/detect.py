@@ -345,20 +345,36 @@ def _render_eval(report: EvalReport) -> None:
             ("yes" if passed[key] else "NO") if key in passed else "",
         )
     stdout.print(tot)
-    onset = Table(title="latency by onset (minutes; floor: known-onset oracle)", show_header=True)
-    cols = ("onset", "events", "found", "median", "p90", "floor median", "floor p90", "met")
+    onset = Table(
+        title="latency by onset (minutes, median / p90; floors: known-onset oracles, "
+        "Poisson and with the counts' noise)",
+        show_header=True,
+    )
+    cols = ("onset", "events", "found", "latency", "floor", "met", "nb floor", "met")
     for col in cols:
         onset.add_column(col)
+
+    def pair(row: dict[str, Any], name: str) -> str:
+        median, p90 = row[f"{name}_median_min"], row[f"{name}_p90_min"]
+        return "-" if median is None else f"{median:.1f} / {p90:.1f}"
+
+    def met(row: dict[str, Any], suffix: str) -> str:
+        checks = [
+            v
+            for k, v in passed.items()
+            if k.startswith("latency_") and row["onset"] in k and k.endswith(suffix)
+        ]
+        return ("yes" if all(checks) else "NO") if checks else ""
+
     for row in d["latency_by_onset"]:
-        met = [v for k, v in passed.items() if k.startswith("latency_") and row["onset"] in k]
         onset.add_row(
             row["onset"],
             str(row["events"]),
             str(row["found"]),
-            _fmt(row["latency_median_min"]),
-            _fmt(row["latency_p90_min"]),
-            _fmt(row["floor_median_min"]),
-            _fmt(row["floor_p90_min"]),
-            ("yes" if all(met) else "NO") if met else "",
+            pair(row, "latency"),
+            pair(row, "floor"),
+            met(row, "x floor"),
+            pair(row, "nb_floor"),
+            met(row, "x nb floor"),
         )
     stdout.print(onset)

@@ -23,6 +23,16 @@ the same clock time on the days before. It is an oracle -- it knows when the inc
 began, tests once per post instead of scanning every window, and ignores overdispersion --
 so no detector at a comparable false-alarm rate can be expected to beat it; the distance
 between the two says how much latency is left to win, and where.
+
+The Poisson floor also takes the expected count as exact, while the simulator's counts are
+overdispersed by design (gamma noise of shape ``dispersion`` on every 10 minutes, burstier
+on noisy days) and real counts more so. Tested at 2,904 moments where nothing was planted
+(every 6 hours of every brand in 112 suite runs), it fired on 64 within its two hours:
+about 1.8 alarms per brand-week were it a detector, where the target is 0.25. So beside it
+the harness reports the *NB floor*: the same oracle, whose count since the onset is a
+negative binomial with the simulator's own noise (``latency_floor(dispersion=...)``). It
+still knows the onset (it fired at 50 of the same moments), but it no longer wins by
+ignoring the noise a detector must not page on (``scripts/floor_false_alarms.py``).
 """
 
 from __future__ import annotations
@@ -32,7 +42,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -46,6 +56,9 @@ from uproar.errors import ConfigError
 from uproar.records import Incident
 from uproar.store import Store
 from uproar.store import detect as sql
+
+if TYPE_CHECKING:
+    from uproar.simulate.scenario import Scenario
 
 SLACK = timedelta(minutes=30)
 # Local hours counted as night for the onset-class split (when baselines are lowest).
@@ -68,7 +81,7 @@ TARGETS: dict[str, tuple[str, float]] = {
 # the detector's median and 90th percentile may be, as multiples of the floor's.
 LATENCY_TARGETS: dict[str, tuple[float, float]] = {
     "sharp/day": (1.15, 1.3),
-    "sharp/night": (1.15, 1.3),
+    "sharp/night": (1.5, 1.5),  # "slow builds and night onsets: <= 1.5x"
     "slow/day": (1.5, 1.5),
     "slow/night": (1.5, 1.5),
 }
@@ -118,6 +131,7 @@ class ScenarioScore:
     classes: list[str] = field(default_factory=list)  # onset class of each matched event
     missed_classes: list[str] = field(default_factory=list)
     floors: list[float | None] = field(default_factory=list)  # per matched event, see above
+    nb_floors: list[float | None] = field(default_factory=list)  # the same, with the noise
     seconds: float = 0.0
     seed: int = 0
     missed: list[str] = field(default_factory=list)
@@ -184,9 +198,10 @@ def score(
     posts: int,
     zones: Mapping[str, str] | None = None,
     floors: Mapping[str, float | None] | None = None,
+    nb_floors: Mapping[str, float | None] | None = None,
 ) -> ScenarioScore:
-    """Match one scenario's detections to its truth. ``floors`` maps a true incident's id
-    to its latency floor (``latency_floor``), where measured."""
+    """Match one scenario's detections to its truth. ``floors`` and ``nb_floors`` map a
+    true incident's id to its latency floor (``latency_floor``), where measured."""
     start, end = _t(truth["start"]), _t(truth["end"])
     s = ScenarioScore(
         scenario=name,
@@ -220,6 +235,7 @@ def score(
             s.latencies.append((first_at - e.onset).total_seconds() / 60.0)
             s.classes.append(e.onset_class)
             s.floors.append((floors or {}).get(e.id))
+            s.nb_floors.append((nb_floors or {}).get(e.id))
             if e.sharp:
                 s.sharp_latencies.append(s.latencies[-1])
         else:
@@ -264,9 +280,14 @@ def latency_floor(
     signal: str = "fresh_complaint",
     level: float = FLOOR_LEVEL,
     horizon: timedelta = FLOOR_HORIZON,
+    dispersion: float | None = None,
 ) -> float | None:
     """Minutes from ``event``'s onset to the first signal post at which the count since
     the onset has a Poisson tail <= ``level`` (``None`` if not within ``horizon``).
+
+    With ``dispersion`` (the gamma shape of the counts' noise on each 10 minutes, as the
+    simulator draws it), the count since the onset is a negative binomial instead: over
+    ``x`` minutes its variance is ``mean + mean**2 / (dispersion * max(1, x / 10))``.
 
     The expected count per minute is the brand's own signal at the same clock time (+-30
     minutes) on each earlier day, minutes inside the brand's true incidents left out; with
@@ -314,9 +335,25 @@ def latency_floor(
         x = (t - onset) / timedelta(minutes=1)
         seen += w
         mean = float(np.interp(x, np.arange(span + 1), expected))
-        if float(stats.poisson.sf(seen - 1, mean)) <= level:
+        if dispersion is None:
+            tail = float(stats.poisson.sf(seen - 1, mean))
+        else:
+            n = dispersion * max(1.0, x / 10.0)  # NB size: 1 / alpha over x minutes
+            tail = float(stats.nbinom.sf(seen - 1, n, n / (n + mean)))
+        if tail <= level:
             return x
     return None
+
+
+def noise_shape(scenario: Scenario, event: TrueEvent, zone: str) -> float:
+    """The gamma shape of the simulator's 10-minute noise at ``event``'s onset: the
+    scenario's ``dispersion``, divided by a noisy day's ``variance`` on that local day."""
+    day = event.onset.astimezone(ZoneInfo(zone)).date()
+    shape = scenario.dispersion
+    for nd in scenario.noisy_days:
+        if nd.date == day and (not nd.brands or event.brand in nd.brands):
+            shape /= nd.variance
+    return shape
 
 
 def evaluate_scenario(
@@ -351,12 +388,22 @@ def evaluate_scenario(
             zones = {b.id: b.timezone for b in scenario.brands}
             events = truth_events(sim.truth, zones)
             signal = str((options or {}).get("signal", "fresh_complaint"))
+            start = _t(sim.truth["start"])
+            primary = [e for e in events if e.primary]
             floors = {
+                e.id: latency_floor(store, e, events, data_start=start, signal=signal)
+                for e in primary
+            }
+            nb_floors = {
                 e.id: latency_floor(
-                    store, e, events, data_start=_t(sim.truth["start"]), signal=signal
+                    store,
+                    e,
+                    events,
+                    data_start=start,
+                    signal=signal,
+                    dispersion=noise_shape(scenario, e, zones.get(e.brand, "UTC")),
                 )
-                for e in events
-                if e.primary
+                for e in primary
             }
             s = score(
                 path.stem,
@@ -366,6 +413,7 @@ def evaluate_scenario(
                 posts=result.posts,
                 zones=zones,
                 floors=floors,
+                nb_floors=nb_floors,
             )
     s.seconds = time.perf_counter() - began
     return s
@@ -415,6 +463,7 @@ class EvalReport:
         lat = [x for s in sc for x in s.latencies]
         sharp = [x for s in sc for x in s.sharp_latencies]
         floor = [_floor_minutes(f) for s in sc for f in s.floors]
+        nb_floor = [_floor_minutes(f) for s in sc for f in s.nb_floors]
         events = sum(s.events for s in sc)
         detections = sum(s.detections for s in sc)
         brand_weeks = sum(s.brand_weeks for s in sc)
@@ -434,6 +483,8 @@ class EvalReport:
             "latency_p90_sharp_min": float(np.percentile(sharp, 90)) if sharp else None,
             "latency_floor_median_min": float(np.median(floor)) if floor else None,
             "latency_floor_p90_min": float(np.percentile(floor, 90)) if floor else None,
+            "latency_nb_floor_median_min": float(np.median(nb_floor)) if nb_floor else None,
+            "latency_nb_floor_p90_min": (float(np.percentile(nb_floor, 90)) if nb_floor else None),
             "false_alarms": sum(s.false_alarms for s in sc),
             "brand_weeks": round(brand_weeks, 2),
             "false_alarms_per_brand_week": (
@@ -453,7 +504,7 @@ class EvalReport:
 
     def by_onset(self) -> list[dict[str, Any]]:
         """Latency per onset class (sharp/slow x day/night): events, found, median and
-        90th percentile of the detector's latency and of the floor, in minutes."""
+        90th percentile of the detector's latency and of both floors, in minutes."""
         out = []
         for cls in ONSET_CLASSES:
             lat = [
@@ -462,12 +513,15 @@ class EvalReport:
                 for x, c in zip(s.latencies, s.classes, strict=True)
                 if c == cls
             ]
-            fl = [
-                _floor_minutes(f)
-                for s in self.scenarios
-                for f, c in zip(s.floors, s.classes, strict=True)
-                if c == cls
-            ]
+            fl, nb = (
+                [
+                    _floor_minutes(f)
+                    for s in self.scenarios
+                    for f, c in zip(getattr(s, which), s.classes, strict=True)
+                    if c == cls
+                ]
+                for which in ("floors", "nb_floors")
+            )
             missed = sum(c == cls for s in self.scenarios for c in s.missed_classes)
             if not lat and not missed:
                 continue
@@ -480,6 +534,8 @@ class EvalReport:
                     "latency_p90_min": float(np.percentile(lat, 90)) if lat else None,
                     "floor_median_min": float(np.median(fl)) if fl else None,
                     "floor_p90_min": float(np.percentile(fl, 90)) if fl else None,
+                    "nb_floor_median_min": float(np.median(nb)) if nb else None,
+                    "nb_floor_p90_min": float(np.percentile(nb, 90)) if nb else None,
                 }
             )
         return out
@@ -487,7 +543,8 @@ class EvalReport:
     def passed(self) -> dict[str, bool]:
         """Each target of the issue, met or not (a metric with nothing to judge passes):
         the totals' targets, and per onset class the latency's median and p90 against
-        ``LATENCY_TARGETS`` times the floor's."""
+        ``LATENCY_TARGETS`` times the floor's, and (the restatement proposed in the module
+        notes) times the NB floor's."""
         tot = self.totals()
         out = {}
         for key, (op, bound) in TARGETS.items():
@@ -498,9 +555,11 @@ class EvalReport:
             if limits is None:
                 continue
             for stat, factor in zip(("median", "p90"), limits, strict=True):
-                lat, floor = row[f"latency_{stat}_min"], row[f"floor_{stat}_min"]
-                ok = lat is None or floor is None or lat <= factor * floor
-                out[f"latency_{stat} {row['onset']} <= {factor}x floor"] = ok
+                for floor_name in ("floor", "nb_floor"):
+                    lat, floor = row[f"latency_{stat}_min"], row[f"{floor_name}_{stat}_min"]
+                    ok = lat is None or floor is None or lat <= factor * floor
+                    label = floor_name.replace("_", " ")
+                    out[f"latency_{stat} {row['onset']} <= {factor}x {label}"] = ok
         return out
 
     def as_dict(self) -> dict[str, Any]:
@@ -536,6 +595,7 @@ class EvalReport:
                     "latencies_min": [round(x, 2) for x in s.latencies],
                     "onsets": list(s.classes),
                     "floors_min": [None if f is None else round(f, 2) for f in s.floors],
+                    "nb_floors_min": [None if f is None else round(f, 2) for f in s.nb_floors],
                     "missed": s.missed,
                     "false": s.false,
                     "seconds": round(s.seconds, 2),
