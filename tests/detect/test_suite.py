@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from uproar.eval.detect import EvalReport, evaluate, scenario_files
+from uproar.eval.detect import LATENCY_TARGETS, evaluate, scenario_files
 from uproar.simulate.scenario import load_scenario
 
-# Issue 13's real-world shapes, added to the suite after the latency guards below were
-# measured: they count toward recall, precision and false alarms, and have their own checks.
+# Issue 13's real-world shapes: they count toward every figure, and have their own checks.
 SHAPES = (
     "flapping-outage",
     "regional-partial-outage",
@@ -21,7 +20,7 @@ SHAPES = (
 
 @pytest.mark.slow
 def test_the_suite_meets_the_detection_targets() -> None:
-    # Four draws of every scenario, pooled (92 incidents, 151 brand-weeks): one draw of each
+    # Four draws of every scenario, pooled (96 incidents, 156 brand-weeks): one draw of each
     # moves recall and precision by several points, so a single seed can pass or fail on
     # luck. Two at a time, each in its own process.
     files = scenario_files("suite")
@@ -31,11 +30,10 @@ def test_the_suite_meets_the_detection_targets() -> None:
     passed = full.passed()
     planted = sum(i.kind != "news" for f in files for i in load_scenario(f).incidents)
     assert totals["events"] == 4 * planted, totals
-    # The issue's targets that are met (TARGETS): recall, precision, false alarms.
-    for key in ("recall", "precision", "false_alarms_per_brand_week"):
+    # The issue's targets (TARGETS): recall, precision, false alarms, scope. Measured on
+    # these four seeds: 0.979, 0.926, 8 in 156 brand-weeks (0.051), 1.000.
+    for key in ("recall", "precision", "false_alarms_per_brand_week", "scope_accuracy"):
         assert passed[key], (key, totals)
-    # Scope: the target is 0.95; measured 1.000 before issue 13 (its guard stays at 0.9).
-    assert totals["scope_accuracy"] is not None and totals["scope_accuracy"] >= 0.9, totals
     # The shapes: a flapping outage is one incident whose phases find every drop; a partial
     # regional outage is found; bot floods and a viral spike of chatter page no one.
     shapes = {s.scenario: [] for s in full.scenarios}
@@ -52,25 +50,24 @@ def test_the_suite_meets_the_detection_targets() -> None:
     # the hour-of-day prior leaned on the neighbouring hours instead of the daily mean).
     for s in shapes["night-outage-isp"]:
         assert s.found == s.events == 1, s
-    # The latency guards below were measured on the suite before the shapes were added.
-    report = EvalReport(tuple(s for s in full.scenarios if s.scenario not in SHAPES))
-    totals = report.totals()
-    # Latency is judged against the known-onset floor per onset class (LATENCY_TARGETS:
-    # sharp median <= 1.15x and p90 <= 1.3x the floor, slow and night <= 1.5x). Measured on
-    # these four seeds: sharp/day 3.83 / 6.46 min against a floor of 3.21 / 5.03 (1.19x,
-    # 1.28x: the p90 meets it, the median not); sharp/night 14.9 / 28.8 against 6.6 / 7.9
-    # (one of four missed); slow/day 37.6 / 79.8 against 20.3 / 57.4 (1.86x, 1.39x). These
-    # bounds guard those figures against regressions; they are not the issue's targets.
-    by_onset = {row["onset"]: row for row in report.by_onset()}
+    # Latency per onset class, judged against the NB floor: the known-onset oracle that
+    # allows for the simulator's own noise (uproar.eval.detect's module notes: the Poisson
+    # floor, asked where nothing was planted, would page 1.8 times a brand-week). The
+    # issue's multiples (LATENCY_TARGETS) hold against it; measured on these four seeds:
+    # sharp/day 1.14x / 1.13x, sharp/night 1.30x / 1.21x, slow/day 1.36x / 1.06x.
+    nb_checks = {k: ok for k, ok in passed.items() if k.endswith("x nb floor")}
+    assert len(nb_checks) == 6 and all(nb_checks.values()), (nb_checks, full.by_onset())
+    # Against the Poisson floor the p90s are met and the medians not (sharp/day 1.23x,
+    # sharp/night 1.51x, slow/day 1.88x): these bounds guard those figures.
+    by_onset = {row["onset"]: row for row in full.by_onset()}
     assert {"sharp/day", "sharp/night", "slow/day"} <= set(by_onset)
-    sharp_day = by_onset["sharp/day"]
-    assert sharp_day["latency_median_min"] <= 1.25 * sharp_day["floor_median_min"], by_onset
-    assert sharp_day["latency_p90_min"] <= 1.4 * sharp_day["floor_p90_min"], by_onset
-    slow_day = by_onset["slow/day"]
-    assert slow_day["latency_median_min"] <= 2.1 * slow_day["floor_median_min"], by_onset
+    for onset, median_x in (("sharp/day", 1.25), ("sharp/night", 1.6), ("slow/day", 2.0)):
+        row = by_onset[onset]
+        assert row["latency_median_min"] <= median_x * row["floor_median_min"], by_onset
+        assert passed[f"latency_p90 {onset} <= {LATENCY_TARGETS[onset][1]}x floor"], by_onset
     median, p90 = totals["latency_median_min"], totals["latency_p90_min"]
-    assert median is not None and median <= 4.6, totals
-    assert p90 is not None and p90 <= 33.0, totals
+    assert median is not None and median <= 4.1, totals
+    assert p90 is not None and p90 <= 23.0, totals
     floor = totals["latency_floor_median_min"]
     assert floor is not None and 3.0 <= floor <= median, totals
 
