@@ -178,7 +178,11 @@ class Store:
                 raise
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
-        return duckdb.connect(self.path, read_only=self.read_only, config=self._config)
+        con = duckdb.connect(self.path, read_only=self.read_only, config=self._config)
+        # DuckDB draws a progress bar on stdout for a query over 2 s (an ingest at scale 3),
+        # which broke `uproar eval detect --json`'s output.
+        con.execute("SET enable_progress_bar = false")
+        return con
 
     def _open(self, wait: float) -> duckdb.DuckDBPyConnection:
         """Connect; while another process holds the file, ask it to lend it (see above)."""
