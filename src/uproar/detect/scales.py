@@ -8,7 +8,8 @@ of history (what a new user has) are enough to judge the third.
 
 ``merge_scales`` makes one incident of one event: an hourly incident and the minute
 incidents inside it become one, whose phases are the minute incidents (each with its own
-times); an hourly incident that no minute incident touches is reported on its own.
+times) and whose scope and peers are theirs; an hourly incident that no minute incident
+touches is reported on its own.
 """
 
 from __future__ import annotations
@@ -158,11 +159,12 @@ def merge_scales(minute: Sequence[Incident], hourly: Sequence[Incident]) -> list
                 detected_at=min(m.detected_at for m in inside),
                 peak=biggest.peak,
                 end=None if any(e is None for e in ends) else max(e for e in ends if e),
-                scope="industry"
-                if "industry" in {h.scope, *(m.scope for m in inside)}
-                else "brand",
+                # us or everyone is the minute incidents' call: they compare the peers over
+                # the event's own minutes, while an hourly incident stays open for hours
+                # after it and took a peer's separate outage that night for "everyone"
+                scope="industry" if any(m.scope == "industry" for m in inside) else "brand",
                 posts=max(h.posts, sum(m.posts for m in inside)),
-                peers=_union_peers([h, *inside]),
+                peers=_union_peers(inside),
                 phases=tuple(phases) if len(phases) > 1 else (),
             )
         )

@@ -1,0 +1,54 @@
+"""One event, one incident across the minute and hourly scales (``merge_scales``)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from uproar.detect.scales import merge_scales
+from uproar.records import Incident
+
+from .conftest import T0
+
+
+def _incident(
+    id: str, start_h: float, end_h: float, scope: Any = "brand", peers: tuple[Any, ...] = ()
+) -> Incident:
+    start = T0 + timedelta(hours=start_h)
+    return Incident(
+        id=id,
+        brand="wekanet",
+        start=start,
+        detected_at=start + timedelta(minutes=5),
+        peak=start + timedelta(minutes=30),
+        end=T0 + timedelta(hours=end_h),
+        severity="high",
+        scope=scope,
+        posts=100,
+        authors=0,
+        peers=peers,
+    )
+
+
+PEER = {"brand": "kiwinet", "signal": 90.0, "expected": 10.0, "excess": 80.0}
+
+
+def test_the_minute_incident_decides_us_or_everyone() -> None:
+    # The hourly incident stayed open through the night and took a peer's separate outage
+    # hours earlier for "everyone"; the minute incident compared the peers over its own
+    # minutes and found only this brand.
+    hourly = _incident("wekanet-h", 0.0, 10.0, scope="industry", peers=(PEER,))
+    minute = _incident("wekanet-m", 6.0, 8.0)
+    (merged,) = merge_scales([minute], [hourly])
+    assert merged.scope == "brand" and merged.peers == ()
+    assert merged.start == hourly.start and merged.end == minute.end
+    # where the minute incident saw the peers surge too, the event is the industry's
+    both = _incident("wekanet-m", 6.0, 8.0, scope="industry", peers=(PEER,))
+    (merged,) = merge_scales([both], [hourly])
+    assert merged.scope == "industry" and merged.peers == (PEER,)
+
+
+def test_an_hourly_incident_alone_keeps_its_own_scope() -> None:
+    hourly = _incident("wekanet-h", 0.0, 10.0, scope="industry", peers=(PEER,))
+    (merged,) = merge_scales([], [hourly])
+    assert merged is hourly
