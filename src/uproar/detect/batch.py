@@ -75,9 +75,9 @@ def detect_store(
     it (so the window is not judged from a cold start) and reports the incidents that
     reach into the window. With ``hourly``, the same signal is also judged in hourly
     bins (``scales``), for storms and sampled streams, and one event is one incident across
-    the two scales. It is off by default: on the simulated suite it found the slow crisis
-    the minute detector misses but raised 10 false alarms in 129 brand-weeks (precision
-    0.85 against 0.94), mostly at day boundaries and on holidays (eval/scenarios/README.md).
+    the two scales. It is off by default for now: on the simulated suite it finds the slow
+    crises the minute detector misses, hours in, for 9 false alarms in 156 brand-weeks
+    against 8 (eval/scenarios/README.md, the fifth pass).
     With ``save``, incidents replace those stored for the same brands and window, and the
     monitor's state is saved as ``"default"`` so a streaming run can carry on from it.
     """
