@@ -82,7 +82,7 @@ def test_the_floor_is_the_first_post_that_makes_the_count_since_onset_significan
 def test_the_nb_floor_takes_the_noise_of_the_onset_s_local_day() -> None:
     scenario = load_scenario(scenario_files("noisy-days-no-incident")[0])
     noisy = scenario.noisy_days[0]
-    brand = noisy.brands[0] if noisy.brands else scenario.brands[0].id
+    brand = noisy.brands[0]  # every brand when the file names none
     zone = next(b.timezone for b in scenario.brands if b.id == brand)
 
     def at(day: date) -> TrueEvent:

@@ -351,7 +351,7 @@ def noise_shape(scenario: Scenario, event: TrueEvent, zone: str) -> float:
     day = event.onset.astimezone(ZoneInfo(zone)).date()
     shape = scenario.dispersion
     for nd in scenario.noisy_days:
-        if nd.date == day and (not nd.brands or event.brand in nd.brands):
+        if nd.date == day and event.brand in nd.brands:  # as ``volume.noise`` reads it
             shape /= nd.variance
     return shape
 
