@@ -7,6 +7,7 @@ slice post by post through the streaming ``Monitor``.
 
     python bench/detect.py                       # 1,000,000 posts: well under a minute
     python bench/detect.py --posts 10000000      # the issue's size (10 M posts, 50 brands)
+    python bench/detect.py --hourly              # with the hourly scale beside the minutes
 """
 
 from __future__ import annotations
@@ -81,6 +82,7 @@ def main() -> None:
     ap.add_argument("--days", type=float, default=3.0)
     ap.add_argument("--stream-posts", type=int, default=100_000)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--hourly", action="store_true", help="judge hourly bins too")
     args = ap.parse_args()
 
     store = Store()
@@ -101,7 +103,9 @@ def main() -> None:
     reference = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    result = detect_store(store, brands=brands, signal="fresh_complaint", save=False)
+    result = detect_store(
+        store, brands=brands, signal="fresh_complaint", save=False, hourly=args.hourly
+    )
     seconds = time.perf_counter() - t0
 
     first = store.posts_arrow(columns=MONITOR_COLUMNS, limit=args.stream_posts)
@@ -112,7 +116,8 @@ def main() -> None:
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     print(
-        f"detect: {args.posts} posts, {args.brands} brands, {args.days:g} days, "
+        f"detect{' --hourly' if args.hourly else ''}: {args.posts} posts, {args.brands} brands, "
+        f"{args.days:g} days, "
         f"{seconds:.1f} s, {args.posts / seconds / 1000:.0f}k posts/s, "
         f"{seconds / reference:.1f}x duckdb group-by ({reference:.2f} s, {ref[0][0]} cells), "
         f"streaming {stream_s / first.num_rows * 1e6:.0f} us/post over {first.num_rows} posts, "
