@@ -19,12 +19,10 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
-import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
-from uproar.config import load_brands
 from uproar.eval.detect import (
     FLOOR_HORIZON,
     TrueEvent,
@@ -32,13 +30,10 @@ from uproar.eval.detect import (
     latency_floor,
     noise_shape,
     scenario_files,
+    simulated_store,
     truth_events,
 )
-from uproar.pipeline import ingest_enrichers
-from uproar.simulate.engine import simulate
 from uproar.simulate.scenario import load_scenario
-from uproar.sources import ingest
-from uproar.store import Store
 
 # a moment this close to a true incident of the brand (before its onset, after its end)
 # is not "nothing happened"
@@ -50,34 +45,27 @@ def quiet_moments(path: Path, seed_offset: int, every: timedelta) -> tuple[int, 
     scenario = load_scenario(path)
     zones = {b.id: b.timezone for b in scenario.brands}
     tested = poisson = nb = 0
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "posts.jsonl"
-        sim = simulate(scenario, out, seed=scenario.seed + seed_offset)
-        brands = load_brands(sim.brands_path)
+    with simulated_store(scenario, seed=scenario.seed + seed_offset) as (sim, _brands, store):
         start, end = _t(sim.truth["start"]), _t(sim.truth["end"])
         events = truth_events(sim.truth, zones)
-        with Store() as store:
-            ingest([out], store, brands, workers=1, enrichers=ingest_enrichers())
-            t = start + timedelta(days=1, minutes=17)
-            while t + FLOOR_HORIZON <= end:
-                for brand in sorted(zones):
-                    near = any(
-                        e.brand == brand and e.onset - FLOOR_HORIZON - CLEAR <= t <= e.end + CLEAR
-                        for e in events
-                    )
-                    if near:
-                        continue
-                    moment = TrueEvent(
-                        brand=brand, onset=t, end=t, scope="brand", primary=True, id=""
-                    )
-                    tested += 1
-                    poisson += latency_floor(store, moment, events, data_start=start) is not None
-                    shape = noise_shape(scenario, moment, zones[brand])
-                    nb += (
-                        latency_floor(store, moment, events, data_start=start, dispersion=shape)
-                        is not None
-                    )
-                t += every
+        t = start + timedelta(days=1, minutes=17)
+        while t + FLOOR_HORIZON <= end:
+            for brand in sorted(zones):
+                near = any(
+                    e.brand == brand and e.onset - FLOOR_HORIZON - CLEAR <= t <= e.end + CLEAR
+                    for e in events
+                )
+                if near:
+                    continue
+                moment = TrueEvent(brand=brand, onset=t, end=t, scope="brand", primary=True, id="")
+                tested += 1
+                poisson += latency_floor(store, moment, events, data_start=start) is not None
+                shape = noise_shape(scenario, moment, zones[brand])
+                nb += (
+                    latency_floor(store, moment, events, data_start=start, dispersion=shape)
+                    is not None
+                )
+            t += every
     return tested, poisson, nb
 
 

@@ -394,7 +394,7 @@ class Detector:
         # (Poisson-gamma mixture), so a thinly learned night hour is not over-trusted. That
         # term is weighted by ``uncertainty``: at its Bayesian 1.0 (which takes no credit for
         # the neighbouring hours the baseline leans on) night onsets took 2.2x the
-        # known-onset floor; at 0.5, 1.5x, for 3 -> 8 false alarms in 158 simulated
+        # known-onset floor; at 0.5, 1.5x, for 3 -> 8 false alarms in 156 simulated
         # brand-weeks (chosen on the suite's seeds +0..3, checked on +4..7).
         alpha = np.stack([a for _p, _m, a in stats]) + self.uncertainty / self.expected.evidence(t)
         # the exact threshold is never below these two, so neither is the count needed

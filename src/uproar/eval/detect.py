@@ -38,7 +38,8 @@ ignoring the noise a detector must not page on (``scripts/floor_false_alarms.py`
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -58,6 +59,8 @@ from uproar.store import Store
 from uproar.store import detect as sql
 
 if TYPE_CHECKING:
+    from uproar.config import Brand
+    from uproar.simulate.engine import SimulationResult
     from uproar.simulate.scenario import Scenario
 
 SLACK = timedelta(minutes=30)
@@ -356,6 +359,26 @@ def noise_shape(scenario: Scenario, event: TrueEvent, zone: str) -> float:
     return shape
 
 
+@contextmanager
+def simulated_store(
+    scenario: Scenario, *, seed: int, scale: float = 1.0, workdir: Path | None = None
+) -> Iterator[tuple[SimulationResult, dict[str, Brand], Store]]:
+    """Simulate ``scenario`` on ``seed`` and ingest its posts into an in-memory store (with
+    the brands saved), as the evaluation reads them; the files go when it closes."""
+    from uproar.pipeline import ingest_enrichers
+    from uproar.simulate.engine import simulate
+    from uproar.sources import ingest
+
+    with tempfile.TemporaryDirectory(dir=workdir) as tmp:
+        out = Path(tmp) / "posts.jsonl"
+        sim = simulate(scenario, out, seed=seed, scale=scale)
+        brands = load_brands(sim.brands_path)
+        with Store() as store:
+            ingest([out], store, brands, workers=1, enrichers=ingest_enrichers())
+            store.save_brands(brands)
+            yield sim, brands, store
+
+
 def evaluate_scenario(
     path: Path,
     *,
@@ -369,52 +392,43 @@ def evaluate_scenario(
     plus ``seed_offset``."""
     import time
 
-    from uproar.pipeline import ingest_enrichers
-    from uproar.simulate.engine import simulate
     from uproar.simulate.scenario import load_scenario
-    from uproar.sources import ingest
 
     began = time.perf_counter()
     scenario = load_scenario(path)
-    with tempfile.TemporaryDirectory(dir=workdir) as tmp:
-        out = Path(tmp) / f"{path.stem}.jsonl"
-        base = scenario.seed if seed is None else seed
-        sim = simulate(scenario, out, seed=base + seed_offset, scale=scale)
-        brands = load_brands(sim.brands_path)
-        with Store() as store:
-            ingest([out], store, brands, workers=1, enrichers=ingest_enrichers())
-            store.save_brands(brands)
-            result = detect_store(store, brands=brands, save=False, **(options or {}))
-            zones = {b.id: b.timezone for b in scenario.brands}
-            events = truth_events(sim.truth, zones)
-            signal = str((options or {}).get("signal", "fresh_complaint"))
-            start = _t(sim.truth["start"])
-            primary = [e for e in events if e.primary]
-            floors = {
-                e.id: latency_floor(store, e, events, data_start=start, signal=signal)
-                for e in primary
-            }
-            nb_floors = {
-                e.id: latency_floor(
-                    store,
-                    e,
-                    events,
-                    data_start=start,
-                    signal=signal,
-                    dispersion=noise_shape(scenario, e, zones.get(e.brand, "UTC")),
-                )
-                for e in primary
-            }
-            s = score(
-                path.stem,
-                sim.truth,
-                result.incidents,
-                result.rumours,
-                posts=result.posts,
-                zones=zones,
-                floors=floors,
-                nb_floors=nb_floors,
+    base = scenario.seed if seed is None else seed
+    run = simulated_store(scenario, seed=base + seed_offset, scale=scale, workdir=workdir)
+    with run as (sim, brands, store):
+        result = detect_store(store, brands=brands, save=False, **(options or {}))
+        zones = {b.id: b.timezone for b in scenario.brands}
+        events = truth_events(sim.truth, zones)
+        signal = str((options or {}).get("signal", "fresh_complaint"))
+        start = _t(sim.truth["start"])
+        primary = [e for e in events if e.primary]
+        floors = {
+            e.id: latency_floor(store, e, events, data_start=start, signal=signal) for e in primary
+        }
+        nb_floors = {
+            e.id: latency_floor(
+                store,
+                e,
+                events,
+                data_start=start,
+                signal=signal,
+                dispersion=noise_shape(scenario, e, zones.get(e.brand, "UTC")),
             )
+            for e in primary
+        }
+        s = score(
+            path.stem,
+            sim.truth,
+            result.incidents,
+            result.rumours,
+            posts=result.posts,
+            zones=zones,
+            floors=floors,
+            nb_floors=nb_floors,
+        )
     s.seconds = time.perf_counter() - began
     return s
 
