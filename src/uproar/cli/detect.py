@@ -274,8 +274,11 @@ def eval_detect(
 ) -> None:
     """Simulate scenarios with ground truth, detect, and print precision, recall, latency,
     false alarms per brand-week, scope accuracy and rumour detection against the targets,
-    then latency by onset class (sharp/slow, day/night) beside its floor: the latency of an
-    oracle that knows the true onset (see uproar.eval.detect).
+    then latency by onset class (sharp/slow, day/night) beside two floors: the latency of an
+    oracle that knows the true onset, with Poisson counts and with the simulator's own noise
+    (NB floor; see uproar.eval.detect).
+
+    Example: uproar eval detect suite --seeds 4 --seed-offset 4 --jobs 2
 
     Exit status 1 when a target is missed.
     """
