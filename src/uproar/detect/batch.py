@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from uproar import plausible
 from uproar.config import Brand
-from uproar.detect.describe import describe, is_chatter
+from uproar.detect.describe import describe_all
 from uproar.detect.detector import Bin, BinCounts, Coverage
 from uproar.detect.rumours import Rumour, find_rumours, part_of_incidents
 from uproar.detect.scales import HOURLY_SIGNAL, hourly_bins, hourly_detector, merge_scales
@@ -111,6 +111,8 @@ def detect_store(
         second=HOURLY_SIGNAL.get(signal) if hourly else None,
     )
     monitor = Monitor.for_brands(brands, signal=signal, start=since, **detector_options)
+    # the monitor is saved for a streaming run to carry on from only after a whole-store run
+    keeps_state = save and window_start is None and until is None
     det = monitor.detector
     posts = 0
     earlier: list[Incident] = []  # incidents of runs before the last
@@ -182,7 +184,7 @@ def detect_store(
                 posts += walk(first, last)
         monitor.minute = det.clock
         monitor.floors = det.floors(det.clock) if det.clock is not None else {}
-        if det.clock is not None:
+        if det.clock is not None and keeps_state:
             # hand the streaming path the last hour's authors, so freshness carries on
             recent = det.clock - FRESH_GAP if since is None else max(since, det.clock - FRESH_GAP)
             for brand, author, complaint, at in sql.recent_authors(
@@ -212,18 +214,13 @@ def detect_store(
         rumours = find_rumours(store, since=since, until=until)
         if window_start is not None:
             rumours = [r for r in rumours if r.last_seen >= window_start]
+        # an incident needs its minimum evidence, and a surge of talk, not complaints (a
+        # viral ad, news), pages no one
         incidents = [
-            described
-            for inc in incidents
-            if (
-                described := describe(
-                    store, inc, until=end, brand=brands.get(inc.brand), rumours=rumours
-                )
-            ).authors
-            >= MIN_AUTHORS
+            d.incident
+            for d in describe_all(store, incidents, until=end, brands=brands, rumours=rumours)
+            if d.incident.authors >= MIN_AUTHORS and not d.chatter
         ]
-        # a surge of talk, not complaints (a viral ad, news) pages no one
-        incidents = [i for i in incidents if not is_chatter(store, i, until=end)]
         # replies to the brand's updates during an incident are that incident (kept in its
         # ``rumours``), not a crisis of their own
         rumours, _folded = part_of_incidents(rumours, incidents, until=end)
@@ -245,7 +242,7 @@ def detect_store(
             since=window_start,
             until=until,
         )
-        if table.num_rows and window_start is None and until is None:
+        if table.num_rows and keeps_state:
             monitor.save(store)
     return DetectResult(
         incidents=tuple(incidents),

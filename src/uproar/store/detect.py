@@ -7,7 +7,9 @@ from ``detect/complaint_terms.toml``), bound as a parameter, never post text.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -32,11 +34,10 @@ _MENTIONS = """
           AND ($brand IS NULL OR list_contains(p.brands, $brand))
     ), f AS (
         SELECT brand, platform, id, created_at, author_id, complaint, repost,
-               lag(created_at) OVER (
-                   PARTITION BY brand, author_id, repost ORDER BY created_at, platform, id
-               ) AS prev{complaint_lag}
+               lag(created_at) OVER w AS prev{complaint_lag}
         FROM m
         WHERE own_brand IS NULL OR own_brand <> brand
+        WINDOW w AS (PARTITION BY brand, author_id, repost ORDER BY created_at)
     )
     SELECT brand, platform, id, created_at, author_id, complaint,
            CAST({weight} AS INTEGER) AS signal{second}
@@ -47,9 +48,8 @@ _FRESH_COMPLAINT = (
     "(NOT repost AND complaint AND (prev_c IS NULL OR epoch(created_at - prev_c) >= $gap))"
 )
 _COMPLAINT_LAG = """,
-               lag(created_at) OVER (
-                   PARTITION BY brand, author_id, repost, complaint
-                   ORDER BY created_at, platform, id
+               last_value(CASE WHEN complaint THEN created_at END IGNORE NULLS) OVER (
+                   w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
                ) AS prev_c"""
 # The signals, as fixed SQL fragments: each post's weight. "fresh": an original mention
 # whose author has not mentioned the brand within the gap; "fresh_complaint": the same for
@@ -163,15 +163,16 @@ def minute_signal(
     until: datetime | None = None,
     second: str | None = None,
 ) -> pa.Table:
-    """Per brand and minute: mentions, complaints, unique authors and the ``signal`` count
-    (and the ``second`` signal's, as ``signal2``, in the same pass).
+    """Per brand and minute: mentions and the ``signal`` count (and the ``second`` signal's,
+    as ``signal2``, in the same pass): all the detector reads. (Complaints and unique authors
+    are ``signal_breakdown``'s; counting distinct authors here cost 1.5 s at 10M posts.)
 
     Only minutes with at least one mention appear; rows are ordered by minute, then brand.
     """
     extra = ", CAST(sum(signal2) AS BIGINT) AS signal2" if second is not None else ""
     sql = f"""
         SELECT brand, date_trunc('minute', created_at) AS minute,
-               {_SIGNAL_COUNTS}{extra}
+               count(*) AS mentions, CAST(sum(signal) AS BIGINT) AS signal{extra}
         FROM ({_mentions(signal, second)})
         GROUP BY ALL
         ORDER BY minute, brand
@@ -320,117 +321,191 @@ def recent_authors(
     return [(b, a, bool(c), _aware(t)) for b, a, c, t in rows]
 
 
-def incident_posts(
-    store: Store,
-    *,
-    brand: str,
-    since: datetime,
-    until: datetime,
-    pattern: str,
-    limit: int = 200_000,
-) -> pa.Table:
-    """The brand's mentions (not its own posts) in ``[since, until)``, with labels if any."""
-    sql = """
-        SELECT p.platform, p.id, p.created_at, p.author_id, p.region, p.text, p.urls,
+@dataclass(frozen=True, slots=True)
+class DescribeWindow:
+    """One incident's posts to describe, ``[since, until)``, and its brand's reference
+    posts before it, ``[reference_since, since)``."""
+
+    brand: str
+    reference_since: datetime
+    since: datetime
+    until: datetime
+
+
+@dataclass(slots=True)
+class WindowDetails:
+    """What describing one window reads of the brand's mentions (not its own posts).
+
+    ``posts``/``authors`` count every mention in the window; ``originals``/``complaints``
+    leave reposts out (the chatter test's shares), as do their ``reference_`` twins. Term
+    counts are document frequencies of ``term_posts`` posts; the reference's are of a
+    uniform sample of ``reference_term_posts`` posts (all of them when few enough)."""
+
+    posts: int = 0
+    authors: int = 0
+    originals: int = 0
+    complaints: int = 0
+    reference_posts: int = 0
+    reference_originals: int = 0
+    reference_complaints: int = 0
+    regions: Counter[str] = field(default_factory=Counter)
+    reference_regions: Counter[str] = field(default_factory=Counter)
+    topics: Counter[str] = field(default_factory=Counter)
+    reference_topics: Counter[str] = field(default_factory=Counter)
+    terms: dict[str, int] = field(default_factory=dict)
+    term_posts: int = 0
+    reference_terms: dict[str, int] = field(default_factory=dict)
+    reference_term_posts: int = 0
+
+
+# Every window's posts (and reference posts) in one join, so describing any number of
+# incidents reads the posts once per query, not once per incident and query. ``$windows``
+# is a list of structs (k, brand, reference_since, since, until, keep).
+_WINDOW_POSTS = """
+    WITH w AS (SELECT unnest($windows, recursive := true)),
+    p AS (
+        SELECT w.k, p.created_at >= w.since AS inside, w.keep,
+               p.platform, p.id, p.created_at, p.author_id, p.region, p.text,
+               p.reposted_id IS NULL AS original, l.topics,
                coalesce(l.complaint, regexp_matches(lower(p.text), $pattern)) AS complaint,
-               l.topics AS topics,
                coalesce(p.like_count, 0) + coalesce(p.repost_count, 0) AS engagement
-        FROM posts p LEFT JOIN labels l ON l.platform = p.platform AND l.id = p.id
-        WHERE list_contains(p.brands, $brand)
-          AND (p.own_brand IS NULL OR p.own_brand <> $brand)
-          AND p.created_at >= $since AND p.created_at < $until
-        ORDER BY p.created_at, p.platform, p.id
-        LIMIT $limit
-    """
-    params = {
-        "brand": brand,
-        "since": naive_utc(since),
-        "until": naive_utc(until),
+        FROM (SELECT unnest(brands) AS brand, * FROM posts
+              WHERE created_at >= $lo AND created_at < $hi) p
+        JOIN w ON w.brand = p.brand
+              AND p.created_at >= w.reference_since AND p.created_at < w.until
+        LEFT JOIN labels l ON l.platform = p.platform AND l.id = p.id
+        WHERE p.own_brand IS NULL OR p.own_brand <> p.brand
+    )
+"""
+# A token can never hold a space (it is a run of TOKEN_SPLIT's complement), so one space
+# added to each post's terms counts the posts the term query read.
+_POST_MARK = " "
+
+
+def _window_params(
+    windows: Sequence[DescribeWindow], pattern: str, keep: Sequence[float] | None = None
+) -> dict[str, Any]:
+    return {
+        "windows": [
+            {
+                "k": k,
+                "brand": w.brand,
+                "reference_since": naive_utc(w.reference_since),
+                "since": naive_utc(w.since),
+                "until": naive_utc(w.until),
+                "keep": 1.0 if keep is None else float(keep[k]),
+            }
+            for k, w in enumerate(windows)
+        ],
+        "lo": naive_utc(min(w.reference_since for w in windows)),
+        "hi": naive_utc(max(w.until for w in windows)),
         "pattern": pattern,
-        "limit": limit,
     }
-    return store.connection.sql(sql, params=params).to_arrow_table()
 
 
-def complaint_shares(
+def window_details(
     store: Store,
+    windows: Sequence[DescribeWindow],
     *,
-    brand: str,
-    since: datetime,
-    until: datetime,
-    ref_since: datetime,
     pattern: str,
-) -> tuple[int, int, int, int]:
-    """(mentions, complaints) of the brand's original mentions (not reposts, not its own
-    posts) in ``[since, until)``, then in the reference ``[ref_since, since)``."""
-    sql = """
-        SELECT count(*) FILTER (WHERE inside),
-               count(*) FILTER (WHERE inside AND complaint),
-               count(*) FILTER (WHERE NOT inside),
-               count(*) FILTER (WHERE NOT inside AND complaint)
-        FROM (
-            SELECT p.created_at >= $since AS inside,
-                   coalesce(l.complaint, regexp_matches(lower(p.text), $pattern)) AS complaint
-            FROM posts p LEFT JOIN labels l ON l.platform = p.platform AND l.id = p.id
-            WHERE list_contains(p.brands, $brand)
-              AND (p.own_brand IS NULL OR p.own_brand <> $brand)
-              AND p.reposted_id IS NULL
-              AND p.created_at >= $ref_since AND p.created_at < $until
-        )
-    """
-    params = {
-        "brand": brand,
-        "since": naive_utc(since),
-        "until": naive_utc(until),
-        "ref_since": naive_utc(ref_since),
-        "pattern": pattern,
-    }
-    # fetchall, not fetchone: a half-read result blocks the connection's next query
-    (row,) = store.connection.execute(sql, params).fetchall()
-    return int(row[0]), int(row[1]), int(row[2]), int(row[3])
-
-
-def term_counts(
-    store: Store,
-    *,
-    brand: str,
-    since: datetime,
-    until: datetime,
     token_pattern: str,
+    reference_sample: int,
     min_length: int = 3,
-) -> tuple[dict[str, int], int]:
-    """Document frequency of each lower-cased term in the brand's mentions, and the post count.
-
-    ``token_pattern`` splits text into terms (bound as a parameter; it is Uproar's own).
+) -> list[WindowDetails]:
+    """Counts, regions, topics and terms of each window's posts and reference posts, in
+    three queries whatever the number of windows. Terms of a reference of more than
+    ``reference_sample`` posts are counted on a uniform sample of about that many (chosen by
+    a hash of the post's id, so the same store gives the same terms); terms shorter than
+    ``min_length`` are left out. ``token_pattern`` splits text into terms (Uproar's own)."""
+    out = [WindowDetails() for _ in windows]
+    if not windows:
+        return out
+    con = store.connection
+    params = _window_params(windows, pattern)
+    counts = f"""{_WINDOW_POSTS}
+        SELECT k, inside, region, grouping(region) AS total, count(*),
+               count(*) FILTER (WHERE original),
+               count(*) FILTER (WHERE original AND complaint),
+               count(DISTINCT author_id)
+        FROM p GROUP BY GROUPING SETS ((k, inside, region), (k, inside))
     """
-    sql = """
-        WITH p AS (
-            SELECT list_distinct(string_split_regex(lower(text), $tok)) AS terms
-            FROM posts
-            WHERE list_contains(brands, $brand)
-              AND (own_brand IS NULL OR own_brand <> $brand)
-              AND created_at >= $since AND created_at < $until
+    for k, inside, region, total, n, originals, complaints, authors in con.execute(
+        counts, params
+    ).fetchall():
+        d = out[k]
+        if total and inside:
+            d.posts, d.authors, d.originals, d.complaints = n, authors, originals, complaints
+        elif total:
+            d.reference_posts, d.reference_originals = n, originals
+            d.reference_complaints = complaints
+        elif region:
+            (d.regions if inside else d.reference_regions)[str(region)] = n
+    topics = f"""{_WINDOW_POSTS}
+        SELECT k, inside, topic, count(*)
+        FROM (SELECT k, inside, unnest(topics) AS topic FROM p WHERE len(topics) > 0)
+        GROUP BY ALL
+    """
+    for k, inside, topic, n in con.execute(topics, params).fetchall():
+        (out[k].topics if inside else out[k].reference_topics)[str(topic)] = n
+    keep = [min(1.0, reference_sample / max(d.reference_posts, 1)) for d in out]
+    terms = f"""{_WINDOW_POSTS}
+        SELECT k, inside, t, count(*) FROM (
+            SELECT k, inside,
+                   unnest(list_prepend($mark,
+                          list_distinct(string_split_regex(lower(text), $tok)))) AS t
+            FROM p
+            WHERE inside OR keep >= 1.0 OR hash(platform, id) % 1000000 < keep * 1000000
         )
-        SELECT t, count(*) FROM (SELECT unnest(terms) AS t FROM p)
-        WHERE length(t) >= $minlen
-        GROUP BY t
+        WHERE length(t) >= $minlen OR t = $mark
+        GROUP BY ALL
     """
-    params = {
-        "brand": brand,
-        "since": naive_utc(since),
-        "until": naive_utc(until),
+    term_params = {
+        **_window_params(windows, pattern, keep),
         "tok": token_pattern,
         "minlen": min_length,
+        "mark": _POST_MARK,
     }
-    con = store.connection
-    counts = {str(t): int(n) for t, n in con.execute(sql, params).fetchall()}
-    total_row = con.execute(
-        """SELECT count(*) FROM posts WHERE list_contains(brands, $brand)
-             AND (own_brand IS NULL OR own_brand <> $brand)
-             AND created_at >= $since AND created_at < $until""",
-        {k: params[k] for k in ("brand", "since", "until")},
-    ).fetchall()
-    return counts, int(total_row[0][0]) if total_row else 0
+    for k, inside, term, n in con.execute(terms, term_params).fetchall():
+        d = out[k]
+        if term == _POST_MARK:
+            if inside:
+                d.term_posts = n
+            else:
+                d.reference_term_posts = n
+        else:
+            (d.terms if inside else d.reference_terms)[str(term)] = n
+    return out
+
+
+def sample_candidates(
+    store: Store, windows: Sequence[DescribeWindow], *, pattern: str, limit: int, picks: int
+) -> list[list[tuple[str, str, str]]]:
+    """Per window, its first ``limit`` posts as (id, author, text) in the order samples are
+    picked (complaints first, most engaged, earliest, then by id), less posts that picking
+    ``picks`` samples, one per author and per text, would skip whatever came before them:
+    an author's later posts of the same text, and a text's posts by more than its first
+    ``picks`` authors (a flood of one text is then a few rows, not thousands)."""
+    out: list[list[tuple[str, str, str]]] = [[] for _ in windows]
+    if not windows:
+        return out
+    order = "NOT complaint, engagement DESC, created_at, id"
+    sql = f"""{_WINDOW_POSTS},
+        firsts AS (
+            SELECT k, id, author_id, text, complaint, engagement, created_at FROM p
+            WHERE inside
+            QUALIFY row_number() OVER (PARTITION BY k, author_id, text ORDER BY {order}) = 1
+        ), few AS (
+            SELECT * FROM firsts
+            QUALIFY row_number() OVER (PARTITION BY k, text ORDER BY {order}) <= $picks
+        )
+        SELECT k, id, author_id, text FROM few
+        QUALIFY row_number() OVER (PARTITION BY k ORDER BY {order}) <= $limit
+        ORDER BY k, {order}
+    """
+    params = {**_window_params(windows, pattern), "limit": limit, "picks": picks}
+    for k, post_id, author, text in store.connection.execute(sql, params).fetchall():
+        out[k].append((str(post_id), str(author), str(text)))
+    return out
 
 
 # One key per post that can spread: each linked domain, and a fingerprint of the text with
@@ -447,7 +522,10 @@ _SPREAD_KEYS = """
     WITH m AS (
         SELECT unnest(brands) AS brand, platform, id, created_at, author_id, own_brand, text,
                CASE WHEN len(urls) > 0 THEN urls
-                    ELSE regexp_extract_all(lower(text), $links) END AS urls,
+                    -- every link form holds a '/' or "www.": most texts skip the regex
+                    WHEN contains(text, '/') OR contains(lower(text), 'www.')
+                    THEN regexp_extract_all(lower(text), $links)
+                    ELSE [] END AS urls,
                reposted_id, reply_to_id, quoted_id
         FROM posts
         WHERE ($since IS NULL OR created_at >= $since)
@@ -490,7 +568,8 @@ _SPREAD_KEYS = """
                NULL::TIMESTAMP AS origin
         FROM m JOIN brands b ON b.id = m.brand
         WHERE (m.own_brand IS NULL OR m.own_brand <> m.brand)
-          AND regexp_matches(m.text, $quote)
+          AND CASE WHEN contains(m.text, '@') AND contains(m.text, ':')  -- the regex's cheap part
+                   THEN regexp_matches(m.text, $quote) ELSE false END
           AND contains(lower(b.config),
                        '"@' || lower(regexp_extract(m.text, $quote, 1)) || '"')
     )
