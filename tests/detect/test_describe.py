@@ -72,12 +72,13 @@ def _incident(start: datetime, end: datetime) -> Incident:
     )  # fmt: skip
 
 
-def _greedy_samples(rows: list[dict[str, object]], start: datetime, end: datetime) -> tuple:
+def _greedy_samples(
+    rows: list[dict[str, object]], start: datetime, end: datetime
+) -> tuple[object, ...]:
     """The samples by their definition, over every post of the window."""
     pattern = re.compile(complaint_pattern())
-    inside = [
-        r for r in rows if start.replace(tzinfo=None) <= r["created_at"] < end.replace(tzinfo=None)
-    ]
+    lo, hi = start.replace(tzinfo=None), end.replace(tzinfo=None)
+    inside = [r for r in rows if isinstance(t := r["created_at"], datetime) and lo <= t < hi]
     inside.sort(
         key=lambda r: (
             not pattern.search(str(r["text"]).lower()),
