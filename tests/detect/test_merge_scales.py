@@ -52,3 +52,16 @@ def test_an_hourly_incident_alone_keeps_its_own_scope() -> None:
     hourly = _incident("wekanet-h", 0.0, 10.0, scope="industry", peers=(PEER,))
     (merged,) = merge_scales([], [hourly])
     assert merged is hourly
+
+
+def test_the_event_is_detected_when_either_scale_first_saw_it() -> None:
+    # A slow build: the hourly scale paged at 2:05, the minute scale only at 3:05 when a
+    # flare came. The team was paged at 2:05, so that is the event's detection.
+    hourly = _incident("wekanet-h", 2.0, 6.0)
+    minute = _incident("wekanet-m", 3.0, 4.0)
+    (merged,) = merge_scales([minute], [hourly])
+    assert merged.detected_at == hourly.detected_at < minute.detected_at
+    # and a sharp outage the minutes saw first keeps the minutes' time
+    late_hour = _incident("wekanet-h", 3.5, 6.0)
+    (merged,) = merge_scales([minute], [late_hour])
+    assert merged.detected_at == minute.detected_at

@@ -156,7 +156,8 @@ def merge_scales(minute: Sequence[Incident], hourly: Sequence[Incident]) -> list
             replace(
                 first,
                 start=min(h.start, *(m.start for m in inside)),
-                detected_at=min(m.detected_at for m in inside),
+                # paged when either scale first saw it: a slow build's hour can come first
+                detected_at=min(h.detected_at, *(m.detected_at for m in inside)),
                 peak=biggest.peak,
                 end=None if any(e is None for e in ends) else max(e for e in ends if e),
                 # us or everyone is the minute incidents' call: they compare the peers over
