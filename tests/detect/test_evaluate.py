@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from uproar.errors import ConfigError
 from uproar.eval.detect import (
     FLOOR_HORIZON,
     EvalReport,
@@ -183,3 +184,11 @@ def test_a_reaction_during_a_true_incident_is_no_false_rumour() -> None:
     # replies to the brand's updates during its incident are true; the others are not
     # (bolt is only a peer hit: its replies would be to its own incident's updates)
     assert (s.rumours_flagged, s.rumours_flagged_true) == (3, 1)
+
+
+def test_a_mistyped_scenario_names_the_close_one_and_the_shipped_ones() -> None:
+    with pytest.raises(ConfigError) as err:
+        scenario_files("sharp-outage-dya")
+    message = str(err.value)
+    assert "did you mean 'sharp-outage-day'?" in message
+    assert "'suite'" in message and "night-outage-isp" in message

@@ -37,6 +37,7 @@ ignoring the noise a detector must not page on (``scripts/floor_false_alarms.py`
 
 from __future__ import annotations
 
+import difflib
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -457,7 +458,14 @@ def scenario_files(target: str | Path) -> list[Path]:
                 file=str(shipped / "open"),
             )
         return found
-    raise ConfigError(f"{target}: no such scenario file or folder", file=str(target))
+    names = sorted(f.stem for f in shipped.glob("*.toml"))
+    close = difflib.get_close_matches(str(target), names, n=1)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    raise ConfigError(
+        f"{target}: no such scenario file or folder; {hint}shipped: 'suite', 'open', "
+        + ", ".join(names),
+        file=str(target),
+    )
 
 
 def _shipped_dir() -> Path:
