@@ -7,7 +7,7 @@ slice post by post through the streaming ``Monitor``.
 
     python bench/detect.py                       # 1,000,000 posts: well under a minute
     python bench/detect.py --posts 10000000      # the issue's size (10 M posts, 50 brands)
-    python bench/detect.py --hourly              # with the hourly scale beside the minutes
+    python bench/detect.py --minutes-only        # without the hourly scale (on by default)
 """
 
 from __future__ import annotations
@@ -82,7 +82,9 @@ def main() -> None:
     ap.add_argument("--days", type=float, default=3.0)
     ap.add_argument("--stream-posts", type=int, default=100_000)
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--hourly", action="store_true", help="judge hourly bins too")
+    ap.add_argument(
+        "--minutes-only", action="store_true", help="leave the hourly scale out"
+    )
     args = ap.parse_args()
 
     store = Store()
@@ -104,7 +106,7 @@ def main() -> None:
 
     t0 = time.perf_counter()
     result = detect_store(
-        store, brands=brands, signal="fresh_complaint", save=False, hourly=args.hourly
+        store, brands=brands, signal="fresh_complaint", save=False, hourly=not args.minutes_only
     )
     seconds = time.perf_counter() - t0
 
@@ -116,8 +118,8 @@ def main() -> None:
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     print(
-        f"detect{' --hourly' if args.hourly else ''}: {args.posts} posts, {args.brands} brands, "
-        f"{args.days:g} days, "
+        f"detect{' --minutes-only' if args.minutes_only else ''}: {args.posts} posts, "
+        f"{args.brands} brands, {args.days:g} days, "
         f"{seconds:.1f} s, {args.posts / seconds / 1000:.0f}k posts/s, "
         f"{seconds / reference:.1f}x duckdb group-by ({reference:.2f} s, {ref[0][0]} cells), "
         f"streaming {stream_s / first.num_rows * 1e6:.0f} us/post over {first.num_rows} posts, "

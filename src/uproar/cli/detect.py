@@ -65,7 +65,9 @@ def detect(
         help="A timestamp,value CSV: counts or any numeric metric, row by row.",
     ),
     hourly: bool = typer.Option(
-        False, "--hourly", help="Also judge hourly bins (storms, sampled streams)."
+        True,
+        "--hourly/--minutes-only",
+        help="Judge hourly bins beside the minutes (storms, slow crises, sampled streams).",
     ),
     parquet: Path | None = ParquetOption,
     engine: str = EngineOption,

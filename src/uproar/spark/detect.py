@@ -138,7 +138,7 @@ def spark_detect(
     save: bool = True,
     details: bool = True,
     history: timedelta = timedelta(days=7),
-    hourly: bool = False,
+    hourly: bool = True,
     staging: Path | None = None,
 ) -> DetectResult:
     """``detect_store`` on ``spark``, family by family; the same incidents and rumours."""
