@@ -65,3 +65,16 @@ def test_the_event_is_detected_when_either_scale_first_saw_it() -> None:
     late_hour = _incident("wekanet-h", 3.5, 6.0)
     (merged,) = merge_scales([minute], [late_hour])
     assert merged.detected_at == minute.detected_at
+
+
+def test_an_hourly_incident_of_chatter_is_no_event_and_does_not_glue_one_on() -> None:
+    # The hourly scale stayed open from a viral ad at 6:00 (the minutes found it, and it is
+    # chatter) through an outage at 15:00: the event is the outage, from its own start.
+    hourly = _incident("wekanet-h", 6.0, 18.0)
+    viral = _incident("wekanet-ad", 6.0, 8.0)
+    outage = _incident("wekanet-out", 15.0, 17.0)
+    merged = merge_scales([viral, outage], [hourly], chatter={"wekanet-ad"})
+    assert [m.id for m in merged] == ["wekanet-ad", "wekanet-out"]
+    assert merged[1].start == outage.start and merged[1].detected_at == outage.detected_at
+    # touching the chatter alone, the hourly incident is that chatter seen in hours
+    assert merge_scales([viral], [hourly], chatter={"wekanet-ad"}) == [viral]

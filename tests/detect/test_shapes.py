@@ -11,6 +11,7 @@ import pytest
 
 from uproar.config import Brand
 from uproar.detect.batch import detect_store
+from uproar.detect.stream import MONITOR_COLUMNS, Monitor
 from uproar.store import Store
 
 from .conftest import T0, Surge, archive
@@ -43,7 +44,7 @@ def test_a_day_long_storm_on_a_sampled_stream_is_one_incident() -> None:
         text="flight cancelled again, on hold for hours",
     )  # fmt: skip
     store = stored(archive({"acme": rate}, hours=4 * 24, surges=[storm], seed=11), ("acme",))
-    result = detect_store(store, brands=brands("acme"), save=False, hourly=True)
+    result = detect_store(store, brands=brands("acme"), save=False)  # hourly by default
     _sane(result)
     hits = [
         i
@@ -53,6 +54,12 @@ def test_a_day_long_storm_on_a_sampled_stream_is_one_incident() -> None:
     ]
     assert len(hits) == 1, result.incidents
     assert len(result.incidents) == 1, result.incidents
+    # and the streaming path (``uproar watch``) finds the same storm, post by post
+    monitor = Monitor.for_brands(brands("acme"))
+    monitor.process(store.posts_arrow(columns=MONITOR_COLUMNS))
+    monitor.advance(T0 + timedelta(days=4))
+    undescribed = detect_store(store, brands=brands("acme"), save=False, details=False)
+    assert monitor.incidents() == list(undescribed.incidents) != []
 
 
 @pytest.mark.slow

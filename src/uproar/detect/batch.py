@@ -17,12 +17,12 @@ import pyarrow as pa
 
 from uproar import plausible
 from uproar.config import Brand
-from uproar.detect.describe import describe_all
+from uproar.detect.describe import chatter_flags, describe_all
 from uproar.detect.detector import Bin, BinCounts, Coverage
 from uproar.detect.rumours import Rumour, find_rumours, part_of_incidents
-from uproar.detect.scales import HOURLY_SIGNAL, hourly_bins, hourly_detector, merge_scales
+from uproar.detect.scales import HOUR, HOURLY_SIGNAL, hourly_bins, merge_scales, not_coverage
 from uproar.detect.signal import FRESH_GAP, complaint_pattern
-from uproar.detect.stream import SIGNALS, Monitor
+from uproar.detect.stream import SIGNALS, Counts, Monitor
 from uproar.records import Incident
 from uproar.store import Store
 from uproar.store import detect as sql
@@ -110,7 +110,9 @@ def detect_store(
         until=until,
         second=HOURLY_SIGNAL.get(signal) if hourly else None,
     )
-    monitor = Monitor.for_brands(brands, signal=signal, start=since, **detector_options)
+    monitor = Monitor.for_brands(
+        brands, signal=signal, start=since, hourly=hourly, **detector_options
+    )
     # the monitor is saved for a streaming run to carry on from only after a whole-store run
     keeps_state = save and window_start is None and until is None
     det = monitor.detector
@@ -193,19 +195,30 @@ def detect_store(
                 monitor.fresh.remember(brand, author, at, complaint)
     clock = det.clock
     incidents = earlier + det.incidents()
-    if hourly and table.num_rows and clock is not None:
-        hour_det = hourly_detector(list(brands), {b.id: b.peers for b in brands.values()})
+    if monitor.hourly is not None and table.num_rows and clock is not None:
         epoch0 = datetime(1970, 1, 1, tzinfo=UTC)
+        first_minute = epoch0 + timedelta(minutes=int(minute_col[0]))
         bins = hourly_bins(
             minute_col,
             table.column("brand"),
             table.column("signal2").to_numpy(),
             men_col,
-            first=epoch0 + timedelta(minutes=int(minute_col[0])),
+            first=first_minute,
             last=clock,
         )
-        hour_det.learn_many(bins)
-        incidents = merge_scales(incidents, _not_coverage(hour_det.incidents(), det.coverage))
+        monitor.hourly.learn_many(bins)
+        # the hour under way at the clock, so a streaming run carries on from it
+        monitor.hour = first_minute.replace(minute=0) + len(bins) * HOUR
+        under_way = np.flatnonzero(minute_col >= minute_of(monitor.hour))
+        signal2 = table.column("signal2").to_numpy()
+        for j in under_way:
+            c = monitor.hour_counts.setdefault(brand_col[j], Counts())
+            c.signal += int(signal2[j])
+            c.mentions += int(men_col[j])
+        hours = not_coverage(monitor.hourly.incidents(), det.coverage)
+        flags = chatter_flags(store, incidents, until=clock) if details else []
+        talk = {i.id for i, t in zip(incidents, flags, strict=False) if t}
+        incidents = merge_scales(incidents, hours, chatter=talk)
     if window_start is not None:
         incidents = [i for i in incidents if i.end is None or i.end > window_start]
     rumours: list[Rumour] = []
@@ -252,25 +265,6 @@ def detect_store(
         posts=posts,
         coverage=tuple(coverage),
     )
-
-
-def _not_coverage(incidents: list[Incident], coverage: list[Coverage]) -> list[Incident]:
-    """The hourly incidents that are not a collection beginning: coverage is decided once,
-    by the minute detector, and an hourly incident holding a brand's (re)start within its
-    first day is that start, seen in coarser bins."""
-    starts: dict[str, list[datetime]] = {}
-    for c in coverage:
-        if c.kind == "start":
-            starts.setdefault(c.brand, []).append(c.since)
-    firsts = {b: min(ts) for b, ts in starts.items()}
-    return [
-        i
-        for i in incidents
-        if not any(
-            t > firsts[i.brand] and i.start <= t <= i.start + timedelta(days=1)
-            for t in starts.get(i.brand, ())
-        )
-    ]
 
 
 BREAKDOWNS = tuple(sql.BREAKDOWN_KEYS)

@@ -146,6 +146,15 @@ def is_chatter(details: sql.WindowDetails) -> bool:
     return c / n < CHATTER_SHARE * c_ref / n_ref
 
 
+def chatter_flags(store: Store, incidents: Sequence[Incident], *, until: datetime) -> list[bool]:
+    """``is_chatter`` for each incident, from one query whatever their number (``until``
+    closes an open one)."""
+    windows = [
+        sql.DescribeWindow(i.brand, i.start - REFERENCE, i.start, i.end or until) for i in incidents
+    ]
+    return [is_chatter(d) for d in sql.window_counts(store, windows, pattern=complaint_pattern())]
+
+
 def _brand_words(brand: Brand | None) -> frozenset[str]:
     if brand is None:
         return frozenset()

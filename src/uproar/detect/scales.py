@@ -14,7 +14,7 @@ touches is reported on its own.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -24,7 +24,7 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from uproar.detect.baseline import SeasonalBaseline
-from uproar.detect.detector import Bin, BinCounts, Detector
+from uproar.detect.detector import Bin, BinCounts, Coverage, Detector
 from uproar.records import Incident
 
 HOUR = timedelta(hours=1)
@@ -125,20 +125,31 @@ def _end(i: Incident) -> datetime:
     return i.end or datetime.max.replace(tzinfo=i.start.tzinfo)
 
 
-def _phase(i: Incident) -> list[dict[str, Any]]:
+def phases_of(i: Incident) -> list[dict[str, Any]]:
+    """An incident's phases, or its whole span as one when it had one."""
     if i.phases:
         return list(i.phases)
     return [{"start": i.start, "detected_at": i.detected_at, "end": i.end, "posts": i.posts}]
 
 
-def merge_scales(minute: Sequence[Incident], hourly: Sequence[Incident]) -> list[Incident]:
-    """One incident per event across the two scales (see the module notes)."""
+def merge_scales(
+    minute: Sequence[Incident], hourly: Sequence[Incident], *, chatter: Collection[str] = ()
+) -> list[Incident]:
+    """One incident per event across the two scales (see the module notes). ``chatter``
+    names minute incidents that are surges of talk, not complaints (a viral ad): an hourly
+    incident that touches only those is that talk, seen in hours, and one that touches them
+    and a real incident starts where the real one does (an hourly incident stays open for
+    hours, and took a morning's viral ad and that afternoon's outage for one event)."""
     merged: list[Incident] = []
     used: set[str] = set()
     for h in hourly:
         touching = [
             m for m in minute if m.brand == h.brand and m.start <= _end(h) and _end(m) >= h.start
         ]
+        talk = any(m.id in chatter for m in touching)
+        touching = [m for m in touching if m.id not in chatter]
+        if talk and not touching:
+            continue
         inside = [m for m in touching if m.id not in used]
         if touching and not inside:
             continue  # its minute incidents are already part of an earlier event
@@ -148,23 +159,25 @@ def merge_scales(minute: Sequence[Incident], hourly: Sequence[Incident]) -> list
         used.update(m.id for m in inside)
         first = min(inside, key=lambda m: m.detected_at)
         phases = sorted(
-            (p for m in inside for p in _phase(m)), key=lambda p: (p["start"], p["detected_at"])
+            (p for m in inside for p in phases_of(m)), key=lambda p: (p["start"], p["detected_at"])
         )
         ends = [m.end for m in inside]
+        starts = [m.start for m in inside]
+        minute_posts = sum(m.posts for m in inside)
         biggest = max(inside, key=lambda m: m.posts)
         merged.append(
             replace(
                 first,
-                start=min(h.start, *(m.start for m in inside)),
+                start=min(starts) if talk else min(h.start, *starts),
                 # paged when either scale first saw it: a slow build's hour can come first
-                detected_at=min(h.detected_at, *(m.detected_at for m in inside)),
+                detected_at=first.detected_at if talk else min(h.detected_at, first.detected_at),
                 peak=biggest.peak,
                 end=None if any(e is None for e in ends) else max(e for e in ends if e),
                 # us or everyone is the minute incidents' call: they compare the peers over
                 # the event's own minutes, while an hourly incident stays open for hours
                 # after it and took a peer's separate outage that night for "everyone"
                 scope="industry" if any(m.scope == "industry" for m in inside) else "brand",
-                posts=max(h.posts, sum(m.posts for m in inside)),
+                posts=minute_posts if talk else max(h.posts, minute_posts),
                 peers=_union_peers(inside),
                 phases=tuple(phases) if len(phases) > 1 else (),
             )
@@ -180,3 +193,22 @@ def _union_peers(incidents: Sequence[Incident]) -> tuple[dict[str, Any], ...]:
             if p["brand"] not in best or p["excess"] > best[p["brand"]]["excess"]:
                 best[p["brand"]] = p
     return tuple(best[b] for b in sorted(best))
+
+
+def not_coverage(incidents: list[Incident], coverage: list[Coverage]) -> list[Incident]:
+    """The hourly incidents that are not a collection beginning: coverage is decided once,
+    by the minute detector, and an hourly incident holding a brand's (re)start within its
+    first day is that start, seen in coarser bins."""
+    starts: dict[str, list[datetime]] = {}
+    for c in coverage:
+        if c.kind == "start":
+            starts.setdefault(c.brand, []).append(c.since)
+    firsts = {b: min(ts) for b, ts in starts.items()}
+    return [
+        i
+        for i in incidents
+        if not any(
+            t > firsts[i.brand] and i.start <= t <= i.start + timedelta(days=1)
+            for t in starts.get(i.brand, ())
+        )
+    ]

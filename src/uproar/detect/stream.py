@@ -2,9 +2,12 @@
 
 ``Monitor`` counts each brand's signal in the current minute as posts arrive and raises
 an alert at the post that reaches the detector's ``need`` count; when a post of a later
-minute arrives, the finished minutes go to ``Detector.learn_one``. Fed the same posts in
-time order it finds exactly what the batch path (``detect_store``) finds. Posts older than
-the minute being counted (late arrivals) are counted in ``late`` and not scored.
+minute arrives, the finished minutes go to ``Detector.learn_one``. Beside the minutes it
+counts each hour (``scales``: storms, slow crises, sampled streams) and gives each hour to
+the hourly detector when it is over; one event is one incident across the two. Fed the
+same posts in time order it finds exactly what the batch path (``detect_store``) finds.
+Posts older than the minute being counted (late arrivals) are counted in ``late`` and not
+scored.
 
 ``save``/``load`` keep the pickled monitor in the store's ``detector_state`` table.
 """
@@ -21,6 +24,7 @@ import pyarrow as pa
 
 from uproar.config import Brand
 from uproar.detect.detector import Bin, BinCounts, Detector, Event, as_utc
+from uproar.detect.scales import HOUR, HOURLY_SIGNAL, hourly_detector, merge_scales, not_coverage
 from uproar.detect.signal import FreshAuthors, is_complaint
 from uproar.errors import StoreError
 from uproar.records import Incident, Post
@@ -45,16 +49,21 @@ class Alert:
 
 
 @dataclass(slots=True)
-class _Counts:
+class Counts:
+    """A brand's signal and mentions so far in a minute or an hour."""
+
     signal: int = 0
     mentions: int = 0
+
 
 
 @dataclass(slots=True)
 class Monitor:
     """A detector fed post by post. ``signal`` picks what is counted: fresh authors'
     original mentions (``"fresh"``), their complaints (``"fresh_complaint"``), or both
-    added (``"weighted"``: a fresh complaint weighs 2)."""
+    added (``"weighted"``: a fresh complaint weighs 2). ``hourly`` is the hourly scale's
+    detector (None: minutes only); it counts ``HOURLY_SIGNAL[signal]`` in ``hour_counts``
+    for the hour that begins at ``hour``."""
 
     detector: Detector
     signal: str = "fresh_complaint"
@@ -62,10 +71,13 @@ class Monitor:
     fresh: FreshAuthors = field(default_factory=FreshAuthors)
     minute: datetime | None = None
     floors: dict[str, int] = field(default_factory=dict)
-    counts: dict[str, _Counts] = field(default_factory=dict)
+    counts: dict[str, Counts] = field(default_factory=dict)
     alerts: dict[str, datetime] = field(default_factory=dict)
     late: int = 0
     events: list[Event] = field(default_factory=list)
+    hourly: Detector | None = None
+    hour: datetime | None = None
+    hour_counts: dict[str, Counts] = field(default_factory=dict)
     _last_prune: datetime | None = None
 
     def __post_init__(self) -> None:
@@ -81,14 +93,13 @@ class Monitor:
         *,
         signal: str = "fresh_complaint",
         start: datetime | None = None,
+        hourly: bool = True,
         **detector_options: Any,
     ) -> Monitor:
-        detector = Detector(
-            brands=list(brands),
-            peers={b.id: b.peers for b in brands.values()},
-            **detector_options,
-        )
-        return cls(detector=detector, signal=signal, start=start)
+        peers = {b.id: b.peers for b in brands.values()}
+        detector = Detector(brands=list(brands), peers=peers, **detector_options)
+        hours = hourly_detector(list(brands), peers) if hourly else None
+        return cls(detector=detector, signal=signal, start=start, hourly=hours)
 
     # -- feeding -------------------------------------------------------------------------
     def process_one(
@@ -113,6 +124,7 @@ class Monitor:
         if self.minute is None:
             self.minute = self.start if self.start is not None else minute
             self.floors = self.detector.floors(self.minute)
+            self.hour = _hour(self.minute)
         if minute < self.minute:
             self.late += 1
             return []
@@ -120,17 +132,17 @@ class Monitor:
         is_c = complaint if complaint is not None else is_complaint(text)
         out = []
         for brand in mentioned:
-            c = self.counts.setdefault(brand, _Counts())
+            c = self.counts.setdefault(brand, Counts())
             c.mentions += 1
+            h = self.hour_counts.setdefault(brand, Counts()) if self.hourly else None
+            if h is not None:
+                h.mentions += 1
             if repost:
                 continue
             fresh, fresh_c = self.fresh.see(brand, author_id, at, is_c)
-            if self.signal == "fresh":
-                weight = int(fresh)
-            elif self.signal == "fresh_complaint":
-                weight = int(fresh_c)
-            else:
-                weight = int(fresh) + int(fresh_c)
+            weight = _weight(self.signal, fresh, fresh_c)
+            if h is not None:
+                h.signal += _weight(HOURLY_SIGNAL[self.signal], fresh, fresh_c)
             if weight:
                 before = c.signal
                 c.signal += weight
@@ -188,14 +200,33 @@ class Monitor:
             self.minute += self.detector.step
             self.counts, self.alerts = {}, {}
             self.floors = self.detector.floors(self.minute)
+            self._close_hour()
             if self._last_prune is None or self.minute - self._last_prune >= timedelta(hours=1):
                 self.fresh.forget_before(self.minute - self.fresh.gap)
                 self._last_prune = self.minute
         self.events += new
         return new
 
+    def _close_hour(self) -> None:
+        """Give the hourly detector the hour just over (its alert time is the hour's end,
+        when an hourly count is known), as the batch path's ``hourly_bins`` does."""
+        if self.hourly is None or self.minute is None:
+            return
+        if self.hour is None:  # a batch run that stored no posts handed over no hour
+            self.hour = _hour(self.minute)
+        if self.minute >= self.hour + HOUR:
+            counts = {b: BinCounts(c.signal, c.mentions) for b, c in self.hour_counts.items()}
+            end = self.hour + HOUR
+            self.hourly.learn_one(Bin(self.hour, counts, {b: end for b in counts}))
+            self.hour, self.hour_counts = end, {}
+
     def incidents(self) -> list[Incident]:
-        return self.detector.incidents()
+        """What the detector found: with the hourly scale, one incident per event across
+        the minutes and the hours (``scales.merge_scales``)."""
+        minutes = self.detector.incidents()
+        if self.hourly is None:
+            return minutes
+        return merge_scales(minutes, not_coverage(self.hourly.incidents(), self.detector.coverage))
 
     # -- persistence ---------------------------------------------------------------------
     def dumps(self) -> bytes:
@@ -215,12 +246,25 @@ class Monitor:
         monitor = pickle.loads(blob)
         if not isinstance(monitor, Monitor):
             raise StoreError(f"{store.path}: detector_state {name!r} is not a saved monitor")
-        if not hasattr(monitor.detector, "coverage"):
+        if not hasattr(monitor.detector, "coverage") or not hasattr(monitor, "hourly"):
             raise StoreError(
                 f"{store.path}: detector_state {name!r} was saved by an earlier version of "
                 "Uproar; run `uproar detect` over the store once to rebuild it"
             )
         return monitor
+
+
+def _weight(signal: str, fresh: bool, fresh_complaint: bool) -> int:
+    """A post's weight in ``signal`` (the batch path's ``SIGNAL_SQL``)."""
+    if signal == "fresh":
+        return int(fresh)
+    if signal == "fresh_complaint":
+        return int(fresh_complaint)
+    return int(fresh) + int(fresh_complaint)
+
+
+def _hour(t: datetime) -> datetime:
+    return t.replace(minute=0, second=0, microsecond=0)
 
 
 def _floor(t: datetime) -> datetime:

@@ -403,6 +403,34 @@ def _window_params(
     }
 
 
+def window_counts(
+    store: Store, windows: Sequence[DescribeWindow], *, pattern: str
+) -> list[WindowDetails]:
+    """Each window's counts and regions (``WindowDetails`` without topics and terms), in one
+    query whatever the number of windows."""
+    out = [WindowDetails() for _ in windows]
+    if not windows:
+        return out
+    sql = f"""{_WINDOW_POSTS}
+        SELECT k, inside, region, grouping(region) AS total, count(*),
+               count(*) FILTER (WHERE original),
+               count(*) FILTER (WHERE original AND complaint),
+               count(DISTINCT author_id)
+        FROM p GROUP BY GROUPING SETS ((k, inside, region), (k, inside))
+    """
+    rows = store.connection.execute(sql, _window_params(windows, pattern)).fetchall()
+    for k, inside, region, total, n, originals, complaints, authors in rows:
+        d = out[k]
+        if total and inside:
+            d.posts, d.authors, d.originals, d.complaints = n, authors, originals, complaints
+        elif total:
+            d.reference_posts, d.reference_originals = n, originals
+            d.reference_complaints = complaints
+        elif region:
+            (d.regions if inside else d.reference_regions)[str(region)] = n
+    return out
+
+
 def window_details(
     store: Store,
     windows: Sequence[DescribeWindow],
@@ -417,29 +445,11 @@ def window_details(
     ``reference_sample`` posts are counted on a uniform sample of about that many (chosen by
     a hash of the post's id, so the same store gives the same terms); terms shorter than
     ``min_length`` are left out. ``token_pattern`` splits text into terms (Uproar's own)."""
-    out = [WindowDetails() for _ in windows]
+    out = window_counts(store, windows, pattern=pattern)
     if not windows:
         return out
     con = store.connection
     params = _window_params(windows, pattern)
-    counts = f"""{_WINDOW_POSTS}
-        SELECT k, inside, region, grouping(region) AS total, count(*),
-               count(*) FILTER (WHERE original),
-               count(*) FILTER (WHERE original AND complaint),
-               count(DISTINCT author_id)
-        FROM p GROUP BY GROUPING SETS ((k, inside, region), (k, inside))
-    """
-    for k, inside, region, total, n, originals, complaints, authors in con.execute(
-        counts, params
-    ).fetchall():
-        d = out[k]
-        if total and inside:
-            d.posts, d.authors, d.originals, d.complaints = n, authors, originals, complaints
-        elif total:
-            d.reference_posts, d.reference_originals = n, originals
-            d.reference_complaints = complaints
-        elif region:
-            (d.regions if inside else d.reference_regions)[str(region)] = n
     topics = f"""{_WINDOW_POSTS}
         SELECT k, inside, topic, count(*)
         FROM (SELECT k, inside, unnest(topics) AS topic FROM p WHERE len(topics) > 0)
