@@ -20,7 +20,14 @@ from uproar.config import Brand
 from uproar.detect.describe import chatter_flags, describe_all
 from uproar.detect.detector import Bin, BinCounts, Coverage
 from uproar.detect.rumours import Rumour, find_rumours, part_of_incidents
-from uproar.detect.scales import HOUR, HOURLY_SIGNAL, hourly_bins, merge_scales, not_coverage
+from uproar.detect.scales import (
+    HOUR,
+    HOURLY_SIGNAL,
+    hourly_bins,
+    merge_scales,
+    not_coverage,
+    touches,
+)
 from uproar.detect.signal import FRESH_GAP, complaint_pattern
 from uproar.detect.stream import SIGNALS, Counts, Monitor
 from uproar.records import Incident
@@ -216,8 +223,10 @@ def detect_store(
             c.signal += int(signal2[j])
             c.mentions += int(men_col[j])
         hours = not_coverage(monitor.hourly.incidents(), det.coverage)
-        flags = chatter_flags(store, incidents, until=clock) if details else []
-        talk = {i.id for i, t in zip(incidents, flags, strict=False) if t}
+        # whether a minute incident is chatter matters only where an hourly one touches it
+        near = [i for i in incidents if details and any(touches(i, h) for h in hours)]
+        flags = chatter_flags(store, near, until=clock)
+        talk = {i.id for i, t in zip(near, flags, strict=True) if t}
         incidents = merge_scales(incidents, hours, chatter=talk)
     if window_start is not None:
         incidents = [i for i in incidents if i.end is None or i.end > window_start]

@@ -152,7 +152,7 @@ def chatter_flags(store: Store, incidents: Sequence[Incident], *, until: datetim
     windows = [
         sql.DescribeWindow(i.brand, i.start - REFERENCE, i.start, i.end or until) for i in incidents
     ]
-    return [is_chatter(d) for d in sql.window_counts(store, windows, pattern=complaint_pattern())]
+    return [is_chatter(d) for d in sql.window_shares(store, windows, pattern=complaint_pattern())]
 
 
 def _brand_words(brand: Brand | None) -> frozenset[str]:

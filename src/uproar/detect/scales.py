@@ -125,6 +125,11 @@ def _end(i: Incident) -> datetime:
     return i.end or datetime.max.replace(tzinfo=i.start.tzinfo)
 
 
+def touches(a: Incident, b: Incident) -> bool:
+    """Whether two incidents are of the same brand and their spans meet."""
+    return a.brand == b.brand and a.start <= _end(b) and _end(a) >= b.start
+
+
 def phases_of(i: Incident) -> list[dict[str, Any]]:
     """An incident's phases, or its whole span as one when it had one."""
     if i.phases:
@@ -143,9 +148,7 @@ def merge_scales(
     merged: list[Incident] = []
     used: set[str] = set()
     for h in hourly:
-        touching = [
-            m for m in minute if m.brand == h.brand and m.start <= _end(h) and _end(m) >= h.start
-        ]
+        touching = [m for m in minute if touches(m, h)]
         talk = any(m.id in chatter for m in touching)
         touching = [m for m in touching if m.id not in chatter]
         if talk and not touching:

@@ -403,6 +403,28 @@ def _window_params(
     }
 
 
+def window_shares(
+    store: Store, windows: Sequence[DescribeWindow], *, pattern: str
+) -> list[WindowDetails]:
+    """Each window's original mentions and complaints, and its reference's (the chatter
+    test's shares; ``WindowDetails`` with those four filled), in one light query."""
+    out = [WindowDetails() for _ in windows]
+    if not windows:
+        return out
+    sql = f"""{_WINDOW_POSTS}
+        SELECT k, inside, count(*), count(*) FILTER (WHERE complaint)
+        FROM p WHERE original GROUP BY ALL
+    """
+    for k, inside, n, complaints in store.connection.execute(
+        sql, _window_params(windows, pattern)
+    ).fetchall():
+        if inside:
+            out[k].originals, out[k].complaints = n, complaints
+        else:
+            out[k].reference_originals, out[k].reference_complaints = n, complaints
+    return out
+
+
 def window_counts(
     store: Store, windows: Sequence[DescribeWindow], *, pattern: str
 ) -> list[WindowDetails]:
