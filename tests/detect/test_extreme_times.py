@@ -36,6 +36,7 @@ def test_a_stray_post_leaves_detection_as_it_was(store: Store) -> None:
     base = detect_store(store, brands=known, save=False, details=False)
     assert any(i.brand == "acme" for i in base.incidents)
     tail = int(batch.GAP_TAIL / batch.MINUTE)
+    hourly_tail = int(batch.HOURLY_TAIL / timedelta(hours=1))
     for when in STRAYS:
         store.connection.execute(
             """INSERT INTO posts SELECT * REPLACE ('stray' AS id, $t AS created_at)
@@ -49,6 +50,8 @@ def test_a_stray_post_leaves_detection_as_it_was(store: Store) -> None:
         # The stray is left out (before 2000, after 2200) or walked as a run of its own: the
         # minutes walked, not a timer (which a loaded machine fails), show it costs nothing.
         assert found.minutes <= base.minutes + 1 + tail, when
+        # and so do the hours (a 2013 post once made them walk 11 years of empty hours)
+        assert base.hours > 0 and found.hours <= base.hours + 1 + hourly_tail, when
         signal = breakdown(store, brand="acme")
         assert signal.num_rows >= 1
         store.connection.execute("DELETE FROM posts WHERE id = 'stray'")

@@ -43,6 +43,9 @@ MINUTE = timedelta(minutes=1)
 # one short run, not a walk over the years between (issue 11: 100-150 s, or 31 GiB).
 MAX_GAP = timedelta(days=1)
 GAP_TAIL = timedelta(hours=3)
+# The hourly scale's tail past a run: it ends an incident after 3 quiet hours, and a flare
+# within 6 more re-opens it.
+HOURLY_TAIL = timedelta(hours=12)
 
 
 # An incident needs this many distinct authors (its minimum evidence, beside the
@@ -61,6 +64,7 @@ class DetectResult:
     minutes: int
     posts: int
     coverage: tuple[Coverage, ...] = ()
+    hours: int = 0  # hourly bins judged (0 with the minutes only)
 
 
 def detect_store(
@@ -127,6 +131,8 @@ def detect_store(
     earlier: list[Incident] = []  # incidents of runs before the last
     covered: list[Coverage] = []  # and their coverage changes
     walked = 0  # minutes learned before the detector last started afresh
+    walked_runs: list[tuple[int, int]] = []  # each run's first and last minute with posts
+    hours_judged = 0
     if table.num_rows and spans:
         minute_col = table.column("minute").to_numpy().astype("datetime64[m]").astype(np.int64)
         brand_col = table.column("brand").to_pylist()
@@ -180,6 +186,7 @@ def detect_store(
             lo, hi = np.searchsorted(minute_col, [first, last + 1])
             if n == 0 and since is None:
                 first = int(minute_col[lo])  # from the first mention, as before
+            walked_runs.append((first, last))
             if n + 1 < len(runs):
                 posts += walk(first, last + int(GAP_TAIL // MINUTE))
                 earlier += det.incidents()
@@ -202,27 +209,38 @@ def detect_store(
                 monitor.fresh.remember(brand, author, at, complaint)
     clock = det.clock
     incidents = earlier + det.incidents()
-    if monitor.hourly is not None and table.num_rows and clock is not None:
+    if monitor.hourly is not None and walked_runs and clock is not None:
+        # hours, run by run as the minutes are walked: a stray post years away is a short
+        # run of its own, not years of empty hours (issue 11)
+        hour_det = monitor.hourly
         epoch0 = datetime(1970, 1, 1, tzinfo=UTC)
-        first_minute = epoch0 + timedelta(minutes=int(minute_col[0]))
-        bins = hourly_bins(
-            minute_col,
-            table.column("brand"),
-            table.column("signal2").to_numpy(),
-            men_col,
-            first=first_minute,
-            last=clock,
-        )
-        monitor.hourly.learn_many(bins)
-        # the hour under way at the clock, so a streaming run carries on from it
-        monitor.hour = first_minute.replace(minute=0) + len(bins) * HOUR
-        under_way = np.flatnonzero(minute_col >= minute_of(monitor.hour))
         signal2 = table.column("signal2").to_numpy()
-        for j in under_way:
+        brand_arr = table.column("brand")
+        found: list[Incident] = []
+        for n, (first, last) in enumerate(walked_runs):
+            lo, hi = np.searchsorted(minute_col, [first, last + 1])
+            final = n + 1 == len(walked_runs)
+            start_at = epoch0 + timedelta(minutes=first)
+            bins = hourly_bins(
+                minute_col[lo:hi],
+                brand_arr.slice(lo, hi - lo),
+                signal2[lo:hi],
+                men_col[lo:hi],
+                first=start_at,
+                last=clock if final else epoch0 + timedelta(minutes=last) + HOURLY_TAIL,
+            )
+            hour_det.learn_many(bins)
+            hours_judged += len(bins)
+            if not final:
+                found += hour_det.incidents()
+                hour_det.reset()
+        # the hour under way at the clock, so a streaming run carries on from it
+        monitor.hour = start_at.replace(minute=0) + len(bins) * HOUR
+        for j in np.flatnonzero(minute_col >= minute_of(monitor.hour)):
             c = monitor.hour_counts.setdefault(brand_col[j], Counts())
             c.signal += int(signal2[j])
             c.mentions += int(men_col[j])
-        hours = not_coverage(monitor.hourly.incidents(), det.coverage)
+        hours = not_coverage(found + hour_det.incidents(), covered + det.coverage)
         # whether a minute incident is chatter matters only where an hourly one touches it
         near = [i for i in incidents if details and any(touches(i, h) for h in hours)]
         flags = chatter_flags(store, near, until=clock)
@@ -273,6 +291,7 @@ def detect_store(
         minutes=walked + (det.seen.max().item() if len(det.seen) else 0),
         posts=posts,
         coverage=tuple(coverage),
+        hours=hours_judged,
     )
 
 
