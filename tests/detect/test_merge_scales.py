@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -78,3 +79,16 @@ def test_an_hourly_incident_of_chatter_is_no_event_and_does_not_glue_one_on() ->
     assert merged[1].start == outage.start and merged[1].detected_at == outage.detected_at
     # touching the chatter alone, the hourly incident is that chatter seen in hours
     assert merge_scales([viral], [hourly], chatter={"wekanet-ad"}) == [viral]
+
+
+def test_the_scale_that_saw_the_event_first_dates_its_onset() -> None:
+    # The modem outage at 19:30: the minutes paged at 19:35, the hours only at the end of
+    # a later hour, with an onset backdated by whole hours to 15:00. The event is the
+    # minutes' from 19:30; where the hours paged first, theirs.
+    hourly = replace(_incident("wekanet-h", 15.0, 30.0), detected_at=T0 + timedelta(hours=21))
+    minute = _incident("wekanet-m", 19.5, 28.0)
+    (merged,) = merge_scales([minute], [hourly])
+    assert (merged.start, merged.detected_at) == (minute.start, minute.detected_at)
+    early = replace(hourly, detected_at=T0 + timedelta(hours=16))
+    (merged,) = merge_scales([minute], [early])
+    assert (merged.start, merged.detected_at) == (early.start, early.detected_at)

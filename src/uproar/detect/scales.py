@@ -166,14 +166,18 @@ def merge_scales(
         )
         ends = [m.end for m in inside]
         starts = [m.start for m in inside]
+        hour_first = not talk and h.detected_at < first.detected_at
         minute_posts = sum(m.posts for m in inside)
         biggest = max(inside, key=lambda m: m.posts)
         merged.append(
             replace(
                 first,
-                start=min(starts) if talk else min(h.start, *starts),
+                # the scale that saw the event first dates its onset: an hourly onset is
+                # backdated by whole hours, and read the modem outage of 19:30 (the minutes
+                # paged at 20:03, the hours at 21:00) as beginning at 15:00
+                start=min(h.start, *starts) if hour_first else min(starts),
                 # paged when either scale first saw it: a slow build's hour can come first
-                detected_at=first.detected_at if talk else min(h.detected_at, first.detected_at),
+                detected_at=h.detected_at if hour_first else first.detected_at,
                 peak=biggest.peak,
                 end=None if any(e is None for e in ends) else max(e for e in ends if e),
                 # us or everyone is the minute incidents' call: they compare the peers over

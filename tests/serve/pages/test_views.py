@@ -118,7 +118,8 @@ def test_inbox_unknown_brand(served_store: Served) -> None:
 def test_pulse_moves_with_incidents(served_copy: Served) -> None:
     with Store(served_copy.db) as store:
         before = pulse(store)
-        assert before.posts > 20_000 and len(before.incidents) == 2
+        # the 40-hour modem outage is one incident, its flare the next evening a phase
+        assert before.posts > 20_000 and len(before.incidents) == 1
         store.connection.execute("UPDATE incidents SET severity = 'critical' WHERE id = ?",
                                  [served_copy.incident])  # fmt: skip
         after = pulse(store)
