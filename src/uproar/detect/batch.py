@@ -88,7 +88,7 @@ def detect_store(
     hourly bins (``scales``), for storms and sampled streams, and one event is one incident
     across the two scales: on the simulated suite it finds the two slow crises the minute
     detector misses (hours in), at 9 false alarms in 156 brand-weeks against 8, and it
-    adds 2-5 % to a run at 10M posts (``bench/detect.py``).
+    adds about 8 % to a run at 10M posts (``bench/detect.py``).
     With ``save``, incidents replace those stored for the same brands and window, and the
     monitor's state is saved as ``"default"`` so a streaming run can carry on from it.
     """
