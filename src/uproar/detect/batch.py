@@ -234,12 +234,12 @@ def detect_store(
             if not final:
                 found += hour_det.incidents()
                 hour_det.reset()
-        # the hour under way at the clock, so a streaming run carries on from it
-        monitor.hour = start_at.replace(minute=0) + len(bins) * HOUR
-        for j in np.flatnonzero(minute_col >= minute_of(monitor.hour)):
-            c = monitor.hour_counts.setdefault(brand_col[j], Counts())
-            c.signal += int(signal2[j])
-            c.mentions += int(men_col[j])
+        if keeps_state:  # the hour under way at the clock, for the streaming run to go on
+            monitor.hour = start_at.replace(minute=0) + len(bins) * HOUR
+            for j in np.flatnonzero(minute_col >= minute_of(monitor.hour)):
+                c = monitor.hour_counts.setdefault(brand_col[j], Counts())
+                c.signal += int(signal2[j])
+                c.mentions += int(men_col[j])
         hours = not_coverage(found + hour_det.incidents(), covered + det.coverage)
         # whether a minute incident is chatter matters only where an hourly one touches it
         near = [i for i in incidents if details and any(touches(i, h) for h in hours)]

@@ -84,9 +84,7 @@ def describe_all(
     """``describe`` for many incidents at once: the store is read by a fixed number of
     queries, whatever the number of incidents (at 10M posts, one query per incident and
     detail took 1.5 s an incident)."""
-    windows = [
-        sql.DescribeWindow(i.brand, i.start - REFERENCE, i.start, i.end or until) for i in incidents
-    ]
+    windows = _windows(incidents, until)
     details = sql.window_details(
         store,
         windows,
@@ -149,10 +147,15 @@ def is_chatter(details: sql.WindowDetails) -> bool:
 def chatter_flags(store: Store, incidents: Sequence[Incident], *, until: datetime) -> list[bool]:
     """``is_chatter`` for each incident, from one query whatever their number (``until``
     closes an open one)."""
-    windows = [
+    shares = sql.window_shares(store, _windows(incidents, until), pattern=complaint_pattern())
+    return [is_chatter(d) for d in shares]
+
+
+def _windows(incidents: Sequence[Incident], until: datetime) -> list[sql.DescribeWindow]:
+    """Each incident's span (``until`` closing an open one) and its ``REFERENCE`` before."""
+    return [
         sql.DescribeWindow(i.brand, i.start - REFERENCE, i.start, i.end or until) for i in incidents
     ]
-    return [is_chatter(d) for d in sql.window_shares(store, windows, pattern=complaint_pattern())]
 
 
 def _brand_words(brand: Brand | None) -> frozenset[str]:

@@ -56,7 +56,6 @@ class Counts:
     mentions: int = 0
 
 
-
 @dataclass(slots=True)
 class Monitor:
     """A detector fed post by post. ``signal`` picks what is counted: fresh authors'
@@ -134,7 +133,7 @@ class Monitor:
         for brand in mentioned:
             c = self.counts.setdefault(brand, Counts())
             c.mentions += 1
-            h = self.hour_counts.setdefault(brand, Counts()) if self.hourly else None
+            h = self.hour_counts.setdefault(brand, Counts()) if self.hourly is not None else None
             if h is not None:
                 h.mentions += 1
             if repost:
