@@ -21,7 +21,7 @@ from typing import Protocol
 
 from uproar.config import Brand
 from uproar.detect.batch import MIN_AUTHORS
-from uproar.detect.describe import describe
+from uproar.detect.describe import describe_all
 from uproar.detect.stream import Monitor
 from uproar.records import Incident
 from uproar.store import Store
@@ -122,10 +122,8 @@ class LiveDetection:
         if until is None:
             return changed
         rest = [i for i in self.monitor.incidents() if i.id not in have][-REPLAY:]
-        described = [
-            describe(self.store, raw, until=until, brand=self.brands.get(raw.brand)) for raw in rest
-        ]
-        ok = [d for d in described if d.authors >= MIN_AUTHORS]
+        described = describe_all(self.store, rest, until=until, brands=self.brands)
+        ok = [d.incident for d in described if d.incident.authors >= MIN_AUTHORS]
         return sorted([*ok, *changed], key=lambda i: (i.start, i.brand, i.id))
 
     def _changed(self) -> list[Incident]:
@@ -133,15 +131,14 @@ class LiveDetection:
         open one is described again as posts come); those under ``MIN_AUTHORS`` are not
         incidents yet."""
         until = self.monitor.minute
-        out = []
-        for raw in self.monitor.incidents():
-            if self._shown.get(raw.id) == raw and raw.end is not None:
-                continue
-            if until is None:
-                continue
-            brand = self.brands.get(raw.brand)
-            described = describe(self.store, raw, until=until, brand=brand)
-            self._shown[raw.id] = raw
-            if described.authors >= MIN_AUTHORS:
-                out.append(described)
-        return out
+        if until is None:
+            return []
+        raws = [
+            raw
+            for raw in self.monitor.incidents()
+            if not (self._shown.get(raw.id) == raw and raw.end is not None)
+        ]
+        # all of them in a fixed number of queries, not a few per incident
+        described = describe_all(self.store, raws, until=until, brands=self.brands)
+        self._shown.update((raw.id, raw) for raw in raws)
+        return [d.incident for d in described if d.incident.authors >= MIN_AUTHORS]
